@@ -1,0 +1,89 @@
+"""Planner: job.requested → progress (initializing, planning, scenario_creation) + scene.planned."""
+
+from __future__ import annotations
+
+import logging
+from typing import TypeVar
+
+import msgspec
+
+from services.planner.scenario import OutlineRejected, check_outline, write_scenes
+from shared import artifacts
+from shared.artifacts import ArtifactMissing
+from shared.broker import CONSUMERS
+from shared.errors import PermanentError
+from shared.events import JobRequested, ScenePlanned
+from shared.logs import timed
+from shared.model import Outline, ScenePlan, UnknownModel, resolve_model
+from shared.service import StageDeps
+
+log = logging.getLogger("videogen.planner")
+T = TypeVar("T")
+
+
+def register(deps: StageDeps) -> None:
+    async def on_job_requested(event: JobRequested) -> None:
+        await plan_job(deps, event)
+
+    deps.runner.subscribe(
+        deps.broker, CONSUMERS["planner"], JobRequested, on_job_requested, stage="planning"
+    )
+
+
+async def plan_job(deps: StageDeps, event: JobRequested) -> None:
+    log.info(
+        "job started",
+        extra={"user_id": event.user_id, "topic": event.config.topic,
+               "quality": event.context.quality, "model": event.context.scene_model},
+    )
+    await deps.bus.progress(event, "initializing")
+    try:
+        model = resolve_model(deps.settings.planner_model)
+    except UnknownModel as exc:
+        raise PermanentError(
+            str(exc), code="MODEL_UNAVAILABLE", suggestion="Check PLANNER_MODEL."
+        ) from exc
+    config = event.config
+    await deps.bus.progress(event, "planning")
+    outline = await _stored(deps, artifacts.outline_name(event.job_id), Outline)
+    if outline is None:
+        with timed(log, "planning", model=model.name):
+            try:
+                outline = check_outline(
+                    await model.outline(topic=config.topic, context=config.context)
+                )
+            except OutlineRejected as exc:
+                raise PermanentError(str(exc), code="PLANNING_FAILED") from exc
+        await deps.artifacts.put_bytes(
+            artifacts.outline_name(event.job_id), msgspec.json.encode(outline)
+        )
+    await deps.bus.progress(event, "scenario_creation")
+    with timed(log, "scenario_creation", scenes=len(outline.scenes)):
+        plans = await write_scenes(
+            model, topic=config.topic, context=config.context, outline=outline,
+            concurrency=deps.settings.max_scene_concurrency,
+        )
+    for plan in plans:
+        await _publish_plan(deps, event, plan, scene_count=len(plans))
+
+
+async def _publish_plan(
+    deps: StageDeps, event: JobRequested, plan: ScenePlan, *, scene_count: int
+) -> None:
+    ref = await deps.artifacts.put_bytes(
+        artifacts.plan_name(event.job_id, plan.number), msgspec.json.encode(plan)
+    )
+    await deps.bus.publish(
+        ScenePlanned(
+            job_id=event.job_id, user_id=event.user_id, context=event.context,
+            scene_number=plan.number, scene_count=scene_count, title=plan.title, plan_ref=ref,
+        )
+    )
+
+
+async def _stored(deps: StageDeps, name: str, kind: type[T]) -> T | None:
+    """A result an earlier delivery of this event already produced, if any."""
+    try:
+        return msgspec.json.decode(await deps.artifacts.get_bytes(name), type=kind)
+    except ArtifactMissing:
+        return None

@@ -1,0 +1,41 @@
+"""Planning logic: an outline, then each scene written out, scenes in parallel."""
+
+from __future__ import annotations
+
+import asyncio
+
+from shared.model import Outline, SceneModel, ScenePlan
+
+MIN_SCENES = 3
+MAX_SCENES = 7
+
+
+class OutlineRejected(ValueError):
+    """The model's outline cannot be used (too few or too many scenes)."""
+
+
+def check_outline(outline: Outline) -> Outline:
+    """Renumber scenes 1..n and enforce the scene-count bounds."""
+    count = len(outline.scenes)
+    if not MIN_SCENES <= count <= MAX_SCENES:
+        raise OutlineRejected(f"outline has {count} scenes, expected {MIN_SCENES}-{MAX_SCENES}")
+    for number, scene in enumerate(outline.scenes, start=1):
+        scene.number = number
+    return outline
+
+
+async def write_scenes(
+    model: SceneModel, *, topic: str, context: str, outline: Outline, concurrency: int
+) -> list[ScenePlan]:
+    """Every scene's storyboard, technical plan and narration, at most `concurrency` at once."""
+    limit = asyncio.Semaphore(concurrency)
+
+    async def one(number: int) -> ScenePlan:
+        async with limit:
+            plan = await model.plan_scene(
+                topic=topic, context=context, outline=outline, number=number
+            )
+        plan.number = number
+        return plan
+
+    return list(await asyncio.gather(*(one(s.number) for s in outline.scenes)))

@@ -1,0 +1,57 @@
+"""The renders running in this replica, so a cancelled job's renders can be killed."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import signal
+from collections import defaultdict
+from collections.abc import Callable, Iterator
+
+MAX_REMEMBERED = 10_000
+
+
+class RunningRenders:
+    """Processes per job; `cancel(job)` kills them and remembers the job is cancelled."""
+
+    def __init__(self) -> None:
+        self._processes: dict[str, set[asyncio.subprocess.Process]] = defaultdict(set)
+        self._cancelled: dict[str, None] = {}  # insertion-ordered, trimmed
+
+    @contextlib.contextmanager
+    def tracking(self, job_id: str) -> Iterator[Callable[[asyncio.subprocess.Process], None]]:
+        """Yield an `on_start` callback that registers the render's process."""
+        started: list[asyncio.subprocess.Process] = []
+
+        def on_start(process: asyncio.subprocess.Process) -> None:
+            started.append(process)
+            self._processes[job_id].add(process)
+            if job_id in self._cancelled:
+                _kill(process)
+
+        try:
+            yield on_start
+        finally:
+            for process in started:
+                self._processes[job_id].discard(process)
+            if not self._processes[job_id]:
+                self._processes.pop(job_id, None)
+
+    def cancel(self, job_id: str) -> int:
+        """Kill every render of the job; returns how many were running."""
+        self._cancelled[job_id] = None
+        while len(self._cancelled) > MAX_REMEMBERED:
+            del self._cancelled[next(iter(self._cancelled))]
+        processes = list(self._processes.get(job_id, ()))
+        for process in processes:
+            _kill(process)
+        return len(processes)
+
+    def is_cancelled(self, job_id: str) -> bool:
+        return job_id in self._cancelled
+
+
+def _kill(process: asyncio.subprocess.Process) -> None:
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(process.pid, signal.SIGKILL)

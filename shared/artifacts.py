@@ -1,0 +1,82 @@
+"""Intermediate artifacts (plans, code, clips, combined videos) in the JetStream object store.
+
+Every replica of every stage reaches the same store through NATS, so no shared volume is
+needed between stages. Names are built here and nowhere else.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from nats.js.errors import NotFoundError, ObjectNotFoundError
+from nats.js.object_store import ObjectStore
+
+
+def outline_name(job_id: str) -> str:
+    return f"{job_id}/outline.json"
+
+
+def plan_name(job_id: str, scene: int) -> str:
+    return f"{job_id}/scenes/{scene:02d}/plan.json"
+
+
+def code_name(job_id: str, scene: int, attempt: int) -> str:
+    return f"{job_id}/scenes/{scene:02d}/code-{attempt}.py"
+
+
+def clip_name(job_id: str, scene: int) -> str:
+    return f"{job_id}/scenes/{scene:02d}/clip.mp4"
+
+
+def video_name(job_id: str) -> str:
+    return f"{job_id}/combined.mp4"
+
+
+class ArtifactMissing(LookupError):
+    """An event names an artifact that is not (or no longer) stored."""
+
+
+class Artifacts:
+    """Put and get artifacts by name."""
+
+    def __init__(self, store: ObjectStore) -> None:
+        self.store = store
+
+    async def put_bytes(self, name: str, data: bytes) -> str:
+        await self.store.put(name, data)
+        return name
+
+    async def get_bytes(self, name: str) -> bytes:
+        try:
+            result = await self.store.get(name)
+        except (ObjectNotFoundError, NotFoundError) as exc:
+            raise ArtifactMissing(name) from exc
+        return result.data or b""
+
+    async def put_file(self, name: str, path: Path) -> str:
+        with path.open("rb") as source:
+            await self.store.put(name, source)
+        return name
+
+    async def get_file(self, name: str, path: Path) -> Path:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            with path.open("wb") as target:
+                await self.store.get(name, writeinto=target)
+        except (ObjectNotFoundError, NotFoundError) as exc:
+            path.unlink(missing_ok=True)
+            raise ArtifactMissing(name) from exc
+        return path
+
+    async def delete_job(self, job_id: str) -> int:
+        """Remove every artifact of a job; returns how many were removed."""
+        try:
+            objects = await self.store.list(ignore_deletes=True)
+        except NotFoundError:
+            return 0
+        removed = 0
+        for info in objects:
+            if info.name.startswith(f"{job_id}/"):
+                await self.store.delete(info.name)
+                removed += 1
+        return removed

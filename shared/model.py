@@ -1,0 +1,87 @@
+"""The seam between the pipeline and whatever writes plans and Manim code.
+
+The planner and coder only ever talk to a `SceneModel`. The built-in offline model
+(`shared.builtin_model`) and LLM-backed models implement the same four calls, so a
+stage never knows which one it is driving.
+"""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+import msgspec
+
+
+class SceneOutline(msgspec.Struct, kw_only=True):
+    """One line of the outline: what a scene is for, before it is written."""
+
+    number: int
+    title: str
+    purpose: str
+    kind: str = "statement"  # intro | statement | formula | diagram | example | summary
+
+
+class Outline(msgspec.Struct, kw_only=True):
+    """The scene outline of a whole video (planning stage)."""
+
+    topic: str
+    scenes: list[SceneOutline]
+
+
+class ScenePlan(msgspec.Struct, kw_only=True):
+    """A scene written out (scenario_creation stage): what is seen, how, and what is said."""
+
+    number: int
+    title: str
+    kind: str
+    class_name: str
+    storyboard: str
+    technical_plan: str
+    narration: str
+    statements: list[str] = []
+    formulas: list[str] = []
+    diagram: str | None = None
+
+
+class ModelUsage(msgspec.Struct, kw_only=True):
+    """What a model call cost; the built-in model reports zeros."""
+
+    model: str
+    calls: int = 0
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+
+
+class SceneModel(Protocol):
+    """Plans scenes and writes (and repairs) their Manim code."""
+
+    name: str
+
+    async def outline(self, *, topic: str, context: str) -> Outline: ...
+
+    async def plan_scene(
+        self, *, topic: str, context: str, outline: Outline, number: int
+    ) -> ScenePlan: ...
+
+    async def write_code(self, plan: ScenePlan) -> str: ...
+
+    async def repair_code(self, plan: ScenePlan, *, code: str, error: str) -> str: ...
+
+
+class UnknownModel(ValueError):
+    """A model name no configured provider serves."""
+
+
+def resolve_model(name: str) -> SceneModel:
+    """The model a setting or a job's `model` field names.
+
+    `builtin` is the deterministic offline model; LLM providers plug in here.
+    """
+    if name == "builtin":
+        from shared.builtin_model import BuiltinModel
+
+        return BuiltinModel()
+    raise UnknownModel(
+        f"unknown model {name!r}: this installation serves 'builtin' "
+        "(configure an OpenAI-compatible endpoint to use LLM models)"
+    )

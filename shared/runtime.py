@@ -1,0 +1,250 @@
+"""How every stage receives and publishes events: acks, retries, progress, failure.
+
+A stage handler is `async def handle(event) -> None`. `stage_subscriber` wraps it so
+that, in one place and explicitly (FastStream's default ack policy would drop a message
+whose handler raised):
+
+- a malformed event is logged and terminated, never retried;
+- work on a cancelled, failed or deleted job is skipped;
+- a long handler keeps its message alive with in-progress acks;
+- `TransientError` and unexpected errors are retried by nak with exponential backoff
+  and jitter, until `max_deliver` deliveries; then the job fails with stage context;
+- `PermanentError` terminates the message and fails the job at once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import random
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import TypeVar
+
+import msgspec
+from faststream import AckPolicy
+from faststream.nats import JStream, NatsBroker, PullSub
+from faststream.nats.annotations import NatsMessage
+
+from shared import subjects
+from shared.broker import ConsumerSpec
+from shared.errors import JobGone, PermanentError, StageError
+from shared.events import Event, JobError, JobFailed, ProgressReported, decode, encode
+from shared.jobview import JobStore
+from shared.logs import job_scope
+from shared.stages import BY_NAME, percentage_within
+
+log = logging.getLogger("videogen.runtime")
+
+E = TypeVar("E", bound=Event)
+Handler = Callable[[E], Awaitable[None]]
+
+
+def backoff_delay(attempt: int, *, base: float = 1.0, cap: float = 60.0) -> float:
+    """Exponential backoff with full jitter around the nominal delay (attempt ≥ 1)."""
+    nominal = min(cap, base * 2 ** max(attempt - 1, 0))
+    return round(nominal * random.uniform(0.5, 1.5), 3)
+
+
+class Bus:
+    """Publishes events on their job's subject, de-duplicated by their logical id."""
+
+    def __init__(self, broker: NatsBroker) -> None:
+        self.broker = broker
+
+    async def publish(self, event: Event) -> None:
+        await self.broker.publish(
+            encode(event),
+            subjects.event_subject(event.job_id, event.type),
+            headers={"Nats-Msg-Id": event.dedup_key()},
+            stream=subjects.STREAM,
+        )
+
+    async def progress(
+        self,
+        source: Event,
+        stage: str,
+        *,
+        fraction: float | None = None,
+        scene: int | None = None,
+        detail: str | None = None,
+    ) -> None:
+        """Report that `source`'s job entered `stage` (or got `fraction` through it)."""
+        percentage = (
+            BY_NAME[stage].percentage if fraction is None else percentage_within(stage, fraction)
+        )
+        await self.publish(
+            ProgressReported(
+                job_id=source.job_id,
+                user_id=source.user_id,
+                stage=stage,
+                percentage=percentage,
+                description=BY_NAME[stage].description,
+                scene=scene,
+                detail=detail,
+            )
+        )
+
+    async def fail(self, source: Event, stage: str, error: StageError, *, attempts: int) -> None:
+        await self.publish(
+            JobFailed(
+                job_id=source.job_id,
+                user_id=source.user_id,
+                error=JobError(
+                    code=error.code,
+                    stage=error.stage or stage,
+                    message=error.message,
+                    recoverable=error.recoverable,
+                    suggestion=error.suggestion,
+                    attempts=attempts,
+                    details=error.details,
+                ),
+            )
+        )
+
+
+@contextlib.asynccontextmanager
+async def kept_alive(message: NatsMessage, *, every: float) -> AsyncIterator[None]:
+    """Send in-progress acks while the block runs, so JetStream does not redeliver."""
+
+    async def beat() -> None:
+        while True:
+            await asyncio.sleep(every)
+            with contextlib.suppress(Exception):
+                await message.in_progress()
+
+    task = asyncio.create_task(beat())
+    try:
+        yield
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+
+def decode_or_reject(body: bytes, expected: type[E] | None) -> E | None:
+    """The event in `body`, or None when it is malformed or of another type."""
+    try:
+        event = decode(body)
+    except (msgspec.DecodeError, msgspec.ValidationError) as exc:
+        log.error("malformed event terminated", extra={"error": str(exc), "size": len(body)})
+        return None
+    if expected is not None and not isinstance(event, expected):
+        log.error("unexpected event type terminated", extra={"event_type": event.type})
+        return None
+    return event  # type: ignore[return-value]
+
+
+class StageRunner:
+    """Runs one stage's handlers with the delivery rules above."""
+
+    def __init__(
+        self,
+        *,
+        stage_service: str,
+        bus: Bus,
+        jobs: JobStore,
+        ack_wait_seconds: float,
+        max_deliver: int,
+    ) -> None:
+        self.service = stage_service
+        self.bus = bus
+        self.jobs = jobs
+        self.heartbeat = max(ack_wait_seconds / 3, 0.5)
+        self.max_deliver = max_deliver
+
+    async def deliver(
+        self, message: NatsMessage, expected: type[E], handler: Handler[E], *, stage: str
+    ) -> None:
+        event = decode_or_reject(message.body, expected)
+        if event is None:
+            await message.reject()
+            return
+        attempt = message.raw_message.metadata.num_delivered or 1
+        with job_scope(job_id=event.job_id, stage=stage, service=self.service):
+            view = await self.jobs.get(event.user_id, event.job_id)
+            if view is None or view.is_terminal:
+                log.info("skipping %s: job is %s", event.type, view.status if view else "gone")
+                await message.ack()
+                return
+            await self._run(message, event, handler, stage=stage, attempt=attempt)
+
+    async def _run(
+        self, message: NatsMessage, event: E, handler: Handler[E], *, stage: str, attempt: int
+    ) -> None:
+        started = time.perf_counter()
+        try:
+            async with kept_alive(message, every=self.heartbeat):
+                await handler(event)
+        except JobGone:
+            log.info("job stopped while handling %s", event.type)
+            await message.ack()
+        except PermanentError as exc:
+            log.error("%s failed permanently: %s", event.type, exc.message, exc_info=True)
+            await self.bus.fail(event, stage, exc, attempts=attempt)
+            await message.reject()
+        except Exception as exc:
+            await self._retry_or_fail(message, event, exc, stage=stage, attempt=attempt)
+        else:
+            await message.ack()
+            log.debug(
+                "%s handled",
+                event.type,
+                extra={"duration_seconds": round(time.perf_counter() - started, 3)},
+            )
+
+    async def _retry_or_fail(
+        self, message: NatsMessage, event: Event, exc: Exception, *, stage: str, attempt: int
+    ) -> None:
+        error = exc if isinstance(exc, StageError) else _internal(exc)
+        if attempt >= self.max_deliver:
+            log.error("%s failed after %d attempts", event.type, attempt, exc_info=exc)
+            await self.bus.fail(event, stage, error, attempts=attempt)
+            await message.reject()
+            return
+        delay = backoff_delay(attempt)
+        log.warning(
+            "%s failed (attempt %d of %d), retrying in %.1fs: %s",
+            event.type,
+            attempt,
+            self.max_deliver,
+            delay,
+            error.message,
+            exc_info=exc,
+        )
+        await message.nack(delay=delay)
+
+    def subscribe(
+        self,
+        broker: NatsBroker,
+        consumer: ConsumerSpec,
+        expected: type[E],
+        handler: Handler[E],
+        *,
+        stage: str,
+        concurrency: int = 1,
+    ) -> None:
+        """Register `handler` on the consumer's durable, `concurrency` messages at a time."""
+
+        async def on_message(message: NatsMessage) -> None:
+            await self.deliver(message, expected, handler, stage=stage)
+
+        on_message.__name__ = f"{consumer.durable}_{expected.type.replace('.', '_')}"
+        broker.subscriber(
+            consumer.filter_subject,
+            stream=JStream(subjects.STREAM, declare=False),
+            durable=consumer.durable,
+            # A batch bounds work in flight per replica: nothing is prefetched that this
+            # replica cannot start, so other replicas get the rest.
+            pull_sub=PullSub(batch_size=concurrency, timeout=1.0),
+            ack_policy=AckPolicy.MANUAL,
+        )(on_message)
+
+
+def _internal(exc: Exception) -> StageError:
+    return StageError(
+        f"{type(exc).__name__}: {exc}",
+        code="INTERNAL_ERROR",
+        suggestion="This is a bug in videogen; retry the job, and report it if it persists.",
+    )

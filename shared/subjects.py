@@ -1,0 +1,36 @@
+"""Every subject, stream, consumer and bucket name. No subject string lives elsewhere.
+
+Subjects carry the job id (`videogen.<job_id>.<event type>`), so one filter reads a
+whole job back in order, while metrics and logs label by event type only.
+"""
+
+from __future__ import annotations
+
+PREFIX = "videogen"
+STREAM = "VIDEOGEN"
+JOBS_BUCKET = "videogen-jobs"
+IDEMPOTENCY_BUCKET = "videogen-idempotency"
+LEDGER_BUCKET = "videogen-ledger"
+ARTIFACTS_BUCKET = "videogen-artifacts"
+
+ALL_EVENTS = f"{PREFIX}.>"
+
+
+def event_subject(job_id: str, event_type: str) -> str:
+    """The subject one event of one job is published on."""
+    return f"{PREFIX}.{job_id}.{event_type}"
+
+
+def events_of_type(event_type: str) -> str:
+    """Filter for one event type across all jobs (what a stage consumes)."""
+    return f"{PREFIX}.*.{event_type}"
+
+
+def events_of_job(job_id: str) -> str:
+    """Filter for every event of one job (replay, logs)."""
+    return f"{PREFIX}.{job_id}.>"
+
+
+def event_type_of(subject: str) -> str:
+    """`videogen.<job>.scene.coded` → `scene.coded`."""
+    return subject.split(".", 2)[2]

@@ -1,0 +1,26 @@
+"""Fixtures shared by every test tier: a real nats-server, settings pointing at it."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from shared.settings import Settings, load_settings
+from videogen.natsd import NatsServer, running_nats_server
+
+
+@pytest.fixture(scope="session")
+def nats_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[NatsServer]:
+    """One real JetStream server for the session, on free loopback ports."""
+    with running_nats_server(tmp_path_factory.mktemp("nats")) as server:
+        yield server
+
+
+@pytest.fixture
+def settings(nats_server: NatsServer, tmp_path: Path) -> Settings:
+    """Settings for a test: the session's NATS, a fresh data dir, short ack wait."""
+    return load_settings(
+        {}, nats_url=nats_server.url, data_dir=tmp_path / "data", ack_wait_seconds=5.0
+    )

@@ -1,0 +1,3 @@
+from videogen.cli import main
+
+main()

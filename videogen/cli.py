@@ -1,0 +1,188 @@
+"""`videogen`: run the stack, run one service, make a video, check a job."""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import importlib
+import json
+import os
+import re
+import signal
+import sys
+import threading
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
+
+from videogen.client import ApiError, VideogenClient
+from videogen.stack import SERVICES, start_stack
+from videogen.topics import find_topic
+
+console = Console(stderr=True)
+DEFAULT_URL = os.environ.get("VIDEOGEN_URL", "http://127.0.0.1:8000")
+DEMO_TOPIC = "The Pythagorean Theorem"
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = _parser().parse_args(argv)
+    try:
+        sys.exit(args.run(args) or 0)
+    except ApiError as exc:
+        _print_api_error(exc)
+        sys.exit(1)
+    except KeyboardInterrupt:
+        sys.exit(130)
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="videogen", description=__doc__)
+    commands = parser.add_subparsers(required=True, metavar="command")
+
+    up = commands.add_parser("up", help="start NATS and every service; Ctrl-C stops them")
+    up.add_argument("--port", type=int, default=8000)
+    up.add_argument("--data-dir", type=Path, default=Path(os.environ.get("DATA_DIR", "var")))
+    up.set_defaults(run=_up)
+
+    worker = commands.add_parser("worker", help="run one service (for compose and k8s)")
+    worker.add_argument("service", choices=SERVICES)
+    worker.set_defaults(run=_worker)
+
+    generate = commands.add_parser("generate", help="make a video through the REST API")
+    generate.add_argument("topic")
+    generate.add_argument("--context", required=True, help="what the video should explain")
+    _add_job_options(generate)
+    generate.set_defaults(run=_generate)
+
+    status = commands.add_parser("status", help="show a job's status")
+    status.add_argument("job_id")
+    _add_client_options(status)
+    status.set_defaults(run=_status)
+
+    demo = commands.add_parser(
+        "demo", help="start the stack, make one video from the built-in topics, stop"
+    )
+    demo.add_argument("--topic", default=DEMO_TOPIC, help="a built-in topic name or prefix")
+    demo.add_argument("--quality", default="low", choices=("low", "medium", "high", "ultra"))
+    demo.add_argument("--port", type=int, default=8000)
+    demo.add_argument("--data-dir", type=Path, default=Path(os.environ.get("DATA_DIR", "var")))
+    demo.add_argument("-o", "--output", type=Path)
+    demo.set_defaults(run=_demo)
+    return parser
+
+
+def _add_client_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--url", default=DEFAULT_URL, help="gateway URL (env VIDEOGEN_URL)")
+    parser.add_argument("--api-key", default=os.environ.get("VIDEOGEN_API_KEY"))
+
+
+def _add_job_options(parser: argparse.ArgumentParser) -> None:
+    _add_client_options(parser)
+    parser.add_argument("--quality", choices=("low", "medium", "high", "ultra"))
+    parser.add_argument("--model", help="overrides SCENE_MODEL for this job")
+    parser.add_argument("-o", "--output", type=Path, help="where to save the MP4")
+
+
+def _up(args: argparse.Namespace) -> None:
+    console.print(f"starting videogen (data in {args.data_dir}) …")
+    stack = start_stack(args.data_dir, port=args.port)
+    console.print(
+        f"[green]ready[/] at {stack.base_url}  (docs: {stack.base_url}/docs, "
+        f"logs: {stack.data_dir / 'logs'})\nCtrl-C stops everything."
+    )
+    stopped = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stopped.set())
+    try:
+        while not stopped.wait(1.0):
+            for name, process in stack.processes.items():
+                if process.poll() is not None:
+                    console.print(f"[red]{name} exited ({process.returncode}); restarting[/]")
+                    stack.start_service(name)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        console.print("stopping …")
+        stack.stop()
+
+
+def _worker(args: argparse.Namespace) -> None:
+    importlib.import_module(f"services.{args.service}.__main__").main()
+
+
+def _generate(args: argparse.Namespace) -> int:
+    client = VideogenClient(args.url, api_key=args.api_key)
+    options = {k: v for k, v in (("quality", args.quality), ("model", args.model)) if v}
+    return _make_video(client, args.topic, args.context, options, args.output)
+
+
+def _status(args: argparse.Namespace) -> None:
+    client = VideogenClient(args.url, api_key=args.api_key)
+    print(json.dumps(client.status(args.job_id), indent=2))
+
+
+def _demo(args: argparse.Namespace) -> int:
+    topic = find_topic(args.topic)
+    console.print(f"starting videogen (data in {args.data_dir}) …")
+    stack = start_stack(args.data_dir, port=args.port)
+    try:
+        client = VideogenClient(stack.base_url)
+        output = args.output or args.data_dir / "demo" / f"{_slug(topic.topic)}.mp4"
+        return _make_video(client, topic.topic, topic.context, {"quality": args.quality}, output)
+    finally:
+        stack.stop()
+
+
+def _make_video(
+    client: VideogenClient, topic: str, context: str, options: dict[str, Any], output: Path | None
+) -> int:
+    job = client.generate(topic, context, **options)
+    job_id = job["job_id"]
+    console.print(f"job [bold]{job_id}[/] queued: {topic}")
+    final = _follow(client, job_id)
+    if final["status"] != "completed":
+        _print_job_error(final)
+        return 1
+    target = output or Path(f"{_slug(topic)}.mp4")
+    client.download(job_id, target)
+    console.print(f"[green]video saved:[/] {target.resolve()}")
+    print(target.resolve())
+    return 0
+
+
+def _follow(client: VideogenClient, job_id: str) -> dict[str, Any]:
+    columns = (
+        TextColumn("{task.description:<22}"), BarColumn(), TaskProgressColumn(),
+        TimeElapsedColumn(),
+    )
+    with Progress(*columns, console=console) as progress:
+        bar = progress.add_task("queued", total=100)
+        for status in client.watch(job_id):
+            stage = status["progress"]["current_stage"]
+            scenes = status.get("scenes") or []
+            done = sum(1 for scene in scenes if scene.get("status") == "rendered")
+            label = f"{stage} {done}/{len(scenes)}" if stage == "rendering" and scenes else stage
+            progress.update(bar, completed=status["progress"]["percentage"], description=label)
+    return status
+
+
+def _print_job_error(status: dict[str, Any]) -> None:
+    error = status.get("error") or {}
+    console.print(
+        f"[red]job {status['status']}[/]"
+        + (f" at {error.get('stage')}: {error.get('code')}: {error.get('message')}" if error else "")
+    )
+    if error.get("suggestion"):
+        console.print(f"suggestion: {error['suggestion']}")
+
+
+def _print_api_error(exc: ApiError) -> None:
+    console.print(f"[red]request failed:[/] {exc}")
+    with contextlib.suppress(AttributeError, TypeError):
+        for item in exc.body["error"]["details"]["field_errors"]:
+            console.print(f"  {item['field']}: {item['message']}")
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")[:60] or "video"

@@ -1,0 +1,116 @@
+"""The whole system on one host: nats-server plus one process per service.
+
+`videogen up` and the end-to-end tests both use this, so the tests exercise exactly
+what a user starts.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+
+from videogen.natsd import NatsServer, start_nats_server
+
+SERVICES = ("planner", "coder", "renderer", "storage", "gateway")
+
+
+@dataclass
+class Stack:
+    """Running processes of the local stack."""
+
+    data_dir: Path
+    port: int
+    env: dict[str, str]
+    nats: NatsServer | None = None
+    processes: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
+
+    @property
+    def base_url(self) -> str:
+        return f"http://{self.env.get('GATEWAY_HOST', '127.0.0.1')}:{self.port}"
+
+    def start_service(self, name: str) -> subprocess.Popen[bytes]:
+        """Start (or restart) one service process; its logs go to DATA_DIR/logs/<name>.log."""
+        logs = self.data_dir / "logs"
+        logs.mkdir(parents=True, exist_ok=True)
+        with (logs / f"{name}.log").open("ab") as log_file:
+            process = subprocess.Popen(
+                [sys.executable, "-m", "videogen", "worker", name],
+                env=self.env, stdout=log_file, stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+            )
+        self.processes[name] = process
+        return process
+
+    def kill_service(self, name: str) -> None:
+        """SIGKILL one service, as a crash would."""
+        process = self.processes.pop(name)
+        process.send_signal(signal.SIGKILL)
+        process.wait()
+
+    def wait_ready(self, timeout: float = 60.0) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            for name, process in self.processes.items():
+                if process.poll() is not None:
+                    raise RuntimeError(
+                        f"{name} exited with {process.returncode}; "
+                        f"see {self.data_dir / 'logs' / (name + '.log')}"
+                    )
+            try:
+                if httpx.get(f"{self.base_url}/ready", timeout=1).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.2)
+        raise TimeoutError(f"the gateway was not ready within {timeout:.0f}s")
+
+    def stop(self) -> None:
+        """Stop services (SIGTERM, then SIGKILL after a grace period), then NATS."""
+        for process in self.processes.values():
+            if process.poll() is None:
+                process.terminate()
+        for process in self.processes.values():
+            try:
+                process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+        self.processes.clear()
+        if self.nats is not None:
+            self.nats.stop()
+
+
+def start_stack(
+    data_dir: Path,
+    *,
+    port: int = 8000,
+    environ: Mapping[str, str] | None = None,
+    services: tuple[str, ...] = SERVICES,
+    wait: bool = True,
+) -> Stack:
+    """Start NATS (unless NATS_URL points elsewhere) and every service; wait for readiness."""
+    environ = dict(os.environ if environ is None else environ)
+    data_dir = data_dir.resolve()
+    data_dir.mkdir(parents=True, exist_ok=True)
+    env = {**environ, "DATA_DIR": str(data_dir), "GATEWAY_PORT": str(port)}
+    stack = Stack(data_dir=data_dir, port=port, env=env)
+    if "NATS_URL" not in environ:
+        stack.nats = start_nats_server(data_dir / "nats")
+        env["NATS_URL"] = stack.nats.url
+    try:
+        for name in services:
+            stack.start_service(name)
+        if wait:
+            stack.wait_ready()
+    except BaseException:
+        stack.stop()
+        raise
+    return stack
