@@ -20,6 +20,7 @@ from nats.js.errors import BucketNotFoundError, NotFoundError
 
 from shared import subjects
 from shared.settings import Settings
+from shared.tracing import EventTelemetryMiddleware
 
 log = logging.getLogger(__name__)
 
@@ -55,12 +56,17 @@ CONSUMERS: dict[str, ConsumerSpec] = {
 }
 
 
-def make_broker(settings: Settings, *, name: str) -> NatsBroker:
-    """A FastStream broker for one service; handlers decode events themselves."""
+def make_broker(settings: Settings, *, name: str, traced: bool = True) -> NatsBroker:
+    """A FastStream broker for one service; handlers decode events themselves.
+
+    The telemetry middleware puts the trace context in every message's headers
+    (`traced=False` leaves it out, to measure what it costs).
+    """
     return NatsBroker(
         settings.nats_url,
         name=f"videogen-{name}",
         max_reconnect_attempts=-1,
+        middlewares=[EventTelemetryMiddleware()] if traced else [],
         logger=logging.getLogger(f"videogen.{name}.broker"),
         log_level=logging.DEBUG,
     )

@@ -24,6 +24,7 @@ class StageError(Exception):
         suggestion: str = "",
         details: dict[str, Any] | None = None,
         stage: str | None = None,
+        attempts: int | None = None,
     ) -> None:
         super().__init__(message)
         self.message = message
@@ -31,6 +32,7 @@ class StageError(Exception):
         self.suggestion = suggestion
         self.details = details
         self.stage = stage  # where the job failed, when not the stage that noticed
+        self.attempts = attempts  # tries made inside the handler, when it retried itself
 
 
 class TransientError(StageError):

@@ -15,6 +15,8 @@ from typing import Any, ClassVar
 
 import msgspec
 
+from shared.model import ModelUsage
+
 SCHEMA_VERSION = 1
 
 
@@ -111,9 +113,28 @@ class SceneCoded(Event, tag="scene.coded"):
     code_ref: str
     plan_ref: str
     model: str
+    # Set when this is the built-in model's stand-in for a scene the job's model could not
+    # make work (SCENE_FALLBACK=builtin): why it fell back.
+    fallback_reason: str | None = None
 
     def dedup_key(self) -> str:
         return f"{self.job_id}:{self.type}:{self.scene_number}:{self.attempt}"
+
+
+class UsageRecorded(Event, tag="usage.recorded"):
+    """LLM calls and tokens a stage spent on a job (`scene` set for per-scene work).
+
+    Emitted only when a model was actually called; the built-in model costs nothing.
+    """
+
+    type: ClassVar[str] = "usage.recorded"
+    stage: str  # planning | scenario_creation | code_generation | repair
+    usage: list[ModelUsage]
+    scene: int | None = None
+    attempt: int | None = None
+
+    def dedup_key(self) -> str:
+        return f"{self.job_id}:{self.type}:{self.stage}:{self.scene}:{self.attempt}"
 
 
 class SceneRendered(Event, tag="scene.rendered"):
@@ -183,6 +204,11 @@ class StoredVideo(msgspec.Struct, kw_only=True):
     file_size: int
     sha256: str
     format: str = "mp4"
+    # Where each copy lives, e.g. {"local": "/data/videos/…", "s3": "s3://bucket/videos/…"}.
+    locations: dict[str, str] = {}
+    # local_and_s3 with S3_FALLBACK_TO_LOCAL: S3 failed for good, only the local copy exists.
+    local_fallback: bool = False
+    fallback_reason: str | None = None
 
 
 class VideoStored(Event, tag="video.stored"):
@@ -230,6 +256,7 @@ AnyEvent = (
     | VideoStored
     | JobFailed
     | JobCancelled
+    | UsageRecorded
 )
 
 EVENT_TYPES: dict[str, type[Event]] = {
@@ -245,6 +272,7 @@ EVENT_TYPES: dict[str, type[Event]] = {
         VideoStored,
         JobFailed,
         JobCancelled,
+        UsageRecorded,
     )
 }
 

@@ -7,9 +7,17 @@ stage never knows which one it is driving.
 
 from __future__ import annotations
 
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 import msgspec
+
+if TYPE_CHECKING:
+    from shared.llm.providers import LLMClients
+    from shared.llm.scene_model import DocSearch
+    from shared.llm.usage import UsageMeter
+
+MIN_SCENES = 3
+MAX_SCENES = 7
 
 
 class SceneOutline(msgspec.Struct, kw_only=True):
@@ -50,6 +58,7 @@ class ModelUsage(msgspec.Struct, kw_only=True):
     calls: int = 0
     prompt_tokens: int = 0
     completion_tokens: int = 0
+    cost_usd: float = 0.0  # estimated from a price table; 0 for local or unknown models
 
 
 class SceneModel(Protocol):
@@ -72,16 +81,27 @@ class UnknownModel(ValueError):
     """A model name no configured provider serves."""
 
 
-def resolve_model(name: str) -> SceneModel:
+def resolve_model(
+    name: str,
+    *,
+    clients: LLMClients | None = None,
+    docs: DocSearch | None = None,
+    meter: UsageMeter | None = None,
+) -> SceneModel:
     """The model a setting or a job's `model` field names.
 
-    `builtin` is the deterministic offline model; LLM providers plug in here.
+    `builtin` is the deterministic offline model; `provider/model` is an LLM behind an
+    OpenAI-compatible endpoint from `clients`, its calls counted on `meter`.
     """
     if name == "builtin":
         from shared.builtin_model import BuiltinModel
 
         return BuiltinModel()
-    raise UnknownModel(
-        f"unknown model {name!r}: this installation serves 'builtin' "
-        "(configure an OpenAI-compatible endpoint to use LLM models)"
-    )
+    if clients is None:
+        raise UnknownModel(
+            f"unknown model {name!r}: this installation serves 'builtin' "
+            "(configure an OpenAI-compatible endpoint to use LLM models)"
+        )
+    from shared.llm.scene_model import llm_scene_model
+
+    return llm_scene_model(name, clients=clients, docs=docs, meter=meter)

@@ -33,7 +33,9 @@ from shared.errors import JobGone, PermanentError, StageError
 from shared.events import Event, JobError, JobFailed, ProgressReported, decode, encode
 from shared.jobview import JobStore
 from shared.logs import job_scope
+from shared.metrics import observe_event
 from shared.stages import BY_NAME, percentage_within
+from shared.tracing import span
 
 log = logging.getLogger("videogen.runtime")
 
@@ -97,7 +99,7 @@ class Bus:
                     message=error.message,
                     recoverable=error.recoverable,
                     suggestion=error.suggestion,
-                    attempts=attempts,
+                    attempts=error.attempts or attempts,
                     details=error.details,
                 ),
             )
@@ -147,18 +149,23 @@ class StageRunner:
         jobs: JobStore,
         ack_wait_seconds: float,
         max_deliver: int,
+        observe: Callable[..., None] = observe_event,
     ) -> None:
         self.service = stage_service
         self.bus = bus
         self.jobs = jobs
         self.heartbeat = max(ack_wait_seconds / 3, 0.5)
         self.max_deliver = max_deliver
+        self.observe = observe
+        self.consumers: list[str] = []  # durables subscribed, for the queue-depth gauges
 
     async def deliver(
         self, message: NatsMessage, expected: type[E], handler: Handler[E], *, stage: str
     ) -> None:
         event = decode_or_reject(message.body, expected)
         if event is None:
+            self.observe(service=self.service, stage=stage, event_type=expected.type,
+                         outcome="rejected")
             await message.reject()
             return
         attempt = message.raw_message.metadata.num_delivered or 1
@@ -166,6 +173,8 @@ class StageRunner:
             view = await self.jobs.get(event.user_id, event.job_id)
             if view is None or view.is_terminal:
                 log.info("skipping %s: job is %s", event.type, view.status if view else "gone")
+                self.observe(service=self.service, stage=stage, event_type=event.type,
+                             outcome="skipped")
                 await message.ack()
                 return
             await self._run(message, event, handler, stage=stage, attempt=attempt)
@@ -174,35 +183,44 @@ class StageRunner:
         self, message: NatsMessage, event: E, handler: Handler[E], *, stage: str, attempt: int
     ) -> None:
         started = time.perf_counter()
+        outcome = "error"  # stays so only if acking or failing the job itself raised
         try:
             async with kept_alive(message, every=self.heartbeat):
-                await handler(event)
+                with span(event.type, stage=stage, job_id=event.job_id, attempt=attempt):
+                    await handler(event)
         except JobGone:
             log.info("job stopped while handling %s", event.type)
             await message.ack()
+            outcome = "stopped"
         except PermanentError as exc:
             log.error("%s failed permanently: %s", event.type, exc.message, exc_info=True)
             await self.bus.fail(event, stage, exc, attempts=attempt)
             await message.reject()
+            outcome = "failed"
         except Exception as exc:
-            await self._retry_or_fail(message, event, exc, stage=stage, attempt=attempt)
+            outcome = await self._retry_or_fail(message, event, exc, stage=stage, attempt=attempt)
         else:
             await message.ack()
+            outcome = "handled"
             log.debug(
                 "%s handled",
                 event.type,
                 extra={"duration_seconds": round(time.perf_counter() - started, 3)},
             )
+        finally:
+            self.observe(service=self.service, stage=stage, event_type=event.type,
+                         outcome=outcome, seconds=time.perf_counter() - started)
 
     async def _retry_or_fail(
         self, message: NatsMessage, event: Event, exc: Exception, *, stage: str, attempt: int
-    ) -> None:
+    ) -> str:
+        """Nak for a later retry, or fail the job when deliveries are used up; the outcome."""
         error = exc if isinstance(exc, StageError) else _internal(exc)
         if attempt >= self.max_deliver:
             log.error("%s failed after %d attempts", event.type, attempt, exc_info=exc)
             await self.bus.fail(event, stage, error, attempts=attempt)
             await message.reject()
-            return
+            return "failed"
         delay = backoff_delay(attempt)
         log.warning(
             "%s failed (attempt %d of %d), retrying in %.1fs: %s",
@@ -214,6 +232,7 @@ class StageRunner:
             exc_info=exc,
         )
         await message.nack(delay=delay)
+        return "retried"
 
     def subscribe(
         self,
@@ -231,6 +250,7 @@ class StageRunner:
             await self.deliver(message, expected, handler, stage=stage)
 
         on_message.__name__ = f"{consumer.durable}_{expected.type.replace('.', '_')}"
+        self.consumers.append(consumer.durable)
         broker.subscriber(
             consumer.filter_subject,
             stream=JStream(subjects.STREAM, declare=False),

@@ -25,8 +25,10 @@ from shared.artifacts import Artifacts
 from shared.broker import ensure_topology, make_broker
 from shared.jobview import JobStore
 from shared.logs import configure_logging
+from shared.metrics import start_metrics_server, watch_pending
 from shared.runtime import Bus, StageRunner
 from shared.settings import Settings, SettingsError, load_settings
+from shared.tracing import configure_tracing
 
 log = logging.getLogger("videogen.service")
 
@@ -83,9 +85,21 @@ async def serve_stage(
         if pending is not None:
             await pending
         await deps.broker.start()
-        log.info("%s ready", name, extra={"nats_url": settings.nats_url})
-        await stop.wait()
-        log.info("%s stopping", name)
+        metrics = (
+            start_metrics_server(settings.metrics_port, ready=lambda: deps.connection.is_connected)
+            if settings.metrics_port
+            else None
+        )
+        depth = asyncio.create_task(watch_pending(deps.js, deps.runner.consumers))
+        log.info("%s ready", name,
+                 extra={"nats_url": settings.nats_url, "metrics_port": settings.metrics_port})
+        try:
+            await stop.wait()
+        finally:
+            log.info("%s stopping", name)
+            depth.cancel()
+            if metrics is not None:
+                metrics.shutdown()
 
 
 def run_service(name: str, register: Callable[[StageDeps], Awaitable[None] | None]) -> None:
@@ -95,4 +109,5 @@ def run_service(name: str, register: Callable[[StageDeps], Awaitable[None] | Non
     except SettingsError as exc:
         sys.exit(f"{name}: {exc}")
     configure_logging(name, debug=settings.debug)
+    configure_tracing(name, otlp_endpoint=settings.otel_exporter_otlp_endpoint)
     asyncio.run(serve_stage(name, settings, register))

@@ -8,10 +8,12 @@ variable and what it accepts, instead of failing later inside a job.
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 QUALITIES = ("low", "medium", "high", "ultra")
 STORAGE_MODES = ("local_only", "s3_only", "local_and_s3")
@@ -37,11 +39,67 @@ def _positive_int(raw: str) -> int:
     return value
 
 
+def _port_or_off(raw: str) -> int:
+    value = int(raw)
+    if not 0 <= value <= 65535:
+        raise ValueError("expected a port number 1-65535, or 0 for off")
+    return value
+
+
+def _non_negative_int(raw: str) -> int:
+    value = int(raw)
+    if value < 0:
+        raise ValueError("expected an integer >= 0")
+    return value
+
+
 def _positive_float(raw: str) -> float:
     value = float(raw)
     if value <= 0:
         raise ValueError("expected a number > 0")
     return value
+
+
+def _endpoint(raw: str) -> str:
+    """An S3 endpoint URL; its scheme decides TLS (http: plain, https: TLS)."""
+    value = raw.strip().rstrip("/")
+    parts = urlsplit(value)
+    if value and (parts.scheme not in ("http", "https") or not parts.netloc or parts.path):
+        raise ValueError("expected http(s)://host[:port] with no path, e.g. http://127.0.0.1:9000")
+    return value
+
+
+def _bucket(raw: str) -> str:
+    value = raw.strip()
+    if value and not re.fullmatch(r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]", value):
+        raise ValueError("expected an S3 bucket name: 3-63 of a-z, 0-9, '.', '-'")
+    return value
+
+
+class Secret:
+    """A credential that never shows up in a repr, a log line or an f-string."""
+
+    __slots__ = ("_value",)
+
+    def __init__(self, value: str) -> None:
+        self._value = value
+
+    def reveal(self) -> str:
+        return self._value
+
+    def __bool__(self) -> bool:
+        return bool(self._value)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Secret) and other._value == self._value
+
+    def __hash__(self) -> int:
+        return hash(self._value)
+
+    def __repr__(self) -> str:
+        return "Secret('**********')" if self._value else "Secret('')"
+
+    __str__ = __repr__
 
 
 def _choice(*allowed: str) -> Callable[[str], str]:
@@ -86,6 +144,24 @@ class Settings:
     use_gpu_acceleration: bool = _env("USE_GPU_ACCELERATION", _bool, default=False)
     max_fix_attempts: int = _env("MAX_FIX_ATTEMPTS", _positive_int, default=3)
     render_timeout_seconds: float = _env("RENDER_TIMEOUT_SECONDS", _positive_float, default=600.0)
+    # What happens to a scene whose fixes all failed: the built-in model's version, or fail.
+    scene_fallback: str = _env("SCENE_FALLBACK", _choice("builtin", "fail"), default="builtin")
+    fix_backoff_seconds: float = _env("FIX_BACKOFF_SECONDS", _positive_float, default=1.0)
+    # LLM endpoints (a model string `provider/model` picks one) and call limits.
+    openai_api_key: str = _env("OPENAI_API_KEY", default="")
+    openai_base_url: str = _env("OPENAI_BASE_URL", default="")
+    ollama_base_url: str = _env("OLLAMA_BASE_URL", default="http://127.0.0.1:11434/v1")
+    vllm_base_url: str = _env("VLLM_BASE_URL", default="")
+    vllm_api_key: str = _env("VLLM_API_KEY", default="")
+    openrouter_api_key: str = _env("OPENROUTER_API_KEY", default="")
+    llm_timeout_seconds: float = _env("LLM_TIMEOUT_SECONDS", _positive_float, default=60.0)
+    llm_max_retries: int = _env("LLM_MAX_RETRIES", _non_negative_int, default=3)
+    llm_retry_base_seconds: float = _env("LLM_RETRY_BASE_SECONDS", _positive_float, default=1.0)
+    llm_max_reasks: int = _env("LLM_MAX_REASKS", _non_negative_int, default=2)
+    # Retrieval over the installed Manim's docs (USE_RAG); dense vectors need an endpoint.
+    embeddings_model: str = _env("EMBEDDINGS_MODEL", default="")
+    qdrant_url: str = _env("QDRANT_URL", default="")
+    rag_top_k: int = _env("RAG_TOP_K", _positive_int, default=5)
     # Bus.
     nats_url: str = _env("NATS_URL", default="nats://127.0.0.1:4222")
     ack_wait_seconds: float = _env("ACK_WAIT_SECONDS", _positive_float, default=30.0)
@@ -96,6 +172,24 @@ class Settings:
     video_storage_mode: str = _env(
         "VIDEO_STORAGE_MODE", _choice(*STORAGE_MODES), default="local_only"
     )
+    enable_thumbnails: bool = _env("ENABLE_THUMBNAILS", _bool, default=True)
+    # S3 or any S3-compatible server (MinIO SDK); needed by s3_only and local_and_s3.
+    s3_endpoint_url: str = _env("S3_ENDPOINT_URL", _endpoint, default="")
+    s3_public_url: str = _env("S3_PUBLIC_URL", _endpoint, default="")  # for presigned URLs
+    s3_bucket: str = _env("S3_BUCKET", _bucket, default="")
+    s3_region: str = _env("S3_REGION", default="us-east-1")
+    aws_access_key_id: str = _env("AWS_ACCESS_KEY_ID", default="")
+    aws_secret_access_key: Secret = _env("AWS_SECRET_ACCESS_KEY", Secret, default=Secret(""))
+    s3_create_bucket: bool = _env("S3_CREATE_BUCKET", _bool, default=True)
+    s3_fallback_to_local: bool = _env("S3_FALLBACK_TO_LOCAL", _bool, default=False)
+    s3_serve_mode: str = _env("S3_SERVE_MODE", _choice("presign", "proxy"), default="presign")
+    s3_url_expiry_seconds: int = _env("S3_URL_EXPIRY_SECONDS", _positive_int, default=900)
+    storage_max_retries: int = _env("STORAGE_MAX_RETRIES", _positive_int, default=3)
+    storage_retry_base_seconds: float = _env(
+        "STORAGE_RETRY_BASE_SECONDS", _positive_float, default=1.0
+    )
+    # Off by default: the job's intermediate artifacts are what event replay re-runs from.
+    storage_cleanup: bool = _env("STORAGE_CLEANUP", _bool, default=False)
     # Gateway.
     api_keys: dict[str, str] = _env("API_KEYS", _api_keys, default_factory=dict)
     gateway_host: str = _env("GATEWAY_HOST", default="127.0.0.1")
@@ -103,6 +197,27 @@ class Settings:
     max_request_bytes: int = _env("MAX_REQUEST_BYTES", _positive_int, default=65536)
     # Logging.
     debug: bool = _env("DEBUG", _bool, default=False)
+    # Telemetry: stage workers serve /metrics, /healthz, /readyz here (0: off); traces
+    # go over OTLP/HTTP to this collector URL (empty: off).
+    metrics_port: int = _env("METRICS_PORT", _port_or_off, default=9100)
+    otel_exporter_otlp_endpoint: str = _env("OTEL_EXPORTER_OTLP_ENDPOINT", default="")
+
+    def __post_init__(self) -> None:
+        if self.video_storage_mode == "local_only":
+            return
+        needed = {
+            "S3_ENDPOINT_URL": self.s3_endpoint_url,
+            "S3_BUCKET": self.s3_bucket,
+            "AWS_ACCESS_KEY_ID": self.aws_access_key_id,
+            "AWS_SECRET_ACCESS_KEY": self.aws_secret_access_key,
+        }
+        missing = [name for name, value in needed.items() if not value]
+        if missing:
+            raise SettingsError(
+                f"VIDEO_STORAGE_MODE={self.video_storage_mode} needs {', '.join(missing)}"
+            )
+        if self.s3_url_expiry_seconds > 7 * 24 * 3600:
+            raise SettingsError("S3_URL_EXPIRY_SECONDS: S3 allows at most 604800 (7 days)")
 
     @property
     def single_user_mode(self) -> bool:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
 import contextlib
 import importlib
 import json
@@ -14,16 +15,37 @@ import threading
 from pathlib import Path
 from typing import Any
 
+import nats
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
 
+from shared.settings import load_settings
 from videogen.client import ApiError, VideogenClient
+from videogen.events import REPLAYABLE, ReplayRefused, format_timeline, read_job, replay
 from videogen.stack import SERVICES, start_stack
 from videogen.topics import find_topic
 
 console = Console(stderr=True)
 DEFAULT_URL = os.environ.get("VIDEOGEN_URL", "http://127.0.0.1:8000")
 DEMO_TOPIC = "The Pythagorean Theorem"
+REPLAY_HELP = """\
+Publish the most recent recorded event of one type again, so the stage that consumes
+it runs again. Use it to retry a stage after fixing what broke (a model, a limit, a
+dependency), or to re-run a stage while debugging.
+
+  scene.coded          re-renders the scene's recorded code as the scene's next attempt
+                       (a new message id). A scene already rendered is refused: the
+                       renderer's ledger would skip it.
+  scene.render_failed  asks the coder to repair the latest attempt; the repair is the
+                       next attempt. Past MAX_FIX_ATTEMPTS the coder fails the job.
+  others               are published as recorded under a fresh message id.
+
+Stages skip finished jobs, so a completed or failed job is refused unless --reopen
+puts its view back to processing at the replayed stage (a compare-and-set update;
+a cancelled job stays cancelled). Outputs of the re-run stage keep their logical ids:
+JetStream drops those identical to the original run's within its 10-minute
+de-duplication window, and the job view only moves forward.
+"""
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -70,6 +92,27 @@ def _parser() -> argparse.ArgumentParser:
     demo.add_argument("--data-dir", type=Path, default=Path(os.environ.get("DATA_DIR", "var")))
     demo.add_argument("-o", "--output", type=Path)
     demo.set_defaults(run=_demo)
+
+    events = commands.add_parser("events", help="print a job's recorded events in order")
+    events.add_argument("job_id")
+    events.add_argument("--nats-url", help="default: NATS_URL")
+    events.set_defaults(run=_events)
+
+    replay = commands.add_parser(
+        "replay",
+        help="publish a job's recorded stage input again, so that stage runs again",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        description=REPLAY_HELP,
+    )
+    replay.add_argument("job_id")
+    replay.add_argument("--from", dest="event_type", required=True, choices=REPLAYABLE,
+                        metavar="EVENT", help="the recorded event type to publish again: "
+                        + ", ".join(REPLAYABLE))
+    replay.add_argument("--scene", type=int, help="the scene, for scene events")
+    replay.add_argument("--reopen", action="store_true",
+                        help="put a completed or failed job back to processing first")
+    replay.add_argument("--nats-url", help="default: NATS_URL")
+    replay.set_defaults(run=_replay)
     return parser
 
 
@@ -120,6 +163,45 @@ def _generate(args: argparse.Namespace) -> int:
 def _status(args: argparse.Namespace) -> None:
     client = VideogenClient(args.url, api_key=args.api_key)
     print(json.dumps(client.status(args.job_id), indent=2))
+
+
+def _events(args: argparse.Namespace) -> int:
+    async def show() -> int:
+        connection = await nats.connect(args.nats_url or load_settings().nats_url)
+        try:
+            records = await read_job(connection.jetstream(), args.job_id)
+        finally:
+            await connection.close()
+        if not records:
+            console.print(f"[red]no events recorded for job {args.job_id}[/]")
+            return 1
+        print(format_timeline(records))
+        return 0
+
+    return asyncio.run(show())
+
+
+def _replay(args: argparse.Namespace) -> int:
+    async def publish() -> int:
+        connection = await nats.connect(args.nats_url or load_settings().nats_url)
+        try:
+            done = await replay(connection.jetstream(), args.job_id, args.event_type,
+                                scene=args.scene, reopen=args.reopen)
+        except ReplayRefused as exc:
+            console.print(f"[red]not replayed:[/] {exc}")
+            return 2
+        finally:
+            await connection.close()
+        attempt = getattr(done.event, "attempt", None)
+        console.print(
+            f"published {done.event.type} as stream message {done.sequence}"
+            + (f", attempt {attempt}" if attempt is not None else "")
+            + (" (job reopened)" if done.reopened else "")
+        )
+        print(done.message_id)
+        return 0
+
+    return asyncio.run(publish())
 
 
 def _demo(args: argparse.Namespace) -> int:

@@ -43,11 +43,17 @@ class Stack:
         with (logs / f"{name}.log").open("ab") as log_file:
             process = subprocess.Popen(
                 [sys.executable, "-m", "videogen", "worker", name],
-                env=self.env, stdout=log_file, stderr=subprocess.STDOUT,
+                env={**self.env, "METRICS_PORT": self.metrics_port(name)},
+                stdout=log_file, stderr=subprocess.STDOUT,
                 stdin=subprocess.DEVNULL,
             )
         self.processes[name] = process
         return process
+
+    def metrics_port(self, name: str) -> str:
+        """Services share one host here: METRICS_PORT=N gives them N, N+1, …; unset is off."""
+        base = int(self.env.get("METRICS_PORT") or 0)
+        return str(base + SERVICES.index(name)) if base else "0"
 
     def kill_service(self, name: str) -> None:
         """SIGKILL one service, as a crash would."""

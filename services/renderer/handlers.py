@@ -26,6 +26,7 @@ from shared.events import (
     VideoCombined,
 )
 from shared.logs import job_scope, timed
+from shared.metrics import observed_render
 from shared.runtime import decode_or_reject
 from shared.service import StageDeps
 
@@ -57,11 +58,18 @@ async def register(deps: StageDeps) -> None:
                 log.info("job cancelled: killed %d running render(s)", killed)
 
     deps.runner.subscribe(
-        deps.broker, CONSUMERS["renderer"], SceneCoded, on_scene_coded,
-        stage="rendering", concurrency=deps.settings.max_concurrent_renders,
+        deps.broker,
+        CONSUMERS["renderer"],
+        SceneCoded,
+        on_scene_coded,
+        stage="rendering",
+        concurrency=deps.settings.max_concurrent_renders,
     )
     deps.runner.subscribe(
-        deps.broker, CONSUMERS["renderer-combine"], SceneRendered, on_scene_rendered,
+        deps.broker,
+        CONSUMERS["renderer-combine"],
+        SceneRendered,
+        on_scene_rendered,
         stage="combining",
     )
     # Every replica must hear a cancellation, so this is a plain (non-durable) subscription.
@@ -74,10 +82,20 @@ async def render_one(deps: StageDeps, event: SceneCoded, running: RunningRenders
     with tempfile.TemporaryDirectory(prefix="videogen-render-") as folder:
         workdir = Path(folder)
         try:
-            with running.tracking(event.job_id) as on_start, timed(
-                log, "render", scene=event.scene_number, attempt=event.attempt,
-                quality=event.context.quality,
-            ) as outcome:
+            with (
+                observed_render(
+                    quality=event.context.quality, scene=event.scene_number,
+                    attempt=event.attempt, job_id=event.job_id,
+                ),
+                running.tracking(event.job_id) as on_start,
+                timed(
+                    log,
+                    "render",
+                    scene=event.scene_number,
+                    attempt=event.attempt,
+                    quality=event.context.quality,
+                ) as outcome,
+            ):
                 clip = await render_scene(
                     code,
                     class_name=event.class_name,
@@ -89,7 +107,7 @@ async def render_one(deps: StageDeps, event: SceneCoded, running: RunningRenders
                 )
                 outcome["video_seconds"] = round(clip.duration_seconds, 2)
         except RenderFailure as failure:
-            if running.is_cancelled(event.job_id):
+            if failure.kind == "cancelled":
                 raise JobGone(event.job_id) from failure
             await _report_failure(deps, event, failure)
             return
@@ -98,9 +116,14 @@ async def render_one(deps: StageDeps, event: SceneCoded, running: RunningRenders
         )
     await deps.bus.publish(
         SceneRendered(
-            job_id=event.job_id, user_id=event.user_id, context=event.context,
-            scene_number=event.scene_number, scene_count=event.scene_count,
-            attempt=event.attempt, clip_ref=ref, duration_seconds=clip.duration_seconds,
+            job_id=event.job_id,
+            user_id=event.user_id,
+            context=event.context,
+            scene_number=event.scene_number,
+            scene_count=event.scene_count,
+            attempt=event.attempt,
+            clip_ref=ref,
+            duration_seconds=clip.duration_seconds,
             render_seconds=clip.seconds_rendering,
         )
     )
@@ -109,18 +132,28 @@ async def render_one(deps: StageDeps, event: SceneCoded, running: RunningRenders
 async def _report_failure(deps: StageDeps, event: SceneCoded, failure: RenderFailure) -> None:
     log.warning(
         "scene %d attempt %d failed to render: %s",
-        event.scene_number, event.attempt, failure.message,
+        event.scene_number,
+        event.attempt,
+        failure.message,
         extra={"kind": failure.kind, "traceback": failure.traceback[-4000:]},
     )
     await deps.bus.publish(
         SceneRenderFailed(
-            job_id=event.job_id, user_id=event.user_id, context=event.context,
-            scene_number=event.scene_number, scene_count=event.scene_count,
-            attempt=event.attempt, class_name=event.class_name, code_ref=event.code_ref,
+            job_id=event.job_id,
+            user_id=event.user_id,
+            context=event.context,
+            scene_number=event.scene_number,
+            scene_count=event.scene_count,
+            attempt=event.attempt,
+            class_name=event.class_name,
+            code_ref=event.code_ref,
             plan_ref=event.plan_ref,
             error=RenderError(
-                kind=failure.kind, message=failure.message, traceback=failure.traceback,
-                error_type=failure.error_type, line=failure.line,
+                kind=failure.kind,
+                message=failure.message,
+                traceback=failure.traceback,
+                error_type=failure.error_type,
+                line=failure.line,
             ),
         )
     )
@@ -138,12 +171,17 @@ async def combine_job(deps: StageDeps, event: SceneRendered) -> None:
         ]
         with timed(log, "combining", scenes=len(clips)) as outcome:
             video = await asyncio.to_thread(combine_clips, clips, workdir / "combined.mp4")
-            outcome.update(video_seconds=round(video.duration_seconds, 2),
-                           reencoded=video.reencoded)
+            outcome.update(
+                video_seconds=round(video.duration_seconds, 2), reencoded=video.reencoded
+            )
         ref = await deps.artifacts.put_file(artifacts.video_name(event.job_id), video.path)
     await deps.bus.publish(
         VideoCombined(
-            job_id=event.job_id, user_id=event.user_id, context=event.context, video_ref=ref,
-            duration_seconds=video.duration_seconds, scene_offsets=list(video.scene_offsets),
+            job_id=event.job_id,
+            user_id=event.user_id,
+            context=event.context,
+            video_ref=ref,
+            duration_seconds=video.duration_seconds,
+            scene_offsets=list(video.scene_offsets),
         )
     )

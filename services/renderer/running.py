@@ -4,16 +4,16 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import os
-import signal
 from collections import defaultdict
 from collections.abc import Callable, Iterator
+
+from services.renderer.render import kill_process_group
 
 MAX_REMEMBERED = 10_000
 
 
 class RunningRenders:
-    """Processes per job; `cancel(job)` kills them and remembers the job is cancelled."""
+    """Processes per job; `cancel(job)` kills them (their renders fail as `cancelled`)."""
 
     def __init__(self) -> None:
         self._processes: dict[str, set[asyncio.subprocess.Process]] = defaultdict(set)
@@ -28,7 +28,7 @@ class RunningRenders:
             started.append(process)
             self._processes[job_id].add(process)
             if job_id in self._cancelled:
-                _kill(process)
+                kill_process_group(process)
 
         try:
             yield on_start
@@ -45,13 +45,5 @@ class RunningRenders:
             del self._cancelled[next(iter(self._cancelled))]
         processes = list(self._processes.get(job_id, ()))
         for process in processes:
-            _kill(process)
+            kill_process_group(process)
         return len(processes)
-
-    def is_cancelled(self, job_id: str) -> bool:
-        return job_id in self._cancelled
-
-
-def _kill(process: asyncio.subprocess.Process) -> None:
-    with contextlib.suppress(ProcessLookupError, PermissionError):
-        os.killpg(process.pid, signal.SIGKILL)

@@ -18,8 +18,6 @@ def render_environment(workdir: Path) -> dict[str, str]:
     env.update(
         HOME=str(workdir),
         TMPDIR=str(workdir),
-        TERM="dumb",
-        COLUMNS="200",
         PYTHONDONTWRITEBYTECODE="1",
         PYTHONUNBUFFERED="1",
     )

@@ -4,33 +4,44 @@ from __future__ import annotations
 
 import logging
 import tempfile
+import time
 from pathlib import Path
 
+from services.storage import metrics
 from services.storage.store import store_video
+from services.storage.upload import RetryPolicy
+from shared.artifacts import ArtifactMissing
 from shared.broker import CONSUMERS
+from shared.errors import PermanentError
 from shared.events import VideoCombined, VideoStored
 from shared.logs import timed
 from shared.service import StageDeps
-from shared.videostore import LocalVideoStore
+from shared.videostore import open_video_store
 
 log = logging.getLogger("videogen.storage")
 
 
 def register(deps: StageDeps) -> None:
-    store = LocalVideoStore(deps.settings.storage_dir)
+    settings = deps.settings
+    mode = settings.video_storage_mode
+    store = open_video_store(settings)
+    policy = RetryPolicy(
+        retries=settings.storage_max_retries, base_seconds=settings.storage_retry_base_seconds
+    )
 
     async def on_video_combined(event: VideoCombined) -> None:
         await deps.bus.progress(event, "storage")
         with tempfile.TemporaryDirectory(prefix="videogen-store-") as folder:
             scratch = Path(folder)
-            video = await deps.artifacts.get_file(event.video_ref, scratch / "video.mp4")
-            with timed(log, "storage", mode=deps.settings.video_storage_mode) as outcome:
+            video = await _fetch(deps, event, scratch / "video.mp4", mode=mode)
+            with timed(log, "storage", mode=mode) as outcome:
                 stored = await store_video(
                     store, video, user_id=event.user_id, job_id=event.job_id,
-                    storage_mode=deps.settings.video_storage_mode,
-                    thumbnails=event.context.enable_thumbnails, scratch=scratch,
+                    storage_mode=mode, scratch=scratch, policy=policy,
+                    thumbnails=settings.enable_thumbnails and event.context.enable_thumbnails,
                 )
-                outcome.update(bytes=stored.file_size, key=stored.video_key)
+                outcome.update(bytes=stored.file_size, key=stored.video_key,
+                               local_fallback=stored.local_fallback)
         await deps.bus.publish(
             VideoStored(
                 job_id=event.job_id, user_id=event.user_id, video=stored,
@@ -38,7 +49,28 @@ def register(deps: StageDeps) -> None:
             )
         )
         log.info("job completed", extra={"video_seconds": round(stored.duration_seconds, 2)})
+        # Only after every copy was verified; a local fallback keeps the artifacts so the
+        # job can be stored in S3 again by replaying its video.combined.
+        if settings.storage_cleanup and not stored.local_fallback:
+            removed = await deps.artifacts.delete_job(event.job_id)
+            log.info("intermediate artifacts removed", extra={"count": removed})
 
     deps.runner.subscribe(
         deps.broker, CONSUMERS["storage"], VideoCombined, on_video_combined, stage="storage"
     )
+
+
+async def _fetch(deps: StageDeps, event: VideoCombined, target: Path, *, mode: str) -> Path:
+    """The combined video from the artifact store, counted as a download."""
+    started = time.perf_counter()
+    try:
+        video = await deps.artifacts.get_file(event.video_ref, target)
+    except ArtifactMissing as exc:
+        raise PermanentError(
+            f"The combined video {event.video_ref} is no longer stored",
+            code="VIDEO_MISSING",
+            suggestion="Run the job again; its intermediate files were removed.",
+        ) from exc
+    metrics.observe(mode=mode, operation="download", outcome="success",
+                    seconds=time.perf_counter() - started, size=video.stat().st_size)
+    return video

@@ -1,0 +1,35 @@
+# One image for every videogen service: `docker run videogen <service>` runs
+# `videogen worker <service>` (gateway, planner, coder, renderer, storage).
+FROM python:3.11-slim-bookworm
+
+# The system packages scripts/install.sh names: a C toolchain and Cairo/Pango headers
+# (pycairo and manimpango build from source) and LaTeX for MathTex/Tex.
+RUN apt-get update \
+ && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
+      build-essential pkg-config libcairo2-dev libpango1.0-dev \
+      texlive-latex-base texlive-latex-extra dvisvgm preview-latex-style \
+ && rm -rf /var/lib/apt/lists/*
+
+ENV PYTHONDONTWRITEBYTECODE=1 \
+    PYTHONUNBUFFERED=1 \
+    PIP_NO_CACHE_DIR=1 \
+    PIP_DISABLE_PIP_VERSION_CHECK=1 \
+    DATA_DIR=/data \
+    GATEWAY_HOST=0.0.0.0 \
+    METRICS_PORT=9100 \
+    HOME=/tmp
+
+WORKDIR /app
+COPY pyproject.toml README.md ./
+COPY shared ./shared
+COPY services ./services
+COPY videogen ./videogen
+RUN pip install . \
+ && useradd --uid 10001 --no-create-home --home-dir /tmp --shell /usr/sbin/nologin videogen \
+ && mkdir -p /data && chown 10001:10001 /data
+
+# Numeric, so Kubernetes can verify runAsNonRoot without resolving a name.
+USER 10001
+EXPOSE 8000 9100
+ENTRYPOINT ["videogen", "worker"]
+CMD ["gateway"]

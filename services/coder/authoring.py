@@ -1,0 +1,71 @@
+"""Writing a scene's code with any `SceneModel`: checked before render, repaired on failure.
+
+A draft that fails the cheap checks goes straight back to the model with the reasons,
+a bounded number of times; a render failure goes back with the error, the failing
+line and the traceback. When the model cannot make a scene work, the built-in model's
+version of that scene stands in (the caller decides whether that is allowed).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from services.coder.checks import check_report
+from shared.builtin_model import BuiltinModel
+from shared.events import RenderError
+from shared.model import SceneModel, ScenePlan
+
+TRACEBACK_CHARS = 3000
+
+Check = Callable[[str], list[str]]
+
+
+class CodeRejected(Exception):
+    """The model's code still failed the checks after every allowed re-ask."""
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__("; ".join(problems))
+        self.problems = problems
+
+
+async def write_checked(model: SceneModel, plan: ScenePlan, *, check: Check, rounds: int) -> str:
+    """The model's code for `plan`, re-asked with the reasons while the checks fail."""
+    return await _until_clean(model, plan, await model.write_code(plan), check=check, rounds=rounds)
+
+
+async def repair_checked(
+    model: SceneModel, plan: ScenePlan, *, code: str, error: str, check: Check, rounds: int
+) -> str:
+    """The model's fix of `code` for `error`, held to the same checks."""
+    fixed = await model.repair_code(plan, code=code, error=error)
+    return await _until_clean(model, plan, fixed, check=check, rounds=rounds)
+
+
+async def _until_clean(
+    model: SceneModel, plan: ScenePlan, code: str, *, check: Check, rounds: int
+) -> str:
+    for _ in range(rounds):
+        problems = check(code)
+        if not problems:
+            return code
+        code = await model.repair_code(plan, code=code, error=check_report(problems))
+    if problems := check(code):
+        raise CodeRejected(problems)
+    return code
+
+
+def render_error_report(error: RenderError, code: str) -> str:
+    """What a fix request says about a failed render: error, failing line, traceback."""
+    lines = [f"The render failed ({error.kind}): {error.message}"]
+    source = code.splitlines()
+    if error.line is not None and 1 <= error.line <= len(source):
+        lines.append(f"Failing line {error.line}: {source[error.line - 1].strip()}")
+    if error.traceback:
+        lines += ["Traceback (last part):", error.traceback[-TRACEBACK_CHARS:]]
+    return "\n".join(lines)
+
+
+async def fallback_code(plan: ScenePlan) -> str:
+    """The built-in model's code for the scene. It is deterministic, so a failed attempt
+    whose code equals this one is recognised as the fallback itself."""
+    return await BuiltinModel().write_code(plan)

@@ -1,0 +1,25 @@
+"""Run the gateway: `videogen worker gateway` or `python -m services.gateway`."""
+
+import sys
+
+import uvicorn
+
+from services.gateway.app import create_app
+from shared.logs import configure_logging
+from shared.settings import SettingsError, load_settings
+
+
+def main() -> None:
+    try:
+        settings = load_settings()
+    except SettingsError as exc:
+        sys.exit(f"gateway: {exc}")
+    configure_logging("gateway", debug=settings.debug)
+    uvicorn.run(
+        create_app(settings), host=settings.gateway_host, port=settings.gateway_port,
+        log_config=None, proxy_headers=True,
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,52 @@
+"""The gateway's FastAPI app: routes, error shape, edge middleware, and its NATS lifespan."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from services.gateway import routes_health, routes_jobs, routes_videos
+from services.gateway.errors import install_error_handlers
+from services.gateway.handlers import register_projector
+from services.gateway.middleware import BodyLimitMiddleware, RequestIdMiddleware
+from services.gateway.state import Gateway
+from shared import subjects
+from shared.service import connected
+from shared.settings import Settings
+from shared.videostore import LocalVideoStore
+
+log = logging.getLogger("videogen.gateway")
+
+
+def create_app(settings: Settings) -> FastAPI:
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        async with connected("gateway", settings) as deps:
+            register_projector(deps)
+            await deps.broker.start()
+            app.state.gateway = Gateway(
+                deps=deps,
+                store=LocalVideoStore(settings.storage_dir),
+                idempotency=await deps.js.key_value(subjects.IDEMPOTENCY_BUCKET),
+            )
+            if settings.single_user_mode:
+                log.warning("single-user local mode: no API_KEYS configured, "
+                            "every request acts as user 'local'")
+            log.info("gateway ready", extra={"nats_url": settings.nats_url})
+            yield
+
+    app = FastAPI(
+        title="videogen gateway",
+        version="1.0.0",
+        summary="Topic and description in, explanatory Manim video out.",
+        lifespan=lifespan,
+    )
+    install_error_handlers(app)
+    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_request_bytes)
+    app.add_middleware(RequestIdMiddleware)
+    for module in (routes_videos, routes_jobs, routes_health):
+        app.include_router(module.router)
+    return app

@@ -1,0 +1,135 @@
+"""A job's log, read back from its events in the stream: the record of what happened.
+
+Reading goes through a short-lived ephemeral consumer filtered to the job's subject, so
+it costs the job's own events, not the stream's.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+
+from nats.js import JetStreamContext
+from nats.js import api as js_api
+
+from shared import subjects
+from shared.events import (
+    AnyEvent,
+    JobCancelled,
+    JobFailed,
+    JobRequested,
+    ProgressReported,
+    SceneCoded,
+    ScenePlanned,
+    SceneRendered,
+    SceneRenderFailed,
+    VideoCombined,
+    VideoStored,
+)
+from shared.runtime import decode_or_reject
+
+LEVELS = ("debug", "info", "warning", "error")
+_FETCH_BATCH = 256
+
+
+@dataclass(frozen=True)
+class LogLine:
+    timestamp: datetime
+    level: str
+    stage: str
+    message: str
+
+
+async def read_job_events(js: JetStreamContext, job_id: str) -> list[AnyEvent]:
+    """Every stored event of one job, in the order it was published."""
+    name = f"gateway-log-{uuid.uuid4().hex}"
+    info = await js.add_consumer(
+        subjects.STREAM,
+        config=js_api.ConsumerConfig(
+            name=name,
+            filter_subject=subjects.events_of_job(job_id),
+            deliver_policy=js_api.DeliverPolicy.ALL,
+            ack_policy=js_api.AckPolicy.NONE,
+            mem_storage=True,
+            inactive_threshold=30.0,  # cleans up if this process dies mid-read
+        ),
+    )
+    events: list[AnyEvent] = []
+    try:
+        subscription = await js.pull_subscribe_bind(
+            durable=None, stream=subjects.STREAM, name=name
+        )
+        remaining = info.num_pending or 0
+        while remaining > 0:
+            messages = await subscription.fetch(min(remaining, _FETCH_BATCH), timeout=5.0)
+            remaining -= len(messages)
+            for message in messages:
+                event = decode_or_reject(message.data, None)
+                if event is not None:
+                    events.append(event)
+        await subscription.unsubscribe()
+    finally:
+        await js.delete_consumer(subjects.STREAM, name)
+    return events
+
+
+def log_lines(events: Iterable[AnyEvent], *, min_level: str | None = None) -> list[LogLine]:
+    """Lines people read, at `min_level` or more severe."""
+    floor = LEVELS.index(min_level) if min_level else 0
+    lines = (_line(event) for event in events)
+    return [line for line in lines if LEVELS.index(line.level) >= floor]
+
+
+def _line(event: AnyEvent) -> LogLine:
+    level, stage, message = _describe(event)
+    return LogLine(timestamp=event.occurred_at, level=level, stage=stage, message=message)
+
+
+def _describe(event: AnyEvent) -> tuple[str, str, str]:
+    match event:
+        case JobRequested():
+            return "info", "queued", (
+                f"Job requested: {event.config.topic!r} "
+                f"({event.context.quality} quality, model {event.context.scene_model})"
+            )
+        case ProgressReported():
+            text = event.description
+            if event.scene is not None:
+                text += f" (scene {event.scene})"
+            if event.detail:
+                text += f": {event.detail}"
+            return "info", event.stage, text
+        case ScenePlanned():
+            return "info", "scenario_creation", (
+                f"Scene {event.scene_number} of {event.scene_count} planned: {event.title}"
+            )
+        case SceneCoded():
+            return "info", "code_generation", (
+                f"Scene {event.scene_number} coded (attempt {event.attempt}, {event.model})"
+            )
+        case SceneRendered():
+            return "info", "rendering", (
+                f"Scene {event.scene_number} rendered ({event.duration_seconds:.1f} s of video "
+                f"in {event.render_seconds:.1f} s)"
+            )
+        case SceneRenderFailed():
+            return "error", "rendering", (
+                f"Scene {event.scene_number} failed to render (attempt {event.attempt}): "
+                f"{event.error.message}"
+            )
+        case VideoCombined():
+            return "info", "combining", f"Scenes combined ({event.duration_seconds:.1f} s)"
+        case VideoStored():
+            megabytes = event.video.file_size / 1_000_000
+            return "info", "storage", (
+                f"Video stored ({event.video.duration_seconds:.1f} s, {megabytes:.1f} MB)"
+            )
+        case JobFailed():
+            return "error", event.error.stage, (
+                f"Job failed ({event.error.code}): {event.error.message}"
+            )
+        case JobCancelled():
+            return "info", "cancelled", f"Job cancelled: {event.reason}"
+    raise TypeError(f"no log line for {type(event).__name__}")

@@ -1,0 +1,184 @@
+"""Fold pipeline events into the job view that the REST contract reads.
+
+`apply` is pure, idempotent and order-tolerant: two gateway replicas share one durable
+consumer, so events can arrive late, twice or out of order. Every rule therefore only
+moves a job forward — stages by their order, percentages by `max`, scenes by
+(attempt, phase) — and terminal states never change again.
+"""
+
+from __future__ import annotations
+
+import copy
+from datetime import datetime
+
+from shared.events import (
+    AnyEvent,
+    JobCancelled,
+    JobFailed,
+    ProgressReported,
+    SceneCoded,
+    ScenePlanned,
+    SceneRendered,
+    SceneRenderFailed,
+    VideoStored,
+)
+from shared.jobview import JobView, SceneRecord, StageRecord
+from shared.stages import BY_NAME, ORDER, percentage_within
+
+# How far one attempt at a scene has got; a rendered scene is done whatever the attempt.
+_PHASE_RANK = {"planned": 0, "coding": 1, "coded": 2, "rendering": 3, "failed": 4}
+_RENDERED = (float("inf"), float("inf"))
+_SCENE_PHASE_OF_STAGE = {"code_generation": "coding", "rendering": "rendering"}
+
+
+def apply(view: JobView, event: AnyEvent) -> JobView | None:
+    """The view after `event`, or None when the event changes nothing."""
+    if view.is_terminal:
+        return None
+    updated = copy.deepcopy(view)
+    _fold(updated, event)
+    return None if updated == view else updated
+
+
+def cancel(view: JobView, *, at: datetime) -> JobView | None:
+    """The view of a job cancelled at `at`, or None when it already ended."""
+    if view.is_terminal:
+        return None
+    updated = copy.deepcopy(view)
+    _finish(updated, "cancelled", at=at)
+    return updated
+
+
+def stages_completed(view: JobView) -> list[str]:
+    """Stages that finished, in order; never the current one (a failed stage did not finish)."""
+    return [
+        record.stage
+        for record in view.stages
+        if record.finished_at is not None and record.stage != view.current_stage
+    ]
+
+
+def processing_seconds(view: JobView, *, now: datetime) -> float | None:
+    if view.started_at is None:
+        return None
+    return round(((view.completed_at or now) - view.started_at).total_seconds(), 3)
+
+
+def _fold(view: JobView, event: AnyEvent) -> None:
+    match event:
+        case ProgressReported():
+            _progress(view, event)
+        case ScenePlanned():
+            _scene(view, event.scene_number).title = event.title
+        case SceneCoded():
+            _advance_scene(view, event.scene_number, attempt=event.attempt, phase="coded")
+            coded = _count(view, "coded", "rendering", "failed", "rendered")
+            _refine(view, "code_generation", coded / max(event.scene_count, 1))
+        case SceneRenderFailed():
+            scene = _scene(view, event.scene_number)
+            if event.attempt >= scene.attempts:
+                scene.last_error = event.error.message
+            _advance_scene(view, event.scene_number, attempt=event.attempt, phase="failed")
+        case SceneRendered():
+            scene = _scene(view, event.scene_number)
+            scene.status = "rendered"
+            scene.attempts = max(scene.attempts, event.attempt)
+            scene.duration_seconds = event.duration_seconds
+            _refine(view, "rendering", _count(view, "rendered") / max(event.scene_count, 1))
+        case VideoStored():
+            _enter_stage(view, "completed", at=event.occurred_at)
+            _finish(view, "completed", at=event.occurred_at)
+            view.video = event.video
+            view.model = event.model
+        case JobFailed():
+            view.error = event.error
+            _finish(view, "failed", at=event.occurred_at)
+        case JobCancelled():
+            _finish(view, "cancelled", at=event.occurred_at)
+        case _:
+            pass  # job.requested and video.combined carry nothing the view shows
+
+
+def _progress(view: JobView, event: ProgressReported) -> None:
+    _start(view, at=event.occurred_at)
+    if event.scene is not None and event.stage in _SCENE_PHASE_OF_STAGE:
+        _scene_progress(view, event.scene, phase=_SCENE_PHASE_OF_STAGE[event.stage])
+    if event.stage not in ORDER or ORDER[event.stage] < ORDER[view.current_stage]:
+        return
+    if ORDER[event.stage] > ORDER[view.current_stage]:
+        _enter_stage(view, event.stage, at=event.occurred_at, description=event.description)
+    view.percentage = max(view.percentage, event.percentage)
+
+
+def _start(view: JobView, *, at: datetime) -> None:
+    if view.status == "queued":
+        view.status = "processing"
+    view.started_at = at if view.started_at is None else min(view.started_at, at)
+
+
+def _enter_stage(
+    view: JobView, stage: str, *, at: datetime, description: str | None = None
+) -> None:
+    _close_open_stage(view, at=at)
+    view.current_stage = stage
+    view.percentage = max(view.percentage, BY_NAME[stage].percentage)
+    view.stages.append(
+        StageRecord(
+            stage=stage,
+            percentage=BY_NAME[stage].percentage,
+            description=description or BY_NAME[stage].description,
+            started_at=at,
+            finished_at=at if stage == "completed" else None,
+        )
+    )
+
+
+def _close_open_stage(view: JobView, *, at: datetime) -> None:
+    for record in view.stages:
+        if record.finished_at is None:
+            record.finished_at = max(at, record.started_at)
+
+
+def _finish(view: JobView, status: str, *, at: datetime) -> None:
+    _close_open_stage(view, at=at)
+    view.status = status
+    view.completed_at = at
+    if status == "completed":
+        view.percentage = 100.0
+
+
+def _refine(view: JobView, stage: str, fraction: float) -> None:
+    """Move the percentage part-way through `stage` while the job is in it."""
+    if view.current_stage == stage:
+        view.percentage = max(view.percentage, percentage_within(stage, fraction))
+
+
+def _scene(view: JobView, number: int) -> SceneRecord:
+    if number not in view.scenes:
+        view.scenes[number] = SceneRecord(scene_number=number)
+    return view.scenes[number]
+
+
+def _scene_progress(view: JobView, number: int, *, phase: str) -> None:
+    """Progress names no attempt: coding belongs to the latest one (a repair stays "failed"
+    until its code arrives), and rendering always follows some attempt's code."""
+    attempts = _scene(view, number).attempts
+    attempt = max(attempts, 1) if phase == "rendering" else attempts
+    _advance_scene(view, number, attempt=attempt, phase=phase)
+
+
+def _advance_scene(view: JobView, number: int, *, attempt: int, phase: str) -> None:
+    scene = _scene(view, number)
+    if (attempt, _PHASE_RANK[phase]) > _scene_position(scene):
+        scene.status = phase
+    scene.attempts = max(scene.attempts, attempt)
+
+
+def _scene_position(scene: SceneRecord) -> tuple[float, float]:
+    if scene.status == "rendered":
+        return _RENDERED
+    return (scene.attempts, _PHASE_RANK.get(scene.status, 0))
+
+
+def _count(view: JobView, *statuses: str) -> int:
+    return sum(1 for scene in view.scenes.values() if scene.status in statuses)

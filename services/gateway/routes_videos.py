@@ -1,0 +1,146 @@
+"""`/api/v1/videos/…`: submit a job, follow it, and get its video, thumbnails and metadata."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Header, Request, Response
+
+from services.gateway import media, schemas, views
+from services.gateway.errors import ApiError
+from services.gateway.state import App, Gateway, OwnedJob, User
+from services.gateway.submission import new_job, submit
+from shared.events import StoredVideo, utc_now
+from shared.jobview import JobView
+
+router = APIRouter(prefix="/api/v1/videos", tags=["videos"])
+
+_MEDIA_RESPONSES: dict[int | str, dict[str, object]] = {
+    206: {"description": "Partial content (Range)"},
+    304: {"description": "Not modified"},
+    409: {"description": "The job is not completed"},
+    416: {"description": "Range not satisfiable"},
+}
+
+
+@router.post("/generate", status_code=201, response_model=schemas.JobResponse,
+             responses={200: {"description": "The first job of this Idempotency-Key",
+                              "model": schemas.JobResponse}})
+async def generate_video(
+    body: schemas.GenerateRequest,
+    user: User,
+    app: App,
+    response: Response,
+    idempotency_key: Annotated[str | None, Header(max_length=255)] = None,
+) -> schemas.JobResponse:
+    """Queue a job; the same `Idempotency-Key` within 24 h returns the first job (200)."""
+    now = utc_now()
+    job = new_job(body, user=user, settings=app.deps.settings, now=now)
+    view, created = await submit(app, job, idempotency_key=idempotency_key)
+    if not created:
+        response.status_code = 200
+    return views.job_response(view, now=now)
+
+
+@router.get("/jobs/{job_id}/status", response_model=schemas.JobStatusResponse)
+async def job_status(view: OwnedJob) -> schemas.JobStatusResponse:
+    return views.job_status(view, now=utc_now())
+
+
+@router.get("/jobs/{job_id}/video-url", response_model=schemas.VideoUrlResponse)
+async def video_url(request: Request, view: OwnedJob) -> schemas.VideoUrlResponse:
+    """URLs are minted per request; for local storage they are this gateway's own routes."""
+    video = finished_video(view)
+    return schemas.VideoUrlResponse(
+        job_id=view.job_id,
+        status="completed",
+        video_url=_url(request, "stream_video", view),
+        download_url=_url(request, "download_video", view),
+        thumbnail_url=_url(request, "video_thumbnail", view),
+        metadata=schemas.VideoUrlMetadata(
+            duration=video.duration_seconds,
+            quality=view.config.quality,
+            format=video.format,
+            file_size=video.file_size,
+            created_at=view.completed_at or view.created_at,
+        ),
+    )
+
+
+@router.get("/jobs/{job_id}/stream", name="stream_video", response_class=Response,
+            responses={200: {"content": {"video/mp4": {}}}, **_MEDIA_RESPONSES})
+async def stream_video(request: Request, view: OwnedJob, app: App) -> Response:
+    video = finished_video(view)
+    return await _serve(app, request, video.video_key, media_type="video/mp4",
+                        disposition=media.content_disposition("inline"))
+
+
+@router.get("/jobs/{job_id}/download", name="download_video", response_class=Response,
+            responses={200: {"content": {"video/mp4": {}}}, **_MEDIA_RESPONSES})
+async def download_video(
+    request: Request, view: OwnedJob, app: App, inline: bool = False
+) -> Response:
+    video = finished_video(view)
+    disposition = media.content_disposition(
+        "inline" if inline else "attachment", view.config.topic
+    )
+    return await _serve(app, request, video.video_key, media_type="video/mp4",
+                        disposition=disposition)
+
+
+@router.get("/jobs/{job_id}/thumbnail", name="video_thumbnail", response_class=Response,
+            responses={200: {"content": {"image/jpeg": {}}}, **_MEDIA_RESPONSES})
+async def video_thumbnail(
+    request: Request,
+    view: OwnedJob,
+    app: App,
+    size: Literal["small", "medium", "large"] = "medium",
+) -> Response:
+    key = finished_video(view).thumbnail_keys.get(size)
+    if key is None:
+        raise ApiError(404, "NOT_FOUND", f"This video has no {size} thumbnail")
+    return await _serve(app, request, key, media_type="image/jpeg",
+                        disposition=media.content_disposition("inline"))
+
+
+@router.get("/jobs/{job_id}/metadata", response_model=schemas.VideoMetadataResponse)
+async def video_metadata(request: Request, view: OwnedJob) -> schemas.VideoMetadataResponse:
+    video = finished_video(view)
+    thumbnail = _url(request, "video_thumbnail", view)
+    return schemas.VideoMetadataResponse(
+        job_id=view.job_id,
+        video=schemas.VideoFacts(
+            duration_seconds=video.duration_seconds, width=video.width, height=video.height,
+            fps=video.fps, frame_count=video.frame_count, file_size=video.file_size,
+            format=video.format, sha256=video.sha256, quality=view.config.quality,
+            model=view.model,
+        ),
+        download_url=_url(request, "download_video", view),
+        thumbnail_urls=[f"{thumbnail}?size={size}" for size in sorted(video.thumbnail_keys)],
+        streaming_url=_url(request, "stream_video", view),
+    )
+
+
+def finished_video(view: JobView) -> StoredVideo:
+    """The job's video; 409 while the job has none (it is not completed)."""
+    if view.status != "completed" or view.video is None:
+        raise ApiError(409, "CONFLICT", f"The job is {view.status}, not completed",
+                       details=views.not_ready_details(view))
+    return view.video
+
+
+async def _serve(
+    app: Gateway, request: Request, key: str, *, media_type: str, disposition: str
+) -> Response:
+    stored = await app.store.stat(key)
+    path = app.store.local_path(key)
+    if stored is None or path is None:
+        raise ApiError(404, "NOT_FOUND", "The stored file is missing")
+    return media.file_response(
+        path=path, stored=stored, request_headers=request.headers,
+        media_type=media_type, disposition=disposition,
+    )
+
+
+def _url(request: Request, route: str, view: JobView) -> str:
+    return str(request.app.url_path_for(route, job_id=view.job_id))

@@ -1,0 +1,106 @@
+"""Accepting a job: the view first, then the idempotency record, then `job.requested`.
+
+The view exists before anything can point at it, so a repeated `Idempotency-Key` always
+finds the first job (unless its owner deleted it). If the request cannot be queued, both
+records are removed again, so a retry with the same key starts afresh.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from datetime import datetime, timedelta
+
+from nats.errors import Error as NatsError
+from nats.js.errors import KeyWrongLastSequenceError
+
+from services.gateway.errors import ApiError
+from services.gateway.schemas import GenerateRequest
+from services.gateway.state import Gateway
+from shared.events import JobConfig, JobContext, JobRequested
+from shared.jobview import JobView, user_key
+from shared.settings import Settings
+
+# Rough wall time of a whole job by quality; refined only by the job's real progress.
+ESTIMATED_DURATION = {
+    "low": timedelta(minutes=2),
+    "medium": timedelta(minutes=5),
+    "high": timedelta(minutes=12),
+    "ultra": timedelta(minutes=25),
+}
+
+
+def new_job(
+    request: GenerateRequest, *, user: str, settings: Settings, now: datetime
+) -> JobRequested:
+    """The `job.requested` event for a request, with the service's defaults resolved."""
+    configuration = request.configuration
+    config = JobConfig(
+        **configuration.model_dump(exclude={"quality", "use_rag"}),
+        quality=configuration.quality or settings.default_quality,
+        use_rag=settings.use_rag if configuration.use_rag is None else configuration.use_rag,
+    )
+    return JobRequested(
+        job_id=str(uuid.uuid4()),
+        user_id=user,
+        occurred_at=now,
+        config=config,
+        context=JobContext(
+            quality=config.quality,
+            scene_model=config.model or settings.scene_model,
+            enable_subtitles=config.enable_subtitles,
+            enable_thumbnails=config.enable_thumbnails,
+            use_rag=config.use_rag,
+        ),
+        priority=request.priority,
+    )
+
+
+def idempotency_entry(user: str, idempotency_key: str) -> str:
+    """A KV key for one user's Idempotency-Key (hashed: any client text is KV-safe)."""
+    digest = hashlib.sha256(idempotency_key.encode()).hexdigest()[:40]
+    return f"{user_key(user)}.{digest}"
+
+
+async def submit(
+    app: Gateway, job: JobRequested, *, idempotency_key: str | None
+) -> tuple[JobView, bool]:
+    """The job's view and whether it is new (False: the key's first job is returned)."""
+    view = JobView(
+        job_id=job.job_id,
+        user_id=job.user_id,
+        config=job.config,
+        priority=job.priority,
+        created_at=job.occurred_at,
+        updated_at=job.occurred_at,
+        estimated_completion=job.occurred_at + ESTIMATED_DURATION[job.config.quality],
+    )
+    await app.deps.jobs.create(view)
+    entry = None if idempotency_key is None else idempotency_entry(job.user_id, idempotency_key)
+    if entry is not None:
+        try:
+            await app.idempotency.create(entry, job.job_id.encode())
+        except KeyWrongLastSequenceError:
+            await app.deps.jobs.delete(job.user_id, job.job_id)
+            return await _first_job(app, job.user_id, entry), False
+    try:
+        await app.deps.bus.publish(job)
+    except (NatsError, TimeoutError) as exc:
+        await app.deps.jobs.delete(job.user_id, job.job_id)
+        if entry is not None:
+            await app.idempotency.purge(entry)
+        raise ApiError(
+            503, "SERVICE_UNAVAILABLE", "The job could not be queued; retry shortly"
+        ) from exc
+    return view, True
+
+
+async def _first_job(app: Gateway, user: str, entry: str) -> JobView:
+    first_job_id = (await app.idempotency.get(entry)).value or b""
+    view = await app.deps.jobs.get(user, first_job_id.decode())
+    if view is None:
+        raise ApiError(
+            409, "CONFLICT", "The job created with this Idempotency-Key no longer exists",
+            details={"job_id": first_job_id.decode()},
+        )
+    return view
