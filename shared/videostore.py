@@ -231,7 +231,7 @@ def open_video_store(settings: Settings) -> VideoStore:
     local = LocalVideoStore(settings.storage_dir)
     if settings.video_storage_mode == "local_only":
         return local
-    from shared.s3store import S3VideoStore  # the MinIO SDK is only needed with S3
+    from shared.s3store import S3VideoStore  # imported here: s3store builds on this module
 
     remote = S3VideoStore.from_settings(settings)
     if settings.video_storage_mode == "s3_only":

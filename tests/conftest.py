@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from shared.settings import Settings, load_settings
+from tests.s3server import running_moto_server
 from videogen.natsd import NatsServer, running_nats_server
 
 
@@ -24,3 +25,10 @@ def settings(nats_server: NatsServer, tmp_path: Path) -> Settings:
     return load_settings(
         {}, nats_url=nats_server.url, data_dir=tmp_path / "data", ack_wait_seconds=5.0
     )
+
+
+@pytest.fixture(scope="session")
+def s3_endpoint(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A real S3-compatible server (moto) on a free loopback port, for the session."""
+    with running_moto_server(tmp_path_factory.mktemp("moto")) as url:
+        yield url

@@ -8,6 +8,7 @@ version of that scene stands in (the caller decides whether that is allowed).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 
 from services.coder.checks import check_report
@@ -16,6 +17,7 @@ from shared.events import RenderError
 from shared.model import SceneModel, ScenePlan
 
 TRACEBACK_CHARS = 3000
+_BOX = re.compile("[\u2500-\u257f\u2770-\u2775]")  # box drawing, and rich's ❱ marker
 
 Check = Callable[[str], list[str]]
 
@@ -61,8 +63,14 @@ def render_error_report(error: RenderError, code: str) -> str:
     if error.line is not None and 1 <= error.line <= len(source):
         lines.append(f"Failing line {error.line}: {source[error.line - 1].strip()}")
     if error.traceback:
-        lines += ["Traceback (last part):", error.traceback[-TRACEBACK_CHARS:]]
+        lines += ["Traceback (last part):", plain_traceback(error.traceback)[-TRACEBACK_CHARS:]]
     return "\n".join(lines)
+
+
+def plain_traceback(traceback: str) -> str:
+    """A traceback without rich's box drawing and blank lines: the same facts, fewer tokens."""
+    text = _BOX.sub(" ", traceback)
+    return "\n".join(line.rstrip() for line in text.splitlines() if line.strip())
 
 
 async def fallback_code(plan: ScenePlan) -> str:

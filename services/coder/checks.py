@@ -97,15 +97,15 @@ def unknown_names(tree: ast.Module, known: frozenset[str]) -> list[str]:
             bound.add(node.arg)
         elif isinstance(node, ast.alias):
             bound.add((node.asname or node.name).split(".")[0])
-        elif isinstance(node, ast.ExceptHandler) and node.name:
-            bound.add(node.name)
-        elif isinstance(node, ast.MatchAs | ast.MatchStar) and node.name:
+        elif isinstance(node, ast.ExceptHandler | ast.MatchAs | ast.MatchStar) and node.name:
             bound.add(node.name)
     problems: dict[str, str] = {}
     for node in ast.walk(tree):
-        if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load):
-            if node.id not in bound and node.id not in problems:
-                problems[node.id] = f"line {node.lineno}: {node.id!r} {_hint(node.id, known)}"
+        if (
+            isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load)
+            and node.id not in bound and node.id not in problems
+        ):
+            problems[node.id] = f"line {node.lineno}: {node.id!r} {_hint(node.id, known)}"
     return list(problems.values())
 
 

@@ -16,7 +16,7 @@ from services.gateway.state import Gateway
 from shared import subjects
 from shared.service import connected
 from shared.settings import Settings
-from shared.videostore import LocalVideoStore
+from shared.videostore import open_video_store
 
 log = logging.getLogger("videogen.gateway")
 
@@ -29,7 +29,7 @@ def create_app(settings: Settings) -> FastAPI:
             await deps.broker.start()
             app.state.gateway = Gateway(
                 deps=deps,
-                store=LocalVideoStore(settings.storage_dir),
+                store=open_video_store(settings),
                 idempotency=await deps.js.key_value(subjects.IDEMPOTENCY_BUCKET),
             )
             if settings.single_user_mode:

@@ -1,26 +1,24 @@
 """Serving a stored file over HTTP: byte ranges, validators (ETag, Last-Modified), chunks.
 
-Store-agnostic: it needs a `StoredObject` (size, modified, etag) and a local file to
-read. Starlette's `FileResponse` is not used because the contract wants 304s and the
-error shape on 416.
+Store-agnostic: it needs a `StoredObject` (size, modified, etag) and a way to read a
+byte range (`VideoStore.open_range`), so local files and S3 objects are served alike.
+Starlette's `FileResponse` is not used because the contract wants 304s and the error
+shape on 416.
 """
 
 from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
 from email.utils import format_datetime, parsedate_to_datetime
-from pathlib import Path
 from urllib.parse import quote
 
-import anyio
 from starlette.responses import Response, StreamingResponse
 
 from services.gateway.errors import ApiError
 from shared.videostore import StoredObject
 
-CHUNK_BYTES = 256 * 1024
 _SINGLE_RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
 
 
@@ -106,13 +104,13 @@ def _printable_name(name: str, *, extension: str = ".mp4") -> str:
 
 def file_response(
     *,
-    path: Path,
+    read_range: Callable[[int, int], AsyncIterator[bytes]],
     stored: StoredObject,
     request_headers: Mapping[str, str],
     media_type: str,
     disposition: str,
 ) -> Response:
-    """A 200, 206 or 304 for `path`, streamed in chunks, never read whole into memory."""
+    """A 200, 206 or 304, streamed in chunks by `read_range(first, last)`, never whole."""
     headers = {
         "Accept-Ranges": "bytes",
         "ETag": stored.etag,
@@ -130,17 +128,6 @@ def file_response(
         status = 206
         headers["Content-Range"] = f"bytes {first}-{last}/{stored.size}"
     return StreamingResponse(
-        _chunks(path, first, last), status_code=status, headers=headers, media_type=media_type
+        read_range(first, last), status_code=status, headers=headers, media_type=media_type
     )
 
-
-async def _chunks(path: Path, first: int, last: int) -> AsyncIterator[bytes]:
-    remaining = last - first + 1
-    async with await anyio.open_file(path, "rb") as source:
-        await source.seek(first)
-        while remaining > 0:
-            chunk = await source.read(min(CHUNK_BYTES, remaining))
-            if not chunk:
-                break
-            remaining -= len(chunk)
-            yield chunk

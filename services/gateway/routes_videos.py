@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Header, Request, Response
@@ -48,14 +49,17 @@ async def job_status(view: OwnedJob) -> schemas.JobStatusResponse:
 
 
 @router.get("/jobs/{job_id}/video-url", response_model=schemas.VideoUrlResponse)
-async def video_url(request: Request, view: OwnedJob) -> schemas.VideoUrlResponse:
-    """URLs are minted per request; for local storage they are this gateway's own routes."""
+async def video_url(request: Request, view: OwnedJob, app: App) -> schemas.VideoUrlResponse:
+    """URLs minted per request: presigned S3 URLs (S3_SERVE_MODE=presign), else our routes."""
     video = finished_video(view)
+    presigned = _presigned(app, video.video_key, disposition=None)
+    download = _presigned(app, video.video_key, disposition=media.content_disposition(
+        "attachment", view.config.topic))
     return schemas.VideoUrlResponse(
         job_id=view.job_id,
         status="completed",
-        video_url=_url(request, "stream_video", view),
-        download_url=_url(request, "download_video", view),
+        video_url=presigned or _url(request, "stream_video", view),
+        download_url=download or _url(request, "download_video", view),
         thumbnail_url=_url(request, "video_thumbnail", view),
         metadata=schemas.VideoUrlMetadata(
             duration=video.duration_seconds,
@@ -133,13 +137,22 @@ async def _serve(
     app: Gateway, request: Request, key: str, *, media_type: str, disposition: str
 ) -> Response:
     stored = await app.store.stat(key)
-    path = app.store.local_path(key)
-    if stored is None or path is None:
+    if stored is None:
         raise ApiError(404, "NOT_FOUND", "The stored file is missing")
     return media.file_response(
-        path=path, stored=stored, request_headers=request.headers,
+        read_range=lambda first, last: app.store.open_range(key, first, last),
+        stored=stored, request_headers=request.headers,
         media_type=media_type, disposition=disposition,
     )
+
+
+def _presigned(app: Gateway, key: str, *, disposition: str | None) -> str | None:
+    """A short-lived S3 URL, when the store is S3 and the settings ask to presign."""
+    settings = app.deps.settings
+    if settings.s3_serve_mode != "presign":
+        return None
+    expires = timedelta(seconds=settings.s3_url_expiry_seconds)
+    return app.store.presigned_get(key, expires=expires, disposition=disposition)
 
 
 def _url(request: Request, route: str, view: JobView) -> str:

@@ -12,9 +12,11 @@ from shared import artifacts
 from shared.artifacts import ArtifactMissing
 from shared.broker import CONSUMERS
 from shared.errors import PermanentError
-from shared.events import JobRequested, ScenePlanned
+from shared.events import JobRequested, ScenePlanned, UsageRecorded
+from shared.llm.providers import LLMClients
+from shared.llm.usage import UsageMeter
 from shared.logs import timed
-from shared.model import Outline, ScenePlan, UnknownModel, resolve_model
+from shared.model import Outline, SceneModel, ScenePlan, UnknownModel, resolve_model
 from shared.service import StageDeps
 
 log = logging.getLogger("videogen.planner")
@@ -22,31 +24,29 @@ T = TypeVar("T")
 
 
 def register(deps: StageDeps) -> None:
+    clients = LLMClients(deps.settings)
+
     async def on_job_requested(event: JobRequested) -> None:
-        await plan_job(deps, event)
+        await plan_job(deps, clients, event)
 
     deps.runner.subscribe(
         deps.broker, CONSUMERS["planner"], JobRequested, on_job_requested, stage="planning"
     )
 
 
-async def plan_job(deps: StageDeps, event: JobRequested) -> None:
+async def plan_job(deps: StageDeps, clients: LLMClients, event: JobRequested) -> None:
     log.info(
         "job started",
         extra={"user_id": event.user_id, "topic": event.config.topic,
                "quality": event.context.quality, "model": event.context.scene_model},
     )
     await deps.bus.progress(event, "initializing")
-    try:
-        model = resolve_model(deps.settings.planner_model)
-    except UnknownModel as exc:
-        raise PermanentError(
-            str(exc), code="MODEL_UNAVAILABLE", suggestion="Check PLANNER_MODEL."
-        ) from exc
     config = event.config
     await deps.bus.progress(event, "planning")
     outline = await _stored(deps, artifacts.outline_name(event.job_id), Outline)
     if outline is None:
+        meter = UsageMeter()
+        model = _model(deps, clients, meter)
         with timed(log, "planning", model=model.name):
             try:
                 outline = check_outline(
@@ -54,17 +54,42 @@ async def plan_job(deps: StageDeps, event: JobRequested) -> None:
                 )
             except OutlineRejected as exc:
                 raise PermanentError(str(exc), code="PLANNING_FAILED") from exc
+            finally:
+                await _record_usage(deps, event, meter, stage="planning")
         await deps.artifacts.put_bytes(
             artifacts.outline_name(event.job_id), msgspec.json.encode(outline)
         )
     await deps.bus.progress(event, "scenario_creation")
+    meter = UsageMeter()
+    model = _model(deps, clients, meter)
     with timed(log, "scenario_creation", scenes=len(outline.scenes)):
-        plans = await write_scenes(
-            model, topic=config.topic, context=config.context, outline=outline,
-            concurrency=deps.settings.max_scene_concurrency,
-        )
+        try:
+            plans = await write_scenes(
+                model, topic=config.topic, context=config.context, outline=outline,
+                concurrency=deps.settings.max_scene_concurrency,
+            )
+        finally:
+            await _record_usage(deps, event, meter, stage="scenario_creation")
     for plan in plans:
         await _publish_plan(deps, event, plan, scene_count=len(plans))
+
+
+def _model(deps: StageDeps, clients: LLMClients, meter: UsageMeter) -> SceneModel:
+    try:
+        return resolve_model(deps.settings.planner_model, clients=clients, meter=meter)
+    except UnknownModel as exc:
+        raise PermanentError(
+            str(exc), code="MODEL_UNAVAILABLE", suggestion="Check PLANNER_MODEL."
+        ) from exc
+
+
+async def _record_usage(
+    deps: StageDeps, event: JobRequested, meter: UsageMeter, *, stage: str
+) -> None:
+    if usage := meter.snapshot():
+        await deps.bus.publish(UsageRecorded(
+            job_id=event.job_id, user_id=event.user_id, stage=stage, usage=usage
+        ))
 
 
 async def _publish_plan(

@@ -4,10 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
-from shared.model import Outline, SceneModel, ScenePlan
-
-MIN_SCENES = 3
-MAX_SCENES = 7
+from shared.model import MAX_SCENES, MIN_SCENES, Outline, SceneModel, ScenePlan
 
 
 class OutlineRejected(ValueError):

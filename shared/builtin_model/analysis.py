@@ -56,6 +56,14 @@ def wrap(text: str, width: int = LINE_CHARS) -> str:
     return "\n".join(textwrap.wrap(" ".join(text.split()), width=width)) or "…"
 
 
+def _as_sentence(text: str) -> str:
+    """Definitions often start lower-case with no full stop ("a function for which ...")."""
+    first = text.split(" ", 1)[0]
+    if first.islower() and first.isalpha():
+        text = text[0].upper() + text[1:]
+    return text if text[-1] in ".!?…)\"'" else text + "."
+
+
 def key_statements(context: str, *, exclude: tuple[str, ...] = ()) -> list[str]:
     """Sentences worth showing: not lead-ins ending in ':', not bare formulas, not tiny."""
     chosen: list[str] = []
@@ -64,7 +72,7 @@ def key_statements(context: str, *, exclude: tuple[str, ...] = ()) -> list[str]:
             continue
         if any(_compact(sentence) == _compact(f) for f in exclude):
             continue
-        statement = shorten(sentence)
+        statement = shorten(_as_sentence(sentence))
         if statement not in chosen:
             chosen.append(statement)
         if len(chosen) == MAX_STATEMENTS:

@@ -25,7 +25,6 @@ from shared.jobview import JobView
 from shared.service import StageDeps, connected
 from shared.settings import Settings
 
-
 Handler = Callable[[SceneRenderFailed], Awaitable[None]]
 
 

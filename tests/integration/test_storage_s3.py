@@ -13,7 +13,7 @@ import dataclasses
 import hashlib
 import io
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import timedelta
 from pathlib import Path
@@ -43,16 +43,10 @@ from shared.s3store import S3VideoStore
 from shared.service import StageDeps, connected
 from shared.settings import Secret, Settings
 from shared.videostore import object_key, open_video_store
-from tests.s3server import ACCESS_KEY, SECRET_KEY, FlakyRelay, running_moto_server
+from tests.s3server import ACCESS_KEY, SECRET_KEY, FlakyRelay
 
 USER = "tester"
 Outcome = VideoStored | JobFailed
-
-
-@pytest.fixture(scope="session")
-def s3_endpoint(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    with running_moto_server(tmp_path_factory.mktemp("moto")) as url:
-        yield url
 
 
 @pytest.fixture(scope="session")

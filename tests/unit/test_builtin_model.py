@@ -22,7 +22,7 @@ from shared.builtin_model.analysis import (
     to_latex,
     wrap,
 )
-from shared.model import ScenePlan
+from shared.model import SceneModel, ScenePlan
 
 TOPICS_DIR = Path(__file__).resolve().parents[2] / "videogen" / "topics"
 ALLOWED_IMPORTS = {"manim", "numpy", "math", "random"}
@@ -44,7 +44,7 @@ def all_topics() -> list[tuple[str, str]]:
 
 
 async def scenes_for(topic: str, context: str) -> list[tuple[ScenePlan, str]]:
-    model = BuiltinModel()
+    model: SceneModel = BuiltinModel()
     outline = await model.outline(topic=topic, context=context)
     result = []
     for scene in outline.scenes:
@@ -148,6 +148,15 @@ def test_statements_are_capped_and_wrapped() -> None:
     assert all(not s.endswith(":") for s in analysis.statements)
 
 
+def test_definitions_become_sentences() -> None:
+    assert analyze("f", "a function with a unique output value").statements == (
+        "A function with a unique output value.",
+    )
+    assert analyze("pH", "pH is a measure of acidity in water.").statements == (
+        "pH is a measure of acidity in water.",
+    )
+
+
 @pytest.mark.parametrize(
     ("topic", "context", "kind"),
     [
@@ -207,7 +216,8 @@ async def test_output_is_deterministic() -> None:
 
 
 async def test_repair_drops_latex_on_tex_errors_and_diagrams_otherwise() -> None:
-    model = BuiltinModel()
+    model: SceneModel = BuiltinModel()
+    assert model.name == "builtin"
     scenes = await scenes_for("The Pythagorean Theorem", PYTHAGORAS)
     formula_plan, formula_code = scenes[2]
     tex_error = "ValueError: latex error converting to dvi. See log output above."

@@ -33,8 +33,8 @@ def test_values_are_parsed():
 def test_every_bad_value_is_named_with_what_is_allowed():
     with pytest.raises(SettingsError) as caught:
         load_settings(
-            {"DEFAULT_QUALITY": "4k", "MAX_CONCURRENT_RENDERS": "0", "USE_GPU_ACCELERATION": "maybe",
-             "API_KEYS": "nokey"}
+            {"DEFAULT_QUALITY": "4k", "MAX_CONCURRENT_RENDERS": "0",
+             "USE_GPU_ACCELERATION": "maybe", "API_KEYS": "nokey"}
         )
     message = str(caught.value)
     assert "DEFAULT_QUALITY='4k': expected one of low, medium, high, ultra" in message

@@ -51,7 +51,8 @@ EXAMPLES: list[tuple[str, list[str], str]] = [
     ("write a matrix", ["Matrix"],
      "m = Matrix([[1, 2], [3, 4]])\nself.play(Write(m))"),
     ("matrix of decimals or integers", ["IntegerMatrix", "DecimalMatrix"],
-     "m = DecimalMatrix([[1.5, 2.0], [0.25, 4.0]], element_to_mobject_config={'num_decimal_places': 2})"),
+     "m = DecimalMatrix([[1.5, 2.0], [0.25, 4.0]],\n"
+     "                  element_to_mobject_config={'num_decimal_places': 2})"),
     ("table of values", ["Table"],
      "table = Table([['1', '2'], ['3', '4']], col_labels=[Text('a'), Text('b')])\n"
      "self.play(Create(table))"),
@@ -94,7 +95,8 @@ EXAMPLES: list[tuple[str, list[str], str]] = [
      "row = VGroup(Circle(), Square(), Triangle()).arrange(RIGHT, buff=0.5)\nself.add(row)"),
     ("arrange objects in a grid", ["Mobject.arrange_in_grid"],
      "cells = VGroup(*[Square(0.8) for _ in range(6)]).arrange_in_grid(rows=2, buff=0.2)"),
-    ("position an object at an edge or corner of the screen", ["Mobject.to_edge", "Mobject.to_corner"],
+    ("position an object at an edge or corner of the screen",
+     ["Mobject.to_edge", "Mobject.to_corner"],
      "title.to_edge(UP)\nlogo.to_corner(DR)"),
     ("move an object smoothly with animate", ["Mobject.animate", "Mobject.shift"],
      "self.play(square.animate.shift(RIGHT * 2).scale(0.5), run_time=1.5)"),
@@ -132,7 +134,8 @@ EXAMPLES: list[tuple[str, list[str], str]] = [
      "        self.play(self.camera.frame.animate.scale(0.5).move_to(dot))"),
     ("trace the path of a moving point", ["TracedPath"],
      "trace = TracedPath(dot.get_center, stroke_color=YELLOW)\nself.add(trace)"),
-    ("draw a line from a point to an axis", ["CoordinateSystem.get_vertical_line", "CoordinateSystem.c2p"],
+    ("draw a line from a point to an axis",
+     ["CoordinateSystem.get_vertical_line", "CoordinateSystem.c2p"],
      "line = axes.get_vertical_line(axes.c2p(2, np.sin(2)), color=GREY)"),
     ("tangent line to a graph at a point", ["TangentLine"],
      "tangent = TangentLine(graph, alpha=0.4, length=4, color=RED)"),
@@ -158,6 +161,7 @@ EXAMPLES: list[tuple[str, list[str], str]] = [
     ("camera frame in a Scene: use MovingCameraScene", ["MovingCameraScene"],
      "class S(MovingCameraScene):  # self.camera.frame exists only here\n"
      "    def construct(self):\n        self.play(self.camera.frame.animate.scale(0.5))"),
-    ("fix_in_frame is manimgl: use add_fixed_in_frame_mobjects", ["ThreeDScene.add_fixed_in_frame_mobjects"],
+    ("fix_in_frame is manimgl: use add_fixed_in_frame_mobjects",
+     ["ThreeDScene.add_fixed_in_frame_mobjects"],
      "self.add_fixed_in_frame_mobjects(title)  # in a ThreeDScene"),
 ]

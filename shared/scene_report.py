@@ -1,0 +1,138 @@
+"""Per-scene history of a job, folded from its events: what `/scenes` answers.
+
+Each scene's attempts (model, code artifact, outcome, error, fallback reason) and the
+LLM tokens spent on it, so the plan → code → render → fix loop can be debugged from the
+recorded events alone. Pure: the gateway reads the events and artifacts and calls this.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import msgspec
+
+from shared.events import (
+    AnyEvent,
+    SceneCoded,
+    ScenePlanned,
+    SceneRendered,
+    SceneRenderFailed,
+    UsageRecorded,
+)
+from shared.model import ModelUsage
+
+
+class Attempt(msgspec.Struct, kw_only=True):
+    attempt: int
+    model: str
+    code_ref: str
+    status: str = "coded"  # coded | rendered | failed
+    error: str | None = None
+    error_line: int | None = None
+    fallback_reason: str | None = None
+
+
+class SceneReport(msgspec.Struct, kw_only=True):
+    scene_number: int
+    title: str = ""
+    plan_ref: str | None = None
+    status: str = "planned"  # planned | coded | rendered | failed
+    model: str | None = None  # the model of the latest attempt
+    fallback_reason: str | None = None
+    attempts: list[Attempt] = []
+    errors: list[str] = []
+    usage: list[ModelUsage] = []
+
+
+class UsageTotals(msgspec.Struct, kw_only=True):
+    """A job's LLM spend: per stage and in total (for the status and metadata bodies)."""
+
+    by_stage: dict[str, list[ModelUsage]] = {}
+    calls: int = 0
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    cost_usd: float = 0.0
+
+
+def scene_reports(events: Iterable[AnyEvent]) -> list[SceneReport]:
+    """One report per scene, in scene order, from a job's events (any order, repeats ok)."""
+    scenes: dict[int, SceneReport] = {}
+
+    def scene(number: int) -> SceneReport:
+        return scenes.setdefault(number, SceneReport(scene_number=number))
+
+    for event in sorted(events, key=_attempt_order):
+        match event:
+            case ScenePlanned():
+                report = scene(event.scene_number)
+                report.title, report.plan_ref = event.title, event.plan_ref
+            case SceneCoded():
+                report = scene(event.scene_number)
+                if all(a.attempt != event.attempt for a in report.attempts):
+                    report.attempts.append(Attempt(
+                        attempt=event.attempt, model=event.model, code_ref=event.code_ref,
+                        fallback_reason=event.fallback_reason,
+                    ))
+            case SceneRenderFailed():
+                found = _attempt(scene(event.scene_number), event.attempt)
+                if found is not None:
+                    found.status, found.error = "failed", event.error.message
+                    found.error_line = event.error.line
+            case SceneRendered():
+                found = _attempt(scene(event.scene_number), event.attempt)
+                if found is not None:
+                    found.status = "rendered"
+            case UsageRecorded() if event.scene is not None:
+                report = scene(event.scene)
+                report.usage = _add(report.usage, event.usage)
+            case _:
+                pass
+    for report in scenes.values():
+        report.attempts.sort(key=lambda a: a.attempt)
+        report.errors = [f"attempt {a.attempt}: {a.error}" for a in report.attempts if a.error]
+        if report.attempts:
+            latest = report.attempts[-1]
+            report.status, report.model = latest.status, latest.model
+            report.fallback_reason = latest.fallback_reason
+    return [scenes[n] for n in sorted(scenes)]
+
+
+def fallbacks(events: Iterable[AnyEvent]) -> dict[int, str]:
+    """Scenes the built-in model stood in for, and why (the job result lists these)."""
+    return {r.scene_number: r.fallback_reason for r in scene_reports(events) if r.fallback_reason}
+
+
+def usage_totals(events: Iterable[AnyEvent]) -> UsageTotals:
+    totals = UsageTotals()
+    seen: set[str] = set()
+    for event in events:
+        if isinstance(event, UsageRecorded) and event.dedup_key() not in seen:
+            seen.add(event.dedup_key())
+            totals.by_stage[event.stage] = _add(totals.by_stage.get(event.stage, []), event.usage)
+            for usage in event.usage:
+                totals.calls += usage.calls
+                totals.prompt_tokens += usage.prompt_tokens
+                totals.completion_tokens += usage.completion_tokens
+                totals.cost_usd = round(totals.cost_usd + usage.cost_usd, 6)
+    return totals
+
+
+def _attempt_order(event: AnyEvent) -> tuple[int, int]:
+    # Codes before outcomes, whatever order the stream interleaved them in.
+    rank = 0 if isinstance(event, ScenePlanned | SceneCoded) else 1
+    return rank, getattr(event, "attempt", 0) or 0
+
+
+def _attempt(report: SceneReport, number: int) -> Attempt | None:
+    return next((a for a in report.attempts if a.attempt == number), None)
+
+
+def _add(total: list[ModelUsage], more: list[ModelUsage]) -> list[ModelUsage]:
+    merged = {u.model: msgspec.structs.replace(u) for u in total}
+    for usage in more:
+        current = merged.setdefault(usage.model, ModelUsage(model=usage.model))
+        current.calls += usage.calls
+        current.prompt_tokens += usage.prompt_tokens
+        current.completion_tokens += usage.completion_tokens
+        current.cost_usd = round(current.cost_usd + usage.cost_usd, 6)
+    return list(merged.values())

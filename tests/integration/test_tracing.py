@@ -1,0 +1,78 @@
+"""Tracing on a real nats-server: the trace context rides in message headers, so a
+published event, the stage that handles it and what that stage publishes share one
+trace, and span names carry event types, never job ids."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import AsyncIterator
+
+import pytest
+from opentelemetry import trace
+from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
+from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+
+from shared import subjects
+from shared.events import ProgressReported, SceneRenderFailed
+from shared.service import StageDeps, connected
+from shared.settings import Settings
+from tests.integration.onejob import consume, new_job
+
+
+@pytest.fixture(scope="module")
+def spans() -> InMemorySpanExporter:
+    """Record spans in memory. OpenTelemetry's provider is set once per process."""
+    provider = trace.get_tracer_provider()
+    if not isinstance(provider, TracerProvider):
+        provider = TracerProvider()
+        trace.set_tracer_provider(provider)
+    exporter = InMemorySpanExporter()
+    provider.add_span_processor(SimpleSpanProcessor(exporter))
+    return exporter
+
+
+@pytest.fixture
+async def deps(settings: Settings, spans: InMemorySpanExporter) -> AsyncIterator[StageDeps]:
+    async with connected(f"tracing{uuid.uuid4().hex[:6]}", settings) as stage:
+        yield stage
+
+
+async def test_one_trace_from_publish_through_the_stage(
+    deps: StageDeps, spans: InMemorySpanExporter
+):
+    handled = asyncio.Event()
+
+    async def report(event: SceneRenderFailed) -> None:
+        await deps.bus.progress(event, "rendering", scene=event.scene_number)
+        handled.set()
+
+    event = await new_job(deps)
+    await consume(deps, event, report)
+    await deps.broker.start()
+    await deps.bus.publish(event)
+    await asyncio.wait_for(handled.wait(), 10)
+
+    names = {"videogen.*.scene.render_failed publish", "videogen.*.scene.render_failed process",
+             "scene.render_failed", "videogen.*.progress publish"}
+
+    def trace_of_job() -> list[ReadableSpan]:
+        handler = [span for span in spans.get_finished_spans()
+                   if span.attributes.get("videogen.job_id") == event.job_id]
+        if not handler:
+            return []
+        trace_id = handler[0].context.trace_id
+        return [span for span in spans.get_finished_spans() if span.context.trace_id == trace_id]
+
+    for _ in range(50):  # the consumer's span ends after the ack
+        if names <= {span.name for span in trace_of_job()}:
+            break
+        await asyncio.sleep(0.1)
+    one_trace = trace_of_job()
+    assert names <= {span.name for span in one_trace}
+    published = {str(span.attributes.get("messaging.destination.name")) for span in one_trace
+                 if span.name.endswith(" publish")}
+    assert published == {subjects.event_subject(event.job_id, kind)
+                         for kind in (SceneRenderFailed.type, ProgressReported.type)}
+    assert not any(event.job_id in span.name for span in spans.get_finished_spans())

@@ -1,0 +1,145 @@
+"""A scripted OpenAI-compatible server for tests: chat completions and embeddings.
+
+Each chat request is matched against rules (substrings of its messages, most recently
+added rule first); a rule replays its scripted replies in order and repeats the last.
+Every request is recorded with the time it arrived, so tests can assert what the real
+`openai` SDK sent and when (retries, Retry-After).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import threading
+import time
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+
+@dataclass
+class Reply:
+    """One scripted answer: assistant text, or an HTTP error status with headers."""
+
+    content: str = ""
+    status: int = 200
+    headers: dict[str, str] = field(default_factory=dict)
+    prompt_tokens: int = 100
+    completion_tokens: int = 50
+
+
+@dataclass
+class Received:
+    path: str
+    body: dict[str, Any]
+    at: float
+
+    @property
+    def text(self) -> str:
+        """All message contents of a chat request, joined."""
+        return "\n".join(m.get("content") or "" for m in self.body.get("messages", []))
+
+
+@dataclass
+class _Rule:
+    needles: tuple[str, ...]
+    replies: list[Reply]
+    served: int = 0
+
+
+class ScriptedLLM:
+    """The server's script and record; `base_url` is what the SDK points at."""
+
+    def __init__(self) -> None:
+        self.rules: list[_Rule] = []
+        self.received: list[Received] = []
+        self.lock = threading.Lock()
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
+        self._server.daemon_threads = True
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self._server.server_address[1]}/v1"
+
+    def start(self) -> ScriptedLLM:
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+    def on(self, *needles: str, replies: list[Reply | str]) -> None:
+        """Answer requests containing every needle with `replies`, in order."""
+        scripted = [r if isinstance(r, Reply) else Reply(content=r) for r in replies]
+        with self.lock:
+            self.rules.insert(0, _Rule(needles, scripted))
+
+    def requests(self, *needles: str) -> list[Received]:
+        """Chat requests received that contain every needle."""
+        with self.lock:
+            return [r for r in self.received if r.path.endswith("/chat/completions")
+                    and all(n in r.text for n in needles)]
+
+    def answer(self, request: Received) -> Reply:
+        with self.lock:
+            self.received.append(request)
+            if request.path.endswith("/embeddings"):
+                return Reply(content="embeddings")
+            for rule in self.rules:
+                if all(n in request.text for n in rule.needles):
+                    reply = rule.replies[min(rule.served, len(rule.replies) - 1)]
+                    rule.served += 1
+                    return reply
+        return Reply(status=500, content="no scripted reply matches this request")
+
+
+def _embedding(text: str, dimensions: int = 16) -> list[float]:
+    digest = hashlib.sha256(text.encode()).digest()
+    return [b / 255 for b in digest[:dimensions]]
+
+
+def _handler_for(llm: ScriptedLLM) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def log_message(self, format: str, *args: Any) -> None:
+            pass
+
+        def do_POST(self) -> None:
+            length = int(self.headers.get("Content-Length", 0))
+            body = json.loads(self.rfile.read(length) or b"{}")
+            request = Received(path=self.path, body=body, at=time.monotonic())
+            reply = llm.answer(request)
+            if reply.status != 200:
+                payload = {"error": {"message": reply.content or "scripted error",
+                                     "type": "scripted", "code": reply.status}}
+            elif self.path.endswith("/embeddings"):
+                inputs = body["input"] if isinstance(body["input"], list) else [body["input"]]
+                payload = {
+                    "object": "list", "model": body.get("model"),
+                    "data": [{"object": "embedding", "index": i, "embedding": _embedding(t)}
+                             for i, t in enumerate(inputs)],
+                    "usage": {"prompt_tokens": len(inputs), "total_tokens": len(inputs)},
+                }
+            else:
+                payload = {
+                    "id": "chatcmpl-scripted", "object": "chat.completion", "created": 0,
+                    "model": body.get("model", "scripted"),
+                    "choices": [{"index": 0, "finish_reason": "stop",
+                                 "message": {"role": "assistant", "content": reply.content}}],
+                    "usage": {"prompt_tokens": reply.prompt_tokens,
+                              "completion_tokens": reply.completion_tokens,
+                              "total_tokens": reply.prompt_tokens + reply.completion_tokens},
+                }
+            data = json.dumps(payload).encode()
+            self.send_response(reply.status)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(data)))
+            for name, value in reply.headers.items():
+                self.send_header(name, value)
+            self.end_headers()
+            self.wfile.write(data)
+
+    return Handler
