@@ -32,6 +32,24 @@ def video_name(job_id: str) -> str:
     return f"{job_id}/combined.mp4"
 
 
+def user_code_name(job_id: str) -> str:
+    """A render-only job's Manim code, as the client sent it."""
+    return f"{job_id}/user-code.py"
+
+
+def subtitles_name(job_id: str, fmt: str) -> str:
+    """The combined video's subtitles; `fmt` is "srt" or "vtt"."""
+    return f"{job_id}/subtitles.{fmt}"
+
+
+CACHE_PREFIX = "cache/"
+
+
+def cache_clip_name(key: str) -> str:
+    """A rendered clip in the renderer's content-addressed cache (shared by all jobs)."""
+    return f"{CACHE_PREFIX}{key}.mp4"
+
+
 class ArtifactMissing(LookupError):
     """An event names an artifact that is not (or no longer) stored."""
 

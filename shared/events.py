@@ -116,6 +116,9 @@ class SceneCoded(Event, tag="scene.coded"):
     # Set when this is the built-in model's stand-in for a scene the job's model could not
     # make work (SCENE_FALLBACK=builtin): why it fell back.
     fallback_reason: str | None = None
+    # False for a client's own code (render-only jobs): a failed render is final, there is
+    # no plan to repair it from.
+    repairable: bool = True
 
     def dedup_key(self) -> str:
         return f"{self.job_id}:{self.type}:{self.scene_number}:{self.attempt}"
@@ -156,11 +159,15 @@ class SceneRendered(Event, tag="scene.rendered"):
 class RenderError(msgspec.Struct, kw_only=True):
     """Why a render failed, in a form the coder can act on."""
 
-    kind: str  # crash | timeout | no_output | policy
+    kind: str  # crash | timeout | resource | no_output | policy
     message: str
     traceback: str = ""
     error_type: str | None = None
     line: int | None = None
+    # Numbered scene lines around `line`, the failing one marked with ">".
+    code_excerpt: str = ""
+    # Whether changed code can help (false e.g. for a cancelled render).
+    recoverable: bool = True
 
 
 class SceneRenderFailed(Event, tag="scene.render_failed"):
@@ -188,6 +195,12 @@ class VideoCombined(Event, tag="video.combined"):
     video_ref: str
     duration_seconds: float
     scene_offsets: list[float] = []
+    # Subtitle artifacts (SRT and WebVTT) built from each scene's narration, when the job
+    # asked for subtitles and its scenes have narration.
+    subtitles_srt_ref: str | None = None
+    subtitles_vtt_ref: str | None = None
+    # Scenes left out because they failed for good (PARTIAL_ASSEMBLY=true).
+    omitted_scenes: list[int] = []
 
 
 class StoredVideo(msgspec.Struct, kw_only=True):

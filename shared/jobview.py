@@ -17,6 +17,7 @@ from nats.js.errors import KeyNotFoundError, KeyWrongLastSequenceError
 from nats.js.kv import KeyValue
 
 from shared.events import JobConfig, JobError, StoredVideo, utc_now
+from shared.model import ModelUsage
 
 TERMINAL = frozenset({"completed", "failed", "cancelled"})
 _SAFE_USER = re.compile(r"^[A-Za-z0-9_-]{1,48}$")
@@ -37,6 +38,15 @@ class SceneRecord(msgspec.Struct, kw_only=True):
     title: str = ""
     last_error: str | None = None
     duration_seconds: float | None = None
+    model: str | None = None
+    fallback_reason: str | None = None  # why the built-in model stands in for this scene
+
+
+class UsageEntry(msgspec.Struct, kw_only=True):
+    """One `usage.recorded` event's spend, kept by its dedup key so replays count once."""
+
+    stage: str
+    usage: list[ModelUsage]
 
 
 class JobView(msgspec.Struct, kw_only=True):
@@ -60,6 +70,7 @@ class JobView(msgspec.Struct, kw_only=True):
     error: JobError | None = None
     video: StoredVideo | None = None
     model: str | None = None
+    usage: dict[str, UsageEntry] = {}
 
     @property
     def is_terminal(self) -> bool:

@@ -244,22 +244,26 @@ class StageRunner:
         stage: str,
         concurrency: int = 1,
     ) -> None:
-        """Register `handler` on the consumer's durable, `concurrency` messages at a time."""
+        """Register `handler` on the consumer's durable, `concurrency` messages at a time.
 
-        async def on_message(message: NatsMessage) -> None:
-            await self.deliver(message, expected, handler, stage=stage)
-
-        on_message.__name__ = f"{consumer.durable}_{expected.type.replace('.', '_')}"
+        Each of the `concurrency` pullers fetches one message and handles it before the
+        next fetch: nothing is prefetched that this replica cannot start (other replicas
+        get the rest), and one slow message never holds up the others.
+        """
         self.consumers.append(consumer.durable)
-        broker.subscriber(
-            consumer.filter_subject,
-            stream=JStream(subjects.STREAM, declare=False),
-            durable=consumer.durable,
-            # A batch bounds work in flight per replica: nothing is prefetched that this
-            # replica cannot start, so other replicas get the rest.
-            pull_sub=PullSub(batch_size=concurrency, timeout=1.0),
-            ack_policy=AckPolicy.MANUAL,
-        )(on_message)
+        for slot in range(concurrency):
+
+            async def on_message(message: NatsMessage) -> None:
+                await self.deliver(message, expected, handler, stage=stage)
+
+            on_message.__name__ = f"{consumer.durable}_{expected.type.replace('.', '_')}_{slot}"
+            broker.subscriber(
+                consumer.filter_subject,
+                stream=JStream(subjects.STREAM, declare=False),
+                durable=consumer.durable,
+                pull_sub=PullSub(batch_size=1, timeout=1.0),
+                ack_policy=AckPolicy.MANUAL,
+            )(on_message)
 
 
 def _internal(exc: Exception) -> StageError:

@@ -103,17 +103,25 @@ def fallbacks(events: Iterable[AnyEvent]) -> dict[int, str]:
 
 
 def usage_totals(events: Iterable[AnyEvent]) -> UsageTotals:
+    """Totals from a job's events (each `usage.recorded` counted once)."""
+    records = {
+        event.dedup_key(): (event.stage, event.usage)
+        for event in events
+        if isinstance(event, UsageRecorded)
+    }
+    return total_usage(records.values())
+
+
+def total_usage(records: Iterable[tuple[str, list[ModelUsage]]]) -> UsageTotals:
+    """Totals of (stage, usage) records, per stage and overall."""
     totals = UsageTotals()
-    seen: set[str] = set()
-    for event in events:
-        if isinstance(event, UsageRecorded) and event.dedup_key() not in seen:
-            seen.add(event.dedup_key())
-            totals.by_stage[event.stage] = _add(totals.by_stage.get(event.stage, []), event.usage)
-            for usage in event.usage:
-                totals.calls += usage.calls
-                totals.prompt_tokens += usage.prompt_tokens
-                totals.completion_tokens += usage.completion_tokens
-                totals.cost_usd = round(totals.cost_usd + usage.cost_usd, 6)
+    for stage, usages in records:
+        totals.by_stage[stage] = _add(totals.by_stage.get(stage, []), usages)
+        for usage in usages:
+            totals.calls += usage.calls
+            totals.prompt_tokens += usage.prompt_tokens
+            totals.completion_tokens += usage.completion_tokens
+            totals.cost_usd = round(totals.cost_usd + usage.cost_usd, 6)
     return totals
 
 

@@ -144,16 +144,26 @@ class Settings:
     use_gpu_acceleration: bool = _env("USE_GPU_ACCELERATION", _bool, default=False)
     max_fix_attempts: int = _env("MAX_FIX_ATTEMPTS", _positive_int, default=3)
     render_timeout_seconds: float = _env("RENDER_TIMEOUT_SECONDS", _positive_float, default=600.0)
+    # The render sandbox (services/renderer/sandbox.py), warm pool and clip cache.
+    render_memory_mb: int = _env("RENDER_MEMORY_MB", _positive_int, default=4096)
+    render_cpu_seconds: int = _env("RENDER_CPU_SECONDS", _positive_int, default=900)
+    render_max_file_mb: int = _env("RENDER_MAX_FILE_MB", _positive_int, default=1024)
+    render_max_processes: int = _env("RENDER_MAX_PROCESSES", _positive_int, default=256)
+    render_isolate_network: bool = _env("RENDER_ISOLATE_NETWORK", _bool, default=True)
+    render_warm_pool: bool = _env("RENDER_WARM_POOL", _bool, default=True)
+    render_cache_mb: int = _env("RENDER_CACHE_MB", _non_negative_int, default=1024)  # 0: off
+    # A scene that failed for good is left out and the rest combined (false: the job fails).
+    partial_assembly: bool = _env("PARTIAL_ASSEMBLY", _bool, default=False)
     # What happens to a scene whose fixes all failed: the built-in model's version, or fail.
     scene_fallback: str = _env("SCENE_FALLBACK", _choice("builtin", "fail"), default="builtin")
     fix_backoff_seconds: float = _env("FIX_BACKOFF_SECONDS", _positive_float, default=1.0)
     # LLM endpoints (a model string `provider/model` picks one) and call limits.
-    openai_api_key: str = _env("OPENAI_API_KEY", default="")
+    openai_api_key: Secret = _env("OPENAI_API_KEY", Secret, default=Secret(""))
     openai_base_url: str = _env("OPENAI_BASE_URL", default="")
     ollama_base_url: str = _env("OLLAMA_BASE_URL", default="http://127.0.0.1:11434/v1")
     vllm_base_url: str = _env("VLLM_BASE_URL", default="")
-    vllm_api_key: str = _env("VLLM_API_KEY", default="")
-    openrouter_api_key: str = _env("OPENROUTER_API_KEY", default="")
+    vllm_api_key: Secret = _env("VLLM_API_KEY", Secret, default=Secret(""))
+    openrouter_api_key: Secret = _env("OPENROUTER_API_KEY", Secret, default=Secret(""))
     llm_timeout_seconds: float = _env("LLM_TIMEOUT_SECONDS", _positive_float, default=60.0)
     llm_max_retries: int = _env("LLM_MAX_RETRIES", _non_negative_int, default=3)
     llm_retry_base_seconds: float = _env("LLM_RETRY_BASE_SECONDS", _positive_float, default=1.0)

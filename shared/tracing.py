@@ -99,6 +99,16 @@ def configure_tracing(service: str, *, otlp_endpoint: str) -> TracerProvider | N
     return provider
 
 
+def instrument_app(app: Any) -> None:
+    """Trace a FastAPI app's requests (span names are route templates, so bounded).
+
+    Probes and scrapes are left out: they would be most of the traces and say nothing.
+    """
+    from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
+
+    FastAPIInstrumentor.instrument_app(app, excluded_urls="/health,/ready,/metrics")
+
+
 @contextlib.contextmanager
 def span(name: str, **attributes: Any) -> Iterator[Span]:
     """A span around a piece of work. `name` must be bounded (an event type, `render`);

@@ -6,17 +6,20 @@ what a user starts.
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
 import sys
 import time
+import urllib.request
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
 
+from shared.broker import CONSUMERS
 from videogen.natsd import NatsServer, start_nats_server
 
 SERVICES = ("planner", "coder", "renderer", "storage", "gateway")
@@ -62,7 +65,10 @@ class Stack:
         process.wait()
 
     def wait_ready(self, timeout: float = 60.0) -> None:
+        """Wait until the gateway is ready and every stage is pulling from its durable."""
         deadline = time.monotonic() + timeout
+        listening: set[str] = set()
+        expected = {d for d in CONSUMERS if d.split("-")[0] in self.processes} - {"gateway"}
         while time.monotonic() < deadline:
             for name, process in self.processes.items():
                 if process.poll() is not None:
@@ -70,13 +76,25 @@ class Stack:
                         f"{name} exited with {process.returncode}; "
                         f"see {self.data_dir / 'logs' / (name + '.log')}"
                     )
-            try:
-                if httpx.get(f"{self.base_url}/ready", timeout=1).status_code == 200:
-                    return
-            except httpx.HTTPError:
-                pass
+            if self.nats is not None:  # our own server: its monitor shows who is pulling
+                listening |= _pulling_durables(self.nats.monitor_url)
+            else:
+                listening = expected
+            if expected <= listening and self._gateway_ready():
+                return
             time.sleep(0.2)
-        raise TimeoutError(f"the gateway was not ready within {timeout:.0f}s")
+        raise TimeoutError(
+            f"not ready within {timeout:.0f}s; still waiting for "
+            f"{sorted(expected - listening) or ['gateway /ready']}"
+        )
+
+    def _gateway_ready(self) -> bool:
+        if "gateway" not in self.processes:
+            return True
+        try:
+            return httpx.get(f"{self.base_url}/ready", timeout=1).status_code == 200
+        except httpx.HTTPError:
+            return False
 
     def stop(self) -> None:
         """Stop services (SIGTERM, then SIGKILL after a grace period), then NATS."""
@@ -120,3 +138,19 @@ def start_stack(
         stack.stop()
         raise
     return stack
+
+
+def _pulling_durables(monitor_url: str) -> set[str]:
+    """Durable consumers with a pull request waiting: a stage replica is listening."""
+    try:
+        with urllib.request.urlopen(f"{monitor_url}/jsz?consumers=true", timeout=2) as reply:
+            data = json.load(reply)
+    except OSError:
+        return set()
+    return {
+        consumer["name"]
+        for account in data.get("account_details", [])
+        for stream in account.get("stream_detail", [])
+        for consumer in stream.get("consumer_detail", [])
+        if consumer.get("num_waiting", 0) > 0
+    }

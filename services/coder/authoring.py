@@ -62,6 +62,8 @@ def render_error_report(error: RenderError, code: str) -> str:
     source = code.splitlines()
     if error.line is not None and 1 <= error.line <= len(source):
         lines.append(f"Failing line {error.line}: {source[error.line - 1].strip()}")
+    if error.code_excerpt:
+        lines += ["Code around it:", error.code_excerpt]
     if error.traceback:
         lines += ["Traceback (last part):", plain_traceback(error.traceback)[-TRACEBACK_CHARS:]]
     return "\n".join(lines)

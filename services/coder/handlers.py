@@ -127,6 +127,8 @@ async def repair_scene(coder: Coder, event: SceneRenderFailed) -> None:
     code = (await deps.artifacts.get_bytes(event.code_ref)).decode()
     attempt = event.attempt + 1
     failure = f"attempt {event.attempt} failed to render: {event.error.message}"
+    if not event.error.recoverable:
+        raise _render_failed(event, "no change of the code can help")
     if model.name != "builtin" and code == await fallback_code(plan):
         raise _render_failed(event, "even the built-in model's version failed to render")
     if event.attempt > deps.settings.max_fix_attempts:

@@ -8,7 +8,13 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from services.gateway import routes_health, routes_jobs, routes_videos
+from services.gateway import (
+    routes_health,
+    routes_jobs,
+    routes_render,
+    routes_scenes,
+    routes_videos,
+)
 from services.gateway.errors import install_error_handlers
 from services.gateway.handlers import register_projector
 from services.gateway.middleware import BodyLimitMiddleware, RequestIdMiddleware
@@ -47,6 +53,6 @@ def create_app(settings: Settings) -> FastAPI:
     install_error_handlers(app)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_request_bytes)
     app.add_middleware(RequestIdMiddleware)
-    for module in (routes_videos, routes_jobs, routes_health):
+    for module in (routes_videos, routes_scenes, routes_render, routes_jobs, routes_health):
         app.include_router(module.router)
     return app

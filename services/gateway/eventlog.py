@@ -25,6 +25,7 @@ from shared.events import (
     ScenePlanned,
     SceneRendered,
     SceneRenderFailed,
+    UsageRecorded,
     VideoCombined,
     VideoStored,
 )
@@ -105,9 +106,22 @@ def _describe(event: AnyEvent) -> tuple[str, str, str]:
             return "info", "scenario_creation", (
                 f"Scene {event.scene_number} of {event.scene_count} planned: {event.title}"
             )
+        case SceneCoded() if event.fallback_reason:
+            return "warning", "code_generation", (
+                f"Scene {event.scene_number} falls back to the built-in model "
+                f"(attempt {event.attempt}): {event.fallback_reason}"
+            )
         case SceneCoded():
             return "info", "code_generation", (
                 f"Scene {event.scene_number} coded (attempt {event.attempt}, {event.model})"
+            )
+        case UsageRecorded():
+            calls = sum(usage.calls for usage in event.usage)
+            tokens = sum(usage.prompt_tokens + usage.completion_tokens for usage in event.usage)
+            cost = sum(usage.cost_usd for usage in event.usage)
+            return "debug", event.stage, (
+                f"LLM usage: {calls} call(s), {tokens} tokens, ${cost:.4f}"
+                + (f" (scene {event.scene})" if event.scene is not None else "")
             )
         case SceneRendered():
             return "info", "rendering", (

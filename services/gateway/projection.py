@@ -20,9 +20,10 @@ from shared.events import (
     ScenePlanned,
     SceneRendered,
     SceneRenderFailed,
+    UsageRecorded,
     VideoStored,
 )
-from shared.jobview import JobView, SceneRecord, StageRecord
+from shared.jobview import JobView, SceneRecord, StageRecord, UsageEntry
 from shared.stages import BY_NAME, ORDER, percentage_within
 
 # How far one attempt at a scene has got; a rendered scene is done whatever the attempt.
@@ -72,6 +73,9 @@ def _fold(view: JobView, event: AnyEvent) -> None:
             _scene(view, event.scene_number).title = event.title
         case SceneCoded():
             _advance_scene(view, event.scene_number, attempt=event.attempt, phase="coded")
+            scene = _scene(view, event.scene_number)
+            if event.attempt >= scene.attempts:
+                scene.model, scene.fallback_reason = event.model, event.fallback_reason
             coded = _count(view, "coded", "rendering", "failed", "rendered")
             _refine(view, "code_generation", coded / max(event.scene_count, 1))
         case SceneRenderFailed():
@@ -95,6 +99,8 @@ def _fold(view: JobView, event: AnyEvent) -> None:
             _finish(view, "failed", at=event.occurred_at)
         case JobCancelled():
             _finish(view, "cancelled", at=event.occurred_at)
+        case UsageRecorded():
+            view.usage[event.dedup_key()] = UsageEntry(stage=event.stage, usage=event.usage)
         case _:
             pass  # job.requested and video.combined carry nothing the view shows
 

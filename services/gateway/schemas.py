@@ -74,6 +74,31 @@ class SceneBody(BaseModel):
     title: str
     last_error: str | None
     duration_seconds: float | None
+    model: str | None = None
+    fallback_reason: str | None = None
+
+
+class ModelUsageBody(BaseModel):
+    model: str
+    calls: int
+    prompt_tokens: int
+    completion_tokens: int
+    cost_usd: float
+
+
+class UsageBody(BaseModel):
+    """LLM spend of a job: totals, and per stage and model."""
+
+    calls: int
+    prompt_tokens: int
+    completion_tokens: int
+    cost_usd: float
+    by_stage: dict[str, list[ModelUsageBody]]
+
+
+class FallbackBody(BaseModel):
+    scene: int
+    reason: str
 
 
 class ErrorBody(BaseModel):
@@ -98,6 +123,10 @@ class JobStatusResponse(BaseModel):
     stages: list[StageBody]
     scenes: list[SceneBody]
     model: str | None = Field(description="Which model wrote the scenes, once completed")
+    usage: UsageBody = Field(description="LLM calls, tokens and estimated cost")
+    fallbacks: list[FallbackBody] = Field(
+        description="Scenes the built-in model wrote after the LLM's code kept failing"
+    )
 
 
 class VideoUrlMetadata(BaseModel):
@@ -136,6 +165,54 @@ class VideoMetadataResponse(BaseModel):
     download_url: str
     thumbnail_urls: list[str]
     streaming_url: str
+    usage: UsageBody
+    locations: dict[str, str] = Field(
+        default_factory=dict, description="Where the video is stored (local path, s3://…)"
+    )
+
+
+class AttemptBody(BaseModel):
+    attempt: int
+    model: str
+    status: str
+    error: str | None
+    error_line: int | None
+    fallback_reason: str | None
+
+
+class SceneDetail(BaseModel):
+    scene_number: int
+    title: str
+    status: str
+    model: str | None
+    fallback_reason: str | None
+    attempts: list[AttemptBody]
+    errors: list[str]
+    usage: list[ModelUsageBody]
+    plan: dict[str, object] | None = Field(
+        description="Storyboard, technical plan and narration (null once artifacts expire)"
+    )
+
+
+class ScenesResponse(BaseModel):
+    job_id: str
+    scenes: list[SceneDetail]
+    usage: UsageBody
+
+
+class SceneCodeAttempt(BaseModel):
+    attempt: int
+    model: str
+    status: str
+    error: str | None
+    fallback_reason: str | None
+    code: str | None = Field(description="null once artifacts expire")
+
+
+class SceneCodeResponse(BaseModel):
+    job_id: str
+    scene_number: int
+    attempts: list[SceneCodeAttempt]
 
 
 class JobListResponse(BaseModel):

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from datetime import datetime
 
+import msgspec
+
 from services.gateway import schemas
 from services.gateway.projection import processing_seconds, stages_completed
 from shared.jobview import JobView, StageRecord
+from shared.scene_report import total_usage
 
 
 def progress(view: JobView, *, now: datetime) -> schemas.Progress:
@@ -50,12 +53,24 @@ def job_status(view: JobView, *, now: datetime) -> schemas.JobStatusResponse:
             schemas.SceneBody(
                 scene_number=scene.scene_number, status=scene.status, attempts=scene.attempts,
                 title=scene.title, last_error=scene.last_error,
-                duration_seconds=scene.duration_seconds,
+                duration_seconds=scene.duration_seconds, model=scene.model,
+                fallback_reason=scene.fallback_reason,
             )
             for _, scene in sorted(view.scenes.items())
         ],
         model=view.model,
+        usage=usage(view),
+        fallbacks=[
+            schemas.FallbackBody(scene=number, reason=scene.fallback_reason)
+            for number, scene in sorted(view.scenes.items())
+            if scene.fallback_reason
+        ],
     )
+
+
+def usage(view: JobView) -> schemas.UsageBody:
+    totals = total_usage((entry.stage, entry.usage) for entry in view.usage.values())
+    return schemas.UsageBody.model_validate(msgspec.to_builtins(totals))
 
 
 def not_ready_details(view: JobView) -> dict[str, object]:

@@ -29,8 +29,8 @@ _EXCERPT_CONTEXT = 2
 # SIGXCPU (RLIMIT_CPU), SIGXFSZ (RLIMIT_FSIZE).
 _LIMIT_SIGNALS = {
     signal.SIGKILL: "was killed (out of memory?)",
-    signal.SIGXCPU: "used up its CPU-time limit",
-    signal.SIGXFSZ: "wrote a file larger than the file-size limit",
+    signal.SIGXCPU: "used up its CPU-time limit and was stopped",
+    signal.SIGXFSZ: "tried to write a file larger than the file-size limit and was stopped",
 }
 _RESOURCE_ERRORS = frozenset({"MemoryError", "RecursionError"})
 
@@ -78,7 +78,7 @@ def failure_from_exit(
     tail = _tail(stdout, stderr)
     if returncode is not None and returncode < 0 and -returncode in _LIMIT_SIGNALS:
         what = _LIMIT_SIGNALS[signal.Signals(-returncode)]
-        return RenderFailure("resource", f"the render {what} and was stopped", traceback=tail)
+        return RenderFailure("resource", f"the render {what}", traceback=tail)
     message, error_type, line = parse_manim_error(stderr or stdout)
     if not message:
         message = _exit_description(returncode, stderr)

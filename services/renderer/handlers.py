@@ -1,54 +1,104 @@
-"""Renderer: scene.coded → scene.rendered | scene.render_failed; all rendered → video.combined."""
+"""Renderer: scene.coded → scene.rendered | scene.render_failed; all settled → video.combined."""
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import tempfile
 from pathlib import Path
 
 from faststream.nats.annotations import NatsMessage
+from nats.js.kv import KeyValue
 
-from services.renderer.combine import combine_clips
-from services.renderer.ledger import is_rendered, record_rendered
-from services.renderer.render import RenderFailure, render_scene
+from services.renderer.assembly import combine_job
+from services.renderer.cache import ClipStore, RenderCache
+from services.renderer.clipstore import ObjectStoreClips
+from services.renderer.engine import RenderEngine
+from services.renderer.errors import RenderFailure
+from services.renderer.ledger import (
+    SceneLedger,
+    failure_is_final,
+    is_rendered,
+    record_abandoned,
+    record_rendered,
+)
 from services.renderer.running import RunningRenders
-from services.renderer.sandbox import render_environment
+from services.renderer.sandbox import RenderLimits, network_isolation_available
+from services.renderer.warm import PoolUnavailable, WarmPool
 from shared import artifacts, subjects
 from shared.broker import CONSUMERS
-from shared.errors import JobGone
+from shared.errors import JobGone, PermanentError
 from shared.events import (
     JobCancelled,
     RenderError,
     SceneCoded,
     SceneRendered,
     SceneRenderFailed,
-    VideoCombined,
 )
 from shared.logs import job_scope, timed
 from shared.metrics import observed_render
 from shared.runtime import decode_or_reject
 from shared.service import StageDeps
+from shared.settings import Settings
 
 log = logging.getLogger("videogen.renderer")
+_SUGGESTIONS = {
+    "policy": "Remove what the message names: scene code may only draw with Manim, numpy, "
+    "math and random.",
+    "timeout": "Shorten the scene or simplify it (3D scenes render slowly), or raise "
+    "RENDER_TIMEOUT_SECONDS.",
+    "resource": "The scene hit a memory, CPU-time or file-size limit; make it smaller.",
+}
+
+
+def build_engine(settings: Settings, *, clips: ClipStore | None) -> RenderEngine:
+    """The render engine this replica's settings describe (``clips``: the cache's store)."""
+    cache = None
+    if settings.render_cache_mb and clips is not None:
+        cache = RenderCache(clips, max_bytes=settings.render_cache_mb * 2**20)
+    return RenderEngine(
+        timeout_seconds=settings.render_timeout_seconds,
+        renderer="opengl" if settings.use_gpu_acceleration else "cairo",
+        limits=RenderLimits(
+            memory_mb=settings.render_memory_mb,
+            cpu_seconds=settings.render_cpu_seconds,
+            max_file_mb=settings.render_max_file_mb,
+            max_processes=settings.render_max_processes,
+            isolate_network=settings.render_isolate_network,
+        ),
+        pool=WarmPool() if settings.render_warm_pool else None,
+        cache=cache,
+    )
 
 
 async def register(deps: StageDeps) -> None:
+    settings = deps.settings
     ledger = await deps.js.key_value(subjects.LEDGER_BUCKET)
     running = RunningRenders()
+    engine = build_engine(settings, clips=ObjectStoreClips(deps.artifacts.store))
+    if settings.render_isolate_network and not network_isolation_available():
+        log.warning("renders cannot get their own network namespace here; the code policy "
+                    "is what keeps them off the network")
+    if engine.pool is not None:
+        try:
+            await engine.pool.start()  # import Manim now, not inside the first job
+        except PoolUnavailable as exc:
+            log.warning("warm pool unavailable, rendering with the manim CLI: %s", exc)
 
     async def on_scene_coded(event: SceneCoded) -> None:
         if await is_rendered(ledger, event.job_id, event.scene_number):
             log.info("scene %d already rendered; skipping", event.scene_number)
             return
-        await render_one(deps, event, running)
+        failure = await render_one(deps, engine, event, running)
+        if failure is not None:
+            settled = await handle_failure(deps, event, failure, ledger=ledger)
+            if settled is not None:
+                await _combine_if_settled(deps, event, settled)
 
     async def on_scene_rendered(event: SceneRendered) -> None:
-        complete = await record_rendered(
+        settled = await record_rendered(
             ledger, event.job_id, scene=event.scene_number, scene_count=event.scene_count
         )
-        if complete:
-            await combine_job(deps, event)
+        await _combine_if_settled(deps, event, settled)
 
     async def on_cancelled(message: NatsMessage) -> None:
         event = decode_or_reject(message.body, JobCancelled)
@@ -63,7 +113,7 @@ async def register(deps: StageDeps) -> None:
         SceneCoded,
         on_scene_coded,
         stage="rendering",
-        concurrency=deps.settings.max_concurrent_renders,
+        concurrency=settings.max_concurrent_renders,
     )
     deps.runner.subscribe(
         deps.broker,
@@ -76,41 +126,33 @@ async def register(deps: StageDeps) -> None:
     deps.broker.subscriber(subjects.events_of_type(JobCancelled.type))(on_cancelled)
 
 
-async def render_one(deps: StageDeps, event: SceneCoded, running: RunningRenders) -> None:
+async def render_one(
+    deps: StageDeps, engine: RenderEngine, event: SceneCoded, running: RunningRenders
+) -> RenderFailure | None:
+    """Render the scene and publish scene.rendered; the failure when it did not render."""
     await deps.bus.progress(event, "rendering", scene=event.scene_number)
     code = (await deps.artifacts.get_bytes(event.code_ref)).decode()
+    quality = event.context.quality
     with tempfile.TemporaryDirectory(prefix="videogen-render-") as folder:
-        workdir = Path(folder)
         try:
             with (
                 observed_render(
-                    quality=event.context.quality, scene=event.scene_number,
+                    quality=quality, scene=event.scene_number,
                     attempt=event.attempt, job_id=event.job_id,
                 ),
                 running.tracking(event.job_id) as on_start,
-                timed(
-                    log,
-                    "render",
-                    scene=event.scene_number,
-                    attempt=event.attempt,
-                    quality=event.context.quality,
-                ) as outcome,
+                timed(log, "render", scene=event.scene_number, attempt=event.attempt,
+                      quality=quality, renderer=engine.renderer) as outcome,
             ):
-                clip = await render_scene(
-                    code,
-                    class_name=event.class_name,
-                    quality=event.context.quality,
-                    workdir=workdir,
-                    timeout_seconds=deps.settings.render_timeout_seconds,
-                    env=render_environment(workdir),
-                    on_start=on_start,
+                clip = await engine.render(
+                    code, class_name=event.class_name, quality=quality,
+                    workdir=Path(folder), on_start=on_start,
                 )
-                outcome["video_seconds"] = round(clip.duration_seconds, 2)
+                outcome.update(video_seconds=round(clip.duration_seconds, 2), cached=clip.cached)
         except RenderFailure as failure:
             if failure.kind == "cancelled":
                 raise JobGone(event.job_id) from failure
-            await _report_failure(deps, event, failure)
-            return
+            return failure
         ref = await deps.artifacts.put_file(
             artifacts.clip_name(event.job_id, event.scene_number), clip.path
         )
@@ -127,61 +169,96 @@ async def render_one(deps: StageDeps, event: SceneCoded, running: RunningRenders
             render_seconds=clip.seconds_rendering,
         )
     )
+    return None
 
 
-async def _report_failure(deps: StageDeps, event: SceneCoded, failure: RenderFailure) -> None:
+async def handle_failure(
+    deps: StageDeps, event: SceneCoded, failure: RenderFailure, *, ledger: KeyValue
+) -> SceneLedger | None:
+    """Hand a failed render to the coder for repair, fail the job, or leave the scene out.
+
+    Returns the ledger when the scene was abandoned (PARTIAL_ASSEMBLY), else None.
+    """
+    settings = deps.settings
     log.warning(
-        "scene %d attempt %d failed to render: %s",
-        event.scene_number,
-        event.attempt,
-        failure.message,
-        extra={"kind": failure.kind, "traceback": failure.traceback[-4000:]},
+        "scene %d attempt %d failed to render: %s", event.scene_number, event.attempt,
+        failure.message, extra={"kind": failure.kind, "traceback": failure.traceback[-4000:]},
     )
-    await deps.bus.publish(
-        SceneRenderFailed(
-            job_id=event.job_id,
-            user_id=event.user_id,
-            context=event.context,
-            scene_number=event.scene_number,
-            scene_count=event.scene_count,
-            attempt=event.attempt,
-            class_name=event.class_name,
-            code_ref=event.code_ref,
-            plan_ref=event.plan_ref,
-            error=RenderError(
-                kind=failure.kind,
-                message=failure.message,
-                traceback=failure.traceback,
-                error_type=failure.error_type,
-                line=failure.line,
-            ),
-        )
+    final = failure_is_final(
+        attempt=event.attempt, repairable=event.repairable, model=event.model,
+        scene_model=event.context.scene_model, max_fix_attempts=settings.max_fix_attempts,
+        scene_fallback=settings.scene_fallback,
+    )
+    if event.repairable and not (final and settings.partial_assembly):
+        await deps.bus.publish(_failed_event(event, failure))
+        return None
+    if not settings.partial_assembly:
+        raise _render_failed(event, failure)
+    await deps.bus.progress(
+        event, "rendering", scene=event.scene_number,
+        detail=f"scene {event.scene_number} left out: {failure.message}",
+    )
+    return await record_abandoned(
+        ledger, event.job_id, scene=event.scene_number, scene_count=event.scene_count
     )
 
 
-async def combine_job(deps: StageDeps, event: SceneRendered) -> None:
-    await deps.bus.progress(event, "combining")
-    with tempfile.TemporaryDirectory(prefix="videogen-combine-") as folder:
-        workdir = Path(folder)
-        clips = [
-            await deps.artifacts.get_file(
-                artifacts.clip_name(event.job_id, number), workdir / f"scene-{number:02d}.mp4"
-            )
-            for number in range(1, event.scene_count + 1)
-        ]
-        with timed(log, "combining", scenes=len(clips)) as outcome:
-            video = await asyncio.to_thread(combine_clips, clips, workdir / "combined.mp4")
-            outcome.update(
-                video_seconds=round(video.duration_seconds, 2), reencoded=video.reencoded
-            )
-        ref = await deps.artifacts.put_file(artifacts.video_name(event.job_id), video.path)
-    await deps.bus.publish(
-        VideoCombined(
-            job_id=event.job_id,
-            user_id=event.user_id,
-            context=event.context,
-            video_ref=ref,
-            duration_seconds=video.duration_seconds,
-            scene_offsets=list(video.scene_offsets),
+async def _combine_if_settled(
+    deps: StageDeps, source: SceneCoded | SceneRendered, ledger: SceneLedger
+) -> None:
+    if not ledger.settled:
+        return
+    if not ledger.rendered:
+        raise PermanentError(
+            "no scene of the job rendered", code="RENDER_FAILED", stage="rendering",
+            suggestion="Check each scene's error in the job's logs.",
         )
+    await combine_job(deps, source, scenes=ledger.rendered, omitted=ledger.abandoned)
+
+
+def _render_error(failure: RenderFailure) -> RenderError:
+    return RenderError(
+        kind=failure.kind,
+        message=failure.message,
+        traceback=failure.traceback,
+        error_type=failure.error_type,
+        line=failure.line,
+        code_excerpt=failure.code_excerpt,
+        recoverable=failure.recoverable,
+    )
+
+
+def _failed_event(event: SceneCoded, failure: RenderFailure) -> SceneRenderFailed:
+    return SceneRenderFailed(
+        job_id=event.job_id,
+        user_id=event.user_id,
+        context=event.context,
+        scene_number=event.scene_number,
+        scene_count=event.scene_count,
+        attempt=event.attempt,
+        class_name=event.class_name,
+        code_ref=event.code_ref,
+        plan_ref=event.plan_ref,
+        error=_render_error(failure),
+    )
+
+
+def _render_failed(event: SceneCoded, failure: RenderFailure) -> PermanentError:
+    """A client's own scene failed: nobody can repair it, so the job fails with the reason."""
+    return PermanentError(
+        f"scene {event.scene_number} ({event.class_name}) failed to render: {failure.message}",
+        code="RENDER_FAILED",
+        stage="rendering",
+        suggestion=_SUGGESTIONS.get(failure.kind, "Fix the scene code at the line shown and "
+                                    "submit it again."),
+        details={
+            "scene": event.scene_number,
+            "class_name": event.class_name,
+            "kind": failure.kind,
+            "error_type": failure.error_type,
+            "line": failure.line,
+            "code_excerpt": failure.code_excerpt,
+            "recoverable": failure.recoverable,
+            "traceback": failure.traceback[-2000:],
+        },
     )

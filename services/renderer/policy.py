@@ -180,12 +180,15 @@ def _call(func: ast.expr, args: list[ast.expr], line: int) -> Iterator[tuple[int
                 "open() needs a literal relative path inside the scene's folder; scene code "
                 "should not need files at all"
             )
-        elif isinstance(path, ast.Constant) and isinstance(path.value, str):
-            if _outside_workdir(path.value):
-                yield line, (
-                    f"{name}({path.value!r}) points outside the scene's folder: only "
-                    "relative paths without '..' are allowed"
-                )
+        elif (
+            isinstance(path, ast.Constant)
+            and isinstance(path.value, str)
+            and _outside_workdir(path.value)
+        ):
+            yield line, (
+                f"{name}({path.value!r}) points outside the scene's folder: only "
+                "relative paths without '..' are allowed"
+            )
 
 
 def _constant(text: str, line: int) -> Iterator[tuple[int, str]]:

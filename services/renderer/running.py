@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 from collections import defaultdict
 from collections.abc import Callable, Iterator
 
-from services.renderer.render import kill_process_group
+from services.renderer.render import RenderProcess, kill_process_group
 
 MAX_REMEMBERED = 10_000
 
@@ -16,15 +15,15 @@ class RunningRenders:
     """Processes per job; `cancel(job)` kills them (their renders fail as `cancelled`)."""
 
     def __init__(self) -> None:
-        self._processes: dict[str, set[asyncio.subprocess.Process]] = defaultdict(set)
+        self._processes: dict[str, set[RenderProcess]] = defaultdict(set)
         self._cancelled: dict[str, None] = {}  # insertion-ordered, trimmed
 
     @contextlib.contextmanager
-    def tracking(self, job_id: str) -> Iterator[Callable[[asyncio.subprocess.Process], None]]:
+    def tracking(self, job_id: str) -> Iterator[Callable[[RenderProcess], None]]:
         """Yield an `on_start` callback that registers the render's process."""
-        started: list[asyncio.subprocess.Process] = []
+        started: list[RenderProcess] = []
 
-        def on_start(process: asyncio.subprocess.Process) -> None:
+        def on_start(process: RenderProcess) -> None:
             started.append(process)
             self._processes[job_id].add(process)
             if job_id in self._cancelled:

@@ -4,8 +4,8 @@ Generated code is untrusted input. Nothing from the service's own environment (A
 S3 credentials) is passed to it, and every render process — a ``manim`` CLI child or a
 child forked from the warm pool — calls :func:`confine` before the scene code runs:
 
-- its own session and process group, so a timeout or cancellation kills everything it
-  started;
+- (set up by the launcher) its own process group, so a timeout or cancellation kills
+  everything it started;
 - ``RLIMIT_CPU``, ``RLIMIT_AS`` (memory), ``RLIMIT_FSIZE`` (largest file) and
   ``RLIMIT_NPROC`` (processes), and no core dumps. Linux does not enforce ``RLIMIT_NPROC``
   for root, so where the renderer runs as root the static policy (no fork, no
@@ -30,6 +30,7 @@ from pathlib import Path
 INHERITED = ("PATH", "LANG", "LC_ALL", "TZ")
 _CLONE_NEWNET = 0x40000000
 _MB = 1024 * 1024
+_CPU_GRACE_SECONDS = 5
 
 
 @dataclass(frozen=True)
@@ -65,11 +66,10 @@ def confine(limits: RenderLimits) -> None:
     Runs between fork and the scene code (``preexec_fn`` or the warm pool's child), so it
     only makes async-signal-safe-enough calls and never raises for what a platform lacks.
     """
-    with contextlib.suppress(OSError):
-        os.setsid()
     if limits.isolate_network:
         _unshare_network()
-    _limit(resource.RLIMIT_CPU, limits.cpu_seconds)
+    # SIGXCPU at the soft limit names the cause; SIGKILL a few seconds later is certain.
+    _limit(resource.RLIMIT_CPU, limits.cpu_seconds, grace=_CPU_GRACE_SECONDS)
     _limit(resource.RLIMIT_AS, limits.memory_mb * _MB)
     _limit(resource.RLIMIT_FSIZE, limits.max_file_mb * _MB)
     _limit(resource.RLIMIT_NPROC, limits.max_processes)
@@ -96,9 +96,9 @@ def _unshare_network() -> bool:
         return False
 
 
-def _limit(kind: int, value: int) -> None:
-    """Lower a limit (never raise it above the hard limit the service itself has)."""
+def _limit(kind: int, value: int, *, grace: int = 0) -> None:
+    """Lower a limit (never above the hard limit the service itself has)."""
     with contextlib.suppress(ValueError, OSError):
         _soft, hard = resource.getrlimit(kind)
-        wanted = value if hard == resource.RLIM_INFINITY else min(value, hard)
-        resource.setrlimit(kind, (wanted, wanted))
+        ceiling = value + grace if hard == resource.RLIM_INFINITY else min(value + grace, hard)
+        resource.setrlimit(kind, (min(value, ceiling), ceiling))

@@ -65,6 +65,11 @@ def _agenda(kinds: list[str]) -> str:
     return ", ".join(parts[:-1]) + " and " + parts[-1] if len(parts) > 1 else "".join(parts)
 
 
+def _mid_sentence(topic: str) -> str:
+    """ "The Octet Rule" reads as "the Octet Rule" inside a sentence."""
+    return "the" + topic[3:] if topic.startswith("The ") else topic
+
+
 def build_outline(topic: str, context: str) -> Outline:
     """The scene outline: titles and purposes, one line per scene."""
     analysis = analyze(topic, context)
@@ -125,7 +130,7 @@ def _intro_plan(analysis: Analysis, kinds: list[str], common: dict[str, Any]) ->
             "Text title (bold, 54 pt, wrapped and scaled to fit 12.5 units), Write 1.2 s; "
             "Line underneath and Text subtitle (28 pt) fade in over 0.8 s; hold 2 s."
         ),
-        narration=f"Welcome! This short video explains {analysis.topic}. "
+        narration=f"Welcome! This short video explains {_mid_sentence(analysis.topic)}. "
         f"We will look at {_agenda(kinds)}.",
         statements=[subtitle],
         **common,
@@ -203,7 +208,9 @@ def _summary_plan(analysis: Analysis, common: dict[str, Any]) -> ScenePlan:
             "Heading Text 'Summary' (40 pt); bullet rows of wrapped Text (28 pt) shown "
             "with a LaggedStart of FadeIn over 2 s; hold 2 s."
         ),
-        narration="To sum up: " + " ".join(points) + " Thanks for watching!",
+        narration="To sum up: "
+        + " ".join(p if p[-1] in ".!?…" else p + "." for p in points)
+        + " Thanks for watching!",
         statements=points,
         **common,
     )

@@ -183,6 +183,10 @@ class EmbeddingClient:
         self.endpoint = endpoint
         self.policy = policy
 
+    @property
+    def model_string(self) -> str:
+        return self.endpoint.model_string
+
     async def embed(self, texts: list[str]) -> list[list[float]]:
         async def call() -> Any:
             return await self.sdk.embeddings.create(

@@ -8,7 +8,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from openai import AsyncOpenAI
 
@@ -27,7 +27,7 @@ class Endpoint:
 
     model_string: str
     base_url: str
-    api_key: str
+    api_key: str = field(repr=False)
     model: str
     setting: str  # the variable to check when the endpoint misbehaves
 
@@ -48,7 +48,7 @@ def endpoint_for(model_string: str, settings: Settings) -> Endpoint:
             )
         return Endpoint(
             model_string, settings.openai_base_url or OPENAI_URL,
-            settings.openai_api_key or "unused", model, "OPENAI_BASE_URL / OPENAI_API_KEY",
+            settings.openai_api_key.reveal() or "unused", model, "OPENAI_BASE_URL / OPENAI_API_KEY",
         )
     if provider == "ollama":
         return Endpoint(model_string, settings.ollama_base_url, "ollama", model, "OLLAMA_BASE_URL")
@@ -56,14 +56,15 @@ def endpoint_for(model_string: str, settings: Settings) -> Endpoint:
         if not settings.vllm_base_url:
             raise UnknownModel(f"model {model_string!r} needs VLLM_BASE_URL")
         return Endpoint(
-            model_string, settings.vllm_base_url, settings.vllm_api_key or "EMPTY", model,
+            model_string, settings.vllm_base_url, settings.vllm_api_key.reveal() or "EMPTY", model,
             "VLLM_BASE_URL / VLLM_API_KEY",
         )
     if provider == "openrouter":
         if not settings.openrouter_api_key:
             raise UnknownModel(f"model {model_string!r} needs OPENROUTER_API_KEY")
         return Endpoint(
-            model_string, OPENROUTER_URL, settings.openrouter_api_key, model, "OPENROUTER_API_KEY"
+            model_string, OPENROUTER_URL, settings.openrouter_api_key.reveal(), model,
+            "OPENROUTER_API_KEY",
         )
     raise UnknownModel(
         f"model {model_string!r}: unknown provider {provider!r} "

@@ -1,4 +1,9 @@
-"""Test helpers: a job view plus a durable consumer that reads only that job's events."""
+"""Test helpers: a job view plus a durable consumer that reads only that job's events.
+
+Tests share one nats-server, and a later test may subscribe the real stage durables,
+which read the stream from its start: `forget_jobs` deletes this user's job views so
+those stages skip these jobs' events instead of working on them.
+"""
 
 from __future__ import annotations
 
@@ -24,14 +29,23 @@ class OneJobConsumer(ConsumerSpec):
         return subjects.event_subject(self.job_id, self.event_type or ">")
 
 
+USER = "tester"
+
+
+async def forget_jobs(deps: StageDeps) -> None:
+    """Delete every job view of the test user."""
+    for view in await deps.jobs.list_for_user(USER):
+        await deps.jobs.delete(USER, view.job_id)
+
+
 async def new_job(deps: StageDeps, **view: object) -> SceneRenderFailed:
     """Store a fresh job's view; return an event of that job for a handler to take."""
     job_id = str(uuid.uuid4())
     await deps.jobs.create(
-        JobView(job_id=job_id, user_id="tester", config=JobConfig(topic="t", context="c"), **view)
+        JobView(job_id=job_id, user_id=USER, config=JobConfig(topic="t", context="c"), **view)
     )
     return SceneRenderFailed(
-        job_id=job_id, user_id="tester", context=JobContext(quality="low", scene_model="builtin"),
+        job_id=job_id, user_id=USER, context=JobContext(quality="low", scene_model="builtin"),
         scene_number=1, scene_count=1, attempt=1, class_name="S", code_ref="x", plan_ref="y",
         error=RenderError(kind="crash", message="boom"),
     )

@@ -25,6 +25,7 @@ from shared.events import (
 from shared.jobview import JobView
 from shared.service import StageDeps, connected
 from shared.settings import Settings
+from tests.integration.onejob import USER, forget_jobs
 from videogen.events import read_job
 
 CONTEXT = JobContext(quality="low", scene_model="builtin")
@@ -34,11 +35,12 @@ CONTEXT = JobContext(quality="low", scene_model="builtin")
 async def deps(settings: Settings) -> AsyncIterator[StageDeps]:
     async with connected("events-cli-test", settings) as stage:
         yield stage
+        await forget_jobs(stage)
 
 
 def _history(job_id: str) -> list[Event]:
     """A job whose only scene failed to render twice."""
-    common = {"job_id": job_id, "user_id": "tester"}
+    common = {"job_id": job_id, "user_id": USER}
     scene = {**common, "context": CONTEXT, "scene_number": 1, "scene_count": 1}
     code = {**scene, "class_name": "S", "plan_ref": "plan", "model": "builtin"}
     failure = RenderError(kind="timeout", message="took too long")
@@ -57,7 +59,7 @@ def _history(job_id: str) -> list[Event]:
 
 async def _recorded_job(deps: StageDeps, *, status: str) -> tuple[str, list[Event]]:
     job_id = str(uuid.uuid4())
-    await deps.jobs.create(JobView(job_id=job_id, user_id="tester", status=status,
+    await deps.jobs.create(JobView(job_id=job_id, user_id=USER, status=status,
                                    current_stage="rendering",
                                    config=JobConfig(topic="t", context="c")))
     history = _history(job_id)
@@ -106,7 +108,7 @@ async def test_replay_of_scene_code_is_a_new_attempt_with_a_new_dedup_key(deps: 
     assert stored.headers is not None and stored.headers["Nats-Msg-Id"] == message_id
     assert decode(stored.data) == replayed
 
-    view = await deps.jobs.get("tester", job_id)
+    view = await deps.jobs.get(USER, job_id)
     assert view is not None and (view.status, view.current_stage) == ("processing", "rendering")
 
     code, _, _ = await _videogen(deps, "replay", job_id, "--from", "scene.coded", "--scene", "1")

@@ -60,7 +60,9 @@ async def test_progress_events_show_up_in_status(client: httpx.AsyncClient) -> N
     assert current["finished_at"] is None and current["duration_seconds"] is None
     assert body["scenes"][0] == {"scene_number": 1, "status": "planned", "attempts": 0,
                                  "title": "Right triangles", "last_error": None,
-                                 "duration_seconds": None}
+                                 "duration_seconds": None, "model": None,
+                                 "fallback_reason": None}
+    assert body["usage"]["calls"] == 0 and body["fallbacks"] == []
 
 
 async def test_failed_job_reports_its_error_and_logs(client: httpx.AsyncClient) -> None:

@@ -178,9 +178,10 @@ async def rendered_job(
             events = await job.events_until(
                 lambda es: _failed(es) or _count(VideoCombined, 1)(es), timeout=150
             )
-            yield llm, events
     finally:
         llm.stop()
+    # The stages are stopped before the tests run: they must not compete with later tests'.
+    yield llm, events
 
 
 def test_llm_job_completes_despite_a_bad_scene(rendered_job):
@@ -204,7 +205,7 @@ def test_llm_fix_request_carries_the_traceback_and_docs(rendered_job):
 
 def test_llm_invalid_outline_is_reasked_once(rendered_job):
     llm, events = rendered_job
-    first, second = llm.requests("Task: outline")
+    _, second = llm.requests("Task: outline")
     assert "That answer is invalid" in second.text and "Expected `array`" in second.text
     planning = [e for e in events if isinstance(e, UsageRecorded) and e.stage == "planning"]
     assert planning[0].usage[0].calls == 2

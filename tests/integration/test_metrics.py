@@ -24,7 +24,7 @@ from shared.metrics import (
 )
 from shared.service import StageDeps, connected
 from shared.settings import Settings
-from tests.integration.onejob import consume, new_job
+from tests.integration.onejob import consume, forget_jobs, new_job
 
 UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", re.I)
 
@@ -34,6 +34,7 @@ async def deps(settings: Settings) -> AsyncIterator[StageDeps]:
     # A service name of its own, so this test's counters start from nothing.
     async with connected(f"metrics{uuid.uuid4().hex[:6]}", settings) as stage:
         yield stage
+        await forget_jobs(stage)
 
 
 @pytest.fixture

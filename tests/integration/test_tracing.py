@@ -8,7 +8,9 @@ import asyncio
 import uuid
 from collections.abc import AsyncIterator
 
+import httpx
 import pytest
+from fastapi import FastAPI
 from opentelemetry import trace
 from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
@@ -18,7 +20,8 @@ from shared import subjects
 from shared.events import ProgressReported, SceneRenderFailed
 from shared.service import StageDeps, connected
 from shared.settings import Settings
-from tests.integration.onejob import consume, new_job
+from shared.tracing import instrument_app
+from tests.integration.onejob import consume, forget_jobs, new_job
 
 
 @pytest.fixture(scope="module")
@@ -37,6 +40,7 @@ def spans() -> InMemorySpanExporter:
 async def deps(settings: Settings, spans: InMemorySpanExporter) -> AsyncIterator[StageDeps]:
     async with connected(f"tracing{uuid.uuid4().hex[:6]}", settings) as stage:
         yield stage
+        await forget_jobs(stage)
 
 
 async def test_one_trace_from_publish_through_the_stage(
@@ -76,3 +80,37 @@ async def test_one_trace_from_publish_through_the_stage(
     assert published == {subjects.event_subject(event.job_id, kind)
                          for kind in (SceneRenderFailed.type, ProgressReported.type)}
     assert not any(event.job_id in span.name for span in spans.get_finished_spans())
+
+
+async def test_an_http_request_and_the_stage_it_starts_share_one_trace(
+    deps: StageDeps, spans: InMemorySpanExporter
+):
+    handled = asyncio.Event()
+
+    async def stage(event: SceneRenderFailed) -> None:
+        handled.set()
+
+    event = await new_job(deps)
+    await consume(deps, event, stage)
+    await deps.broker.start()
+    app = FastAPI()
+
+    @app.post("/jobs/{job_id}/retry")
+    async def retry(job_id: str) -> dict[str, str]:
+        await deps.bus.publish(event)
+        return {"job_id": job_id}
+
+    instrument_app(app)
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app), base_url="http://t") as client:
+        assert (await client.post(f"/jobs/{event.job_id}/retry")).status_code == 200
+    await asyncio.wait_for(handled.wait(), 10)
+
+    request = next(span for span in spans.get_finished_spans()
+                   if span.name == "POST /jobs/{job_id}/retry")
+    for _ in range(50):
+        handler = [span for span in spans.get_finished_spans()
+                   if span.attributes.get("videogen.job_id") == event.job_id]
+        if handler:
+            break
+        await asyncio.sleep(0.1)
+    assert handler and handler[0].context.trace_id == request.context.trace_id

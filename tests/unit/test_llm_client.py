@@ -12,7 +12,7 @@ from shared.llm.providers import LLMClients, endpoint_for
 from shared.llm.structured import ask_structured
 from shared.llm.usage import UsageMeter
 from shared.model import UnknownModel
-from shared.settings import Settings, load_settings
+from shared.settings import Secret, Settings, load_settings
 from tests.llm_server import Reply, ScriptedLLM
 
 
@@ -96,7 +96,7 @@ async def test_structured_answer_is_reasked_with_the_validation_error(llm: Scrip
 
 
 def test_endpoint_for_picks_the_provider_settings():
-    settings = load_settings({}, vllm_base_url="http://gpu:8000/v1", openrouter_api_key="k")
+    settings = load_settings({}, vllm_base_url="http://gpu:8000/v1", openrouter_api_key=Secret("k"))
     assert endpoint_for("vllm/Qwen/Qwen2.5", settings).model == "Qwen/Qwen2.5"
     assert endpoint_for("ollama/llama3.1", settings).base_url.endswith(":11434/v1")
     assert endpoint_for("openrouter/a/b", settings).api_key == "k"

@@ -16,8 +16,13 @@ QUESTIONS = Path(__file__).parents[1] / "data" / "rag_questions.json"
 
 
 @pytest.fixture(scope="session")
-async def docs_index(tmp_path_factory: pytest.TempPathFactory) -> DocsIndex:
-    return await open_index(tmp_path_factory.mktemp("rag"))
+def rag_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("rag")
+
+
+@pytest.fixture(scope="session")
+async def docs_index(rag_cache: Path) -> DocsIndex:
+    return await open_index(rag_cache)
 
 
 def test_sparse_tokens_split_identifiers():
@@ -52,6 +57,28 @@ async def test_retrieval_index_is_cached_by_manim_version(docs_index: DocsIndex,
     built_at = cache.stat().st_mtime_ns
     second = await open_index(tmp_path)
     assert cache.stat().st_mtime_ns == built_at
-    assert first.search_sync("Circle", limit=1)[0].name == second.search_sync("Circle", limit=1)[0].name
+    [hit] = first.search_sync("Circle", limit=1)
+    assert second.search_sync("Circle", limit=1) == [hit]
     first.close()
     second.close()
+
+
+async def test_retrieval_fuses_dense_vectors_from_an_embeddings_endpoint(
+    docs_index: DocsIndex, rag_cache: Path
+):
+    from shared.llm.providers import LLMClients
+    from shared.settings import load_settings
+    from tests.llm_server import ScriptedLLM
+
+    llm = ScriptedLLM().start()
+    try:
+        clients = LLMClients(load_settings({}, openai_base_url=llm.base_url))
+        index = await open_index(rag_cache, embedder=clients.embeddings("openai/embedder"))
+        hits = await index.search(["write a matrix"], limit=5)
+        await clients.aclose()
+    finally:
+        llm.stop()
+    assert list(rag_cache.glob("manim-*/dense-openai_embedder.msgpack"))
+    assert len(hits) == 5 and any("matrix" in h.name.lower() for h in hits)
+    assert llm.received[-1].body["input"] == ["write a matrix"]  # the query was embedded
+    index.close()

@@ -1,0 +1,100 @@
+"""How one renderer replica renders a scene: the cache, then the warm pool, else the CLI.
+
+The handlers only ever call :meth:`RenderEngine.render`; which of the three paths served a
+scene is visible in the counters (``cache.hits``, ``pool.forks``, ``cli.launches``), which
+is how tests prove that a cache hit starts no Manim process.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from services.renderer.cache import RenderCache, cache_key
+from services.renderer.outputs import probe_duration
+from services.renderer.render import (
+    CliLauncher,
+    Launcher,
+    RenderedClip,
+    RenderProcess,
+    check_code,
+    render_scene,
+)
+from services.renderer.sandbox import RenderLimits
+from services.renderer.warm import PoolUnavailable, WarmPool
+
+log = logging.getLogger("videogen.renderer")
+
+
+class RenderEngine:
+    """Renders scenes with one renderer ("cairo" or "opengl"), limits and timeout."""
+
+    def __init__(
+        self,
+        *,
+        timeout_seconds: float,
+        renderer: str = "cairo",
+        limits: RenderLimits | None = None,
+        pool: WarmPool | None = None,
+        cache: RenderCache | None = None,
+        cli: CliLauncher | None = None,
+    ) -> None:
+        self.timeout_seconds = timeout_seconds
+        self.renderer = renderer
+        self.limits = limits or RenderLimits()
+        self.pool = pool
+        self.cache = cache
+        self.cli = cli or CliLauncher()
+
+    async def render(
+        self,
+        code: str,
+        *,
+        class_name: str,
+        quality: str,
+        workdir: Path,
+        on_start: Callable[[RenderProcess], None] | None = None,
+    ) -> RenderedClip:
+        """A clip for the scene; raise RenderFailure (policy, syntax, timeout, crash, …)."""
+        started = time.monotonic()
+        check_code(code)  # refused code is never served, not even from the cache
+        key = cache_key(code, class_name=class_name, quality=quality, renderer=self.renderer)
+        if self.cache is not None:
+            cached = await self.cache.get(key, Path(workdir) / "cached.mp4")
+            if cached is not None:
+                duration = await asyncio.to_thread(probe_duration, cached)
+                return RenderedClip(
+                    path=cached, duration_seconds=duration,
+                    seconds_rendering=time.monotonic() - started, cached=True,
+                )
+        clip = await render_scene(
+            code,
+            class_name=class_name,
+            quality=quality,
+            workdir=workdir,
+            timeout_seconds=self.timeout_seconds,
+            renderer=self.renderer,
+            launcher=await self._launcher(),
+            limits=self.limits,
+            on_start=on_start,
+        )
+        if self.cache is not None:
+            await self.cache.put(key, clip.path)
+        return clip
+
+    async def close(self) -> None:
+        if self.pool is not None:
+            await self.pool.close()
+
+    async def _launcher(self) -> Launcher:
+        if self.pool is None:
+            return self.cli
+        try:
+            await self.pool.start()
+        except PoolUnavailable as exc:
+            log.warning("warm pool unavailable, rendering with the manim CLI: %s", exc)
+            return self.cli
+        return self.pool

@@ -1,0 +1,55 @@
+"""Failure classification: resource limits, code excerpts and when a failure is final."""
+
+from __future__ import annotations
+
+import signal
+
+from services.renderer.errors import code_excerpt, failure_from_exit
+from services.renderer.ledger import SceneLedger, failure_is_final
+
+CODE = "a = 1\nb = 2\nc = oops\nd = 4\ne = 5\nf = 6\n"
+
+
+def test_code_excerpt_marks_the_line() -> None:
+    assert code_excerpt(CODE, 3) == (
+        "  1 | a = 1\n  2 | b = 2\n> 3 | c = oops\n  4 | d = 4\n  5 | e = 5"
+    )
+    assert code_excerpt(CODE, None) == ""
+    assert code_excerpt(CODE, 99) == ""
+
+
+def test_limit_signals_are_resource_failures() -> None:
+    cpu = failure_from_exit(-signal.SIGXCPU, stdout="", stderr="", code=CODE)
+    assert (cpu.kind, cpu.recoverable) == ("resource", True)
+    assert "CPU" in cpu.message
+    crash = failure_from_exit(
+        1, stdout="",
+        stderr='Traceback (most recent call last):\n  File "/w/scene.py", line 3, in <module>\n'
+               "NameError: name 'oops' is not defined\n",
+        code=CODE,
+    )
+    assert (crash.kind, crash.line, crash.error_type) == ("crash", 3, "NameError")
+    assert "> 3 | c = oops" in crash.code_excerpt
+    memory = failure_from_exit(1, stdout="", stderr="MemoryError: Unable to allocate\n", code=CODE)
+    assert memory.kind == "resource"
+
+
+def test_failure_is_final_follows_the_coders_rules() -> None:
+    rules = {"max_fix_attempts": 3, "scene_fallback": "builtin"}
+    assert failure_is_final(attempt=1, repairable=False, model="user", scene_model="user", **rules)
+    assert not failure_is_final(attempt=3, repairable=True, model="builtin",
+                                scene_model="builtin", **rules)
+    assert failure_is_final(attempt=4, repairable=True, model="builtin", scene_model="builtin",
+                            **rules)
+    # An LLM's last repair failed: the built-in fallback still comes.
+    assert not failure_is_final(attempt=4, repairable=True, model="openai/x",
+                                scene_model="openai/x", **rules)
+    assert failure_is_final(attempt=5, repairable=True, model="builtin",
+                            scene_model="openai/x", **rules)
+    assert failure_is_final(attempt=4, repairable=True, model="openai/x",
+                            scene_model="openai/x", max_fix_attempts=3, scene_fallback="fail")
+
+
+def test_ledger_settles_with_abandoned_scenes() -> None:
+    ledger = SceneLedger(scene_count=3, rendered=[1, 3], abandoned=[2])
+    assert ledger.settled and not ledger.complete
