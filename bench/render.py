@@ -37,7 +37,7 @@ SCENES = {
     "plot": "ax = Axes(x_range=[-3, 3], y_range=[-1, 9])\n"
             "        self.play(Create(ax), Create(ax.plot(lambda x: x * x)), run_time=2)",
 }
-REPLICA_SCENES = 8
+REPLICA_SCENES = 12
 
 
 def _code(body: str, *, name: str = "Clip", salt: str = "") -> str:
@@ -130,7 +130,7 @@ def _combine(clips: list[Path], root: Path) -> dict[str, Any]:
 
 
 def _replicas() -> dict[str, Any]:
-    """Whole-stack throughput of one render-only job of REPLICA_SCENES scenes."""
+    """Whole-stack throughput of one render-only job of REPLICA_SCENES -qm scenes."""
     with (
         bench_stack(services=("gateway", "renderer", "storage"), DEFAULT_QUALITY="low",
                     MAX_CONCURRENT_RENDERS="1", RENDER_CACHE_MB="0") as stack,
@@ -156,11 +156,12 @@ def _replicas() -> dict[str, Any]:
 def _scenes_per_minute(api: httpx.Client) -> dict[str, float]:
     salt = uuid.uuid4().hex
     code = "from manim import *\n" + "".join(
-        _code(SCENES["circle"], name=f"S{index}", salt=salt).removeprefix("from manim import *\n")
+        _code(SCENES["plot"], name=f"S{index}", salt=salt).removeprefix("from manim import *\n")
         for index in range(REPLICA_SCENES)
     )
     begin = time.perf_counter()
-    job = api.post("/api/v1/videos/render", json={"code": code}).json()["job_id"]
+    body = {"code": code, "quality": "medium"}
+    job = api.post("/api/v1/videos/render", json=body).json()["job_id"]
     while True:
         status = api.get(f"/api/v1/videos/jobs/{job}/status").json()
         if status["status"] in ("completed", "failed", "cancelled"):

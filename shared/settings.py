@@ -205,6 +205,8 @@ class Settings:
     gateway_host: str = _env("GATEWAY_HOST", default="127.0.0.1")
     gateway_port: int = _env("GATEWAY_PORT", _positive_int, default=8000)
     max_request_bytes: int = _env("MAX_REQUEST_BYTES", _positive_int, default=65536)
+    max_queued_jobs: int = _env("MAX_QUEUED_JOBS", _positive_int, default=100)
+    max_queued_jobs_per_user: int = _env("MAX_QUEUED_JOBS_PER_USER", _positive_int, default=20)
     # Logging.
     debug: bool = _env("DEBUG", _bool, default=False)
     # Telemetry: stage workers serve /metrics, /healthz, /readyz here (0: off); traces

@@ -11,6 +11,7 @@ import asyncio
 import functools
 import logging
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import msgspec
 
@@ -22,7 +23,6 @@ from services.coder.authoring import (
     write_checked,
 )
 from services.coder.checks import code_problems, manim_names
-from services.coder.retrieval.index import DocsIndex, open_index
 from shared import artifacts
 from shared.broker import CONSUMERS
 from shared.errors import PermanentError
@@ -33,6 +33,9 @@ from shared.logs import timed
 from shared.model import SceneModel, ScenePlan, UnknownModel, resolve_model
 from shared.runtime import backoff_delay
 from shared.service import StageDeps
+
+if TYPE_CHECKING:
+    from services.coder.retrieval.index import DocsIndex
 
 log = logging.getLogger("videogen.coder")
 Source = ScenePlanned | SceneRenderFailed
@@ -74,6 +77,9 @@ async def register(deps: StageDeps) -> None:
     clients = LLMClients(settings)
     docs = None
     if settings.use_rag:
+        # Qdrant's client takes seconds to import: only a coder that retrieves pays it.
+        from services.coder.retrieval.index import open_index
+
         embedder = clients.embeddings(settings.embeddings_model) if settings.embeddings_model \
             else None
         with timed(log, "docs index", qdrant_url=settings.qdrant_url or "in-process"):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -13,12 +14,14 @@ from services.gateway import (
     routes_jobs,
     routes_render,
     routes_scenes,
+    routes_system,
     routes_videos,
 )
 from services.gateway.errors import install_error_handlers
 from services.gateway.handlers import register_projector
 from services.gateway.middleware import BodyLimitMiddleware, RequestIdMiddleware
 from services.gateway.state import Gateway
+from services.gateway.workload import Workload, follow
 from shared import subjects
 from shared.service import connected
 from shared.settings import Settings
@@ -33,16 +36,22 @@ def create_app(settings: Settings) -> FastAPI:
         async with connected("gateway", settings) as deps:
             register_projector(deps)
             await deps.broker.start()
+            workload = Workload()
+            following = asyncio.create_task(follow(deps.jobs.kv, workload))
             app.state.gateway = Gateway(
                 deps=deps,
                 store=open_video_store(settings),
                 idempotency=await deps.js.key_value(subjects.IDEMPOTENCY_BUCKET),
+                workload=workload,
             )
             if settings.single_user_mode:
                 log.warning("single-user local mode: no API_KEYS configured, "
                             "every request acts as user 'local'")
             log.info("gateway ready", extra={"nats_url": settings.nats_url})
-            yield
+            try:
+                yield
+            finally:
+                following.cancel()
 
     app = FastAPI(
         title="videogen gateway",
@@ -53,6 +62,8 @@ def create_app(settings: Settings) -> FastAPI:
     install_error_handlers(app)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_request_bytes)
     app.add_middleware(RequestIdMiddleware)
-    for module in (routes_videos, routes_scenes, routes_render, routes_jobs, routes_health):
+    for module in (
+        routes_videos, routes_scenes, routes_render, routes_jobs, routes_system, routes_health
+    ):
         app.include_router(module.router)
     return app

@@ -18,7 +18,6 @@ from pydantic import BaseModel, ConfigDict, Field
 from services.gateway import schemas, views
 from services.gateway.errors import ApiError
 from services.gateway.state import App, User
-from services.gateway.submission import ESTIMATED_DURATION
 from services.renderer.policy import policy_violations
 from services.renderer.scenes import scene_class_names
 from shared import artifacts
@@ -68,7 +67,8 @@ async def render_video(body: RenderRequest, user: User, app: App) -> schemas.Job
     )
     view = JobView(
         job_id=job_id, user_id=user, config=config, priority=body.priority, kind="render",
-        created_at=now, updated_at=now, estimated_completion=now + ESTIMATED_DURATION[quality],
+        created_at=now, updated_at=now,
+        estimated_completion=app.workload.estimated_completion(quality, now=now),
     )
     await app.deps.jobs.create(view)
     try:

@@ -15,6 +15,7 @@ from nats.js.kv import KeyValue
 
 from services.gateway.auth import authenticate
 from services.gateway.errors import not_found
+from services.gateway.workload import Workload
 from shared.jobview import JobView
 from shared.service import StageDeps
 from shared.videostore import VideoStore
@@ -31,6 +32,7 @@ class Gateway:
     deps: StageDeps
     store: VideoStore
     idempotency: KeyValue
+    workload: Workload
 
 
 def gateway(request: Request) -> Gateway:

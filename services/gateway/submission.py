@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import hashlib
 import uuid
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from nats.errors import Error as NatsError
-from nats.js.errors import KeyWrongLastSequenceError
+from nats.js.errors import KeyNotFoundError, KeyWrongLastSequenceError
 
 from services.gateway.errors import ApiError
 from services.gateway.schemas import GenerateRequest
@@ -20,14 +20,6 @@ from services.gateway.state import Gateway
 from shared.events import JobConfig, JobContext, JobRequested
 from shared.jobview import JobView, user_key
 from shared.settings import Settings
-
-# Rough wall time of a whole job by quality; refined only by the job's real progress.
-ESTIMATED_DURATION = {
-    "low": timedelta(minutes=2),
-    "medium": timedelta(minutes=5),
-    "high": timedelta(minutes=12),
-    "ultra": timedelta(minutes=25),
-}
 
 
 def new_job(
@@ -66,6 +58,8 @@ async def submit(
     app: Gateway, job: JobRequested, *, idempotency_key: str | None
 ) -> tuple[JobView, bool]:
     """The job's view and whether it is new (False: the key's first job is returned)."""
+    if idempotency_key is None or not await _known_key(app, job.user_id, idempotency_key):
+        _admit(app, job.user_id)
     view = JobView(
         job_id=job.job_id,
         user_id=job.user_id,
@@ -73,19 +67,24 @@ async def submit(
         priority=job.priority,
         created_at=job.occurred_at,
         updated_at=job.occurred_at,
-        estimated_completion=job.occurred_at + ESTIMATED_DURATION[job.config.quality],
+        estimated_completion=app.workload.estimated_completion(
+            job.config.quality, now=job.occurred_at
+        ),
     )
     await app.deps.jobs.create(view)
+    app.workload.observe(view)
     entry = None if idempotency_key is None else idempotency_entry(job.user_id, idempotency_key)
     if entry is not None:
         try:
             await app.idempotency.create(entry, job.job_id.encode())
         except KeyWrongLastSequenceError:
+            app.workload.forget(job.job_id)
             await app.deps.jobs.delete(job.user_id, job.job_id)
             return await _first_job(app, job.user_id, entry), False
     try:
         await app.deps.bus.publish(job)
     except (NatsError, TimeoutError) as exc:
+        app.workload.forget(job.job_id)
         await app.deps.jobs.delete(job.user_id, job.job_id)
         if entry is not None:
             await app.idempotency.purge(entry)
@@ -93,6 +92,36 @@ async def submit(
             503, "SERVICE_UNAVAILABLE", "The job could not be queued; retry shortly"
         ) from exc
     return view, True
+
+
+def _admit(app: Gateway, user: str) -> None:
+    """429 when the system, or this user, already has as many unfinished jobs as allowed.
+
+    Nothing already accepted is dropped: the limit only turns new work away.
+    """
+    settings = app.deps.settings
+    for active, limit, whose in (
+        (app.workload.count(), settings.max_queued_jobs, "The service"),
+        (app.workload.count(user), settings.max_queued_jobs_per_user, "You"),
+    ):
+        if active >= limit:
+            retry_after = app.workload.retry_after_seconds()
+            raise ApiError(
+                429, "RATE_LIMIT_EXCEEDED",
+                f"{whose} already {'has' if whose != 'You' else 'have'} {active} unfinished "
+                f"jobs (limit {limit}); retry in about {retry_after} s",
+                details={"active_jobs": active, "limit": limit},
+                headers={"Retry-After": str(retry_after)},
+            )
+
+
+async def _known_key(app: Gateway, user: str, idempotency_key: str) -> bool:
+    """Whether this key already names a job: its repeat is an answer, not new work."""
+    try:
+        await app.idempotency.get(idempotency_entry(user, idempotency_key))
+    except KeyNotFoundError:
+        return False
+    return True
 
 
 async def _first_job(app: Gateway, user: str, entry: str) -> JobView:

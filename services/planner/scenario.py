@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import keyword
 
 from shared.model import MAX_SCENES, MIN_SCENES, Outline, SceneModel, ScenePlan
 
@@ -35,4 +36,19 @@ async def write_scenes(
         plan.number = number
         return plan
 
-    return list(await asyncio.gather(*(one(s.number) for s in outline.scenes)))
+    plans = list(await asyncio.gather(*(one(s.number) for s in outline.scenes)))
+    return with_usable_class_names(plans)
+
+
+def with_usable_class_names(plans: list[ScenePlan]) -> list[ScenePlan]:
+    """Give every scene a unique, valid class name (`Scene03` where the model's is not).
+
+    The renderer renders the class the plan names, so plan, code and render must agree.
+    """
+    seen: set[str] = set()
+    for plan in plans:
+        name = plan.class_name
+        if not name.isidentifier() or keyword.iskeyword(name) or name in seen:
+            plan.class_name = f"Scene{plan.number:02d}"
+        seen.add(plan.class_name)
+    return plans

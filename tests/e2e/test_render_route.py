@@ -157,7 +157,7 @@ def test_same_code_twice_is_a_cache_hit(
     job_id = _render(api, scene_file(*LEGIT.values()), scene="Shapes")
     assert _wait(api, job_id)["status"] == "completed"
     lines = [line for line in (stack.data_dir / "logs/renderer.log").read_text().splitlines()
-             if job_id in line and '"render stopped"' in line]
+             if job_id in line and '"render finished"' in line]
     assert lines and all('"cached": true' in line for line in lines), lines
 
 

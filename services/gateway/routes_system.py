@@ -1,0 +1,53 @@
+"""`/api/v1/system/queue`: pending and in-flight work per stage, and what a new job waits."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from fastapi import APIRouter
+from pydantic import BaseModel, Field
+
+from services.gateway.state import App, User
+from shared import subjects
+from shared.broker import CONSUMERS
+from shared.events import utc_now
+from shared.settings import QUALITIES
+
+router = APIRouter(prefix="/api/v1/system", tags=["system"])
+
+
+class StageQueue(BaseModel):
+    pending: int = Field(description="Events waiting for this stage")
+    in_flight: int = Field(description="Events being handled now (delivered, not yet acked)")
+    idle_workers: int = Field(description="Pull requests waiting: free slots across replicas")
+
+
+class QueueResponse(BaseModel):
+    stages: dict[str, StageQueue]
+    jobs: dict[str, int] = Field(description="Unfinished jobs by status")
+    max_queued_jobs: int
+    estimated_wait_seconds: dict[str, float] = Field(description="Before a new job starts")
+    estimated_job_seconds: dict[str, float] = Field(description="Recent median, by quality")
+    estimated_completion: dict[str, datetime] = Field(description="Of a job submitted now")
+
+
+@router.get("/queue", response_model=QueueResponse)
+async def queue(app: App, user: User) -> QueueResponse:
+    workload, now = app.workload, utc_now()
+    stages = {}
+    for durable in CONSUMERS:
+        if durable == "gateway":
+            continue
+        info = await app.deps.js.consumer_info(subjects.STREAM, durable)
+        stages[durable] = StageQueue(
+            pending=info.num_pending or 0, in_flight=info.num_ack_pending or 0,
+            idle_workers=info.num_waiting or 0,
+        )
+    return QueueResponse(
+        stages=stages,
+        jobs={"queued": 0, "processing": 0, **workload.by_status()},
+        max_queued_jobs=app.deps.settings.max_queued_jobs,
+        estimated_wait_seconds={q: round(workload.wait_seconds(q), 1) for q in QUALITIES},
+        estimated_job_seconds={q: round(workload.job_seconds(q), 1) for q in QUALITIES},
+        estimated_completion={q: workload.estimated_completion(q, now=now) for q in QUALITIES},
+    )
