@@ -7,6 +7,7 @@ import uvicorn
 from services.gateway.app import create_app
 from shared.logs import configure_logging
 from shared.settings import SettingsError, load_settings
+from shared.tracing import configure_tracing
 
 
 def main() -> None:
@@ -15,6 +16,7 @@ def main() -> None:
     except SettingsError as exc:
         sys.exit(f"gateway: {exc}")
     configure_logging("gateway", debug=settings.debug)
+    configure_tracing("gateway", otlp_endpoint=settings.otel_exporter_otlp_endpoint)
     uvicorn.run(
         create_app(settings), host=settings.gateway_host, port=settings.gateway_port,
         log_config=None, proxy_headers=True,

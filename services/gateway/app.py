@@ -23,8 +23,11 @@ from services.gateway.middleware import BodyLimitMiddleware, RequestIdMiddleware
 from services.gateway.state import Gateway
 from services.gateway.workload import Workload, follow
 from shared import subjects
+from shared.broker import CONSUMERS
+from shared.metrics import watch_pending
 from shared.service import connected
 from shared.settings import Settings
+from shared.tracing import instrument_app
 from shared.videostore import open_video_store
 
 log = logging.getLogger("videogen.gateway")
@@ -37,7 +40,10 @@ def create_app(settings: Settings) -> FastAPI:
             register_projector(deps)
             await deps.broker.start()
             workload = Workload()
-            following = asyncio.create_task(follow(deps.jobs.kv, workload))
+            background = [
+                asyncio.create_task(follow(deps.jobs.kv, workload)),
+                asyncio.create_task(watch_pending(deps.js, [CONSUMERS["gateway"].durable])),
+            ]
             app.state.gateway = Gateway(
                 deps=deps,
                 store=open_video_store(settings),
@@ -51,7 +57,8 @@ def create_app(settings: Settings) -> FastAPI:
             try:
                 yield
             finally:
-                following.cancel()
+                for task in background:
+                    task.cancel()
 
     app = FastAPI(
         title="videogen gateway",
@@ -59,6 +66,7 @@ def create_app(settings: Settings) -> FastAPI:
         summary="Topic and description in, explanatory Manim video out.",
         lifespan=lifespan,
     )
+    instrument_app(app)
     install_error_handlers(app)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_request_bytes)
     app.add_middleware(RequestIdMiddleware)

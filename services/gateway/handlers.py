@@ -23,7 +23,8 @@ from nats.aio.msg import Msg
 from services.gateway.projection import apply
 from shared import subjects
 from shared.broker import CONSUMERS
-from shared.jobview import JobStore
+from shared.jobview import JobStore, JobView
+from shared.metrics import JOBS
 from shared.runtime import backoff_delay, decode_or_reject
 from shared.service import StageDeps
 
@@ -56,11 +57,19 @@ async def project_one(jobs: JobStore, message: Msg) -> None:
     if event is None:
         await message.term()
         return
+    seen: list[str] = []  # the status before the (last, successful) compare-and-set
+
+    def change(view: JobView) -> JobView | None:
+        seen.append(view.status)
+        return apply(view, event)
+
     try:
-        await jobs.update(event.user_id, event.job_id, lambda view: apply(view, event))
+        updated = await jobs.update(event.user_id, event.job_id, change)
     except Exception:
         attempt = message.metadata.num_delivered or 1
         log.exception("projecting %s failed", event.type, extra={"job_id": event.job_id})
         await message.nak(delay=backoff_delay(attempt, cap=30.0))
         return
     await message.ack()
+    if updated is not None and seen and updated.status != seen[-1]:
+        JOBS.labels(updated.status).inc()

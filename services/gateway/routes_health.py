@@ -1,16 +1,17 @@
-"""`/health` (the process is alive) and `/ready` (it can reach NATS and the event stream)."""
+"""`/health` (alive), `/ready` (NATS and the event stream reachable) and `/metrics`."""
 
 from __future__ import annotations
 
 import asyncio
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Response
 from nats.errors import Error as NatsError
 
 from services.gateway.errors import ApiError
 from services.gateway.schemas import HealthResponse, ReadyResponse
 from services.gateway.state import App
 from shared import subjects
+from shared.metrics import metrics_response
 
 router = APIRouter(tags=["health"])
 READY_TIMEOUT_SECONDS = 2.0
@@ -33,6 +34,13 @@ async def ready(app: App) -> ReadyResponse:
     except (NatsError, TimeoutError) as exc:
         raise _unavailable("The event stream is unavailable", nats="connected") from exc
     return ReadyResponse(status="ready", nats="connected", stream=subjects.STREAM)
+
+
+@router.get("/metrics", response_class=Response, include_in_schema=False)
+async def metrics() -> Response:
+    """Prometheus text: jobs by status, events, stage durations (bounded labels only)."""
+    body, content_type = metrics_response()
+    return Response(body, media_type=content_type)
 
 
 def _unavailable(message: str, *, nats: str) -> ApiError:

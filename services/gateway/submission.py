@@ -19,6 +19,7 @@ from services.gateway.schemas import GenerateRequest
 from services.gateway.state import Gateway
 from shared.events import JobConfig, JobContext, JobRequested
 from shared.jobview import JobView, user_key
+from shared.metrics import JOBS
 from shared.settings import Settings
 
 
@@ -73,6 +74,7 @@ async def submit(
     )
     await app.deps.jobs.create(view)
     app.workload.observe(view)
+    JOBS.labels("queued").inc()
     entry = None if idempotency_key is None else idempotency_entry(job.user_id, idempotency_key)
     if entry is not None:
         try:
