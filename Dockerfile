@@ -2,13 +2,10 @@
 # `videogen worker <service>` (gateway, planner, coder, renderer, storage).
 FROM python:3.11-slim-bookworm
 
-# The system packages scripts/install.sh names: a C toolchain and Cairo/Pango headers
-# (pycairo and manimpango build from source) and LaTeX for MathTex/Tex.
-RUN apt-get update \
- && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
-      build-essential pkg-config libcairo2-dev libpango1.0-dev \
-      texlive-latex-base texlive-latex-extra dvisvgm preview-latex-style \
- && rm -rf /var/lib/apt/lists/*
+# The same system packages as a developer machine (one list: scripts/system-packages.sh):
+# a C toolchain and Cairo/Pango headers, LaTeX for MathTex, Mesa's EGL for OpenGL.
+COPY scripts/system-packages.sh /tmp/system-packages.sh
+RUN bash /tmp/system-packages.sh && rm -rf /var/lib/apt/lists/* /tmp/system-packages.sh
 
 ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \

@@ -209,6 +209,7 @@ class StoredVideo(msgspec.Struct, kw_only=True):
     storage_mode: str
     video_key: str
     thumbnail_keys: dict[str, str] = {}
+    subtitle_keys: dict[str, str] = {}  # {"srt": key, "vtt": key} when subtitles were made
     duration_seconds: float
     width: int
     height: int

@@ -26,6 +26,9 @@ from shared.settings import Settings
 READ_CHUNK_BYTES = 256 * 1024
 
 
+SUBTITLE_TYPES = {"srt": "application/x-subrip", "vtt": "text/vtt; charset=utf-8"}
+
+
 def object_key(user_id: str, job_id: str, name: str) -> str:
     return f"videos/{user_key(user_id)}/{job_id}/{name}"
 

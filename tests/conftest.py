@@ -19,6 +19,17 @@ def nats_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[NatsServer
         yield server
 
 
+@pytest.fixture(scope="module")
+def private_nats_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[NatsServer]:
+    """A server for one module whose tests run real stage durables.
+
+    Stage durables read the stream from its start, so on the session's shared server they
+    would also pick up every job other modules left behind.
+    """
+    with running_nats_server(tmp_path_factory.mktemp("nats-private")) as server:
+        yield server
+
+
 @pytest.fixture
 def settings(nats_server: NatsServer, tmp_path: Path) -> Settings:
     """Settings for a test: the session's NATS, a fresh data dir, short ack wait."""

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import socket
 import subprocess
 import sys
 import time
@@ -17,15 +16,11 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from videogen.stack import free_port
+
 ACCESS_KEY = "testing-access-key"
 SECRET_KEY = "testing-secret-key"
 
-
-def free_port() -> int:
-    """A loopback port nothing listens on (closed again before it is returned)."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 @contextlib.contextmanager

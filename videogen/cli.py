@@ -251,10 +251,8 @@ def _follow(client: VideogenClient, job_id: str) -> dict[str, Any]:
 
 def _print_job_error(status: dict[str, Any]) -> None:
     error = status.get("error") or {}
-    console.print(
-        f"[red]job {status['status']}[/]"
-        + (f" at {error.get('stage')}: {error.get('code')}: {error.get('message')}" if error else "")
-    )
+    where = f" at {error['stage']}: {error['code']}: {error['message']}" if error else ""
+    console.print(f"[red]job {status['status']}[/]{where}")
     if error.get("suggestion"):
         console.print(f"suggestion: {error['suggestion']}")
 

@@ -6,14 +6,16 @@ what a user starts.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
 import urllib.request
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -138,6 +140,31 @@ def start_stack(
         stack.stop()
         raise
     return stack
+
+
+def free_port() -> int:
+    """A loopback port nothing listens on (closed again before it is returned)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@contextlib.contextmanager
+def isolated_stack(
+    data_dir: Path, *, services: tuple[str, ...] = SERVICES, **settings: str
+) -> Iterator[Stack]:
+    """A stack of its own (own NATS, free port) with extra settings, stopped on exit.
+
+    For tests and benchmarks: the caller's NATS_URL is ignored so nothing is shared.
+    """
+    environ = {k: v for k, v in os.environ.items() if k != "NATS_URL"}
+    stack = start_stack(
+        data_dir, port=free_port(), environ={**environ, **settings}, services=services
+    )
+    try:
+        yield stack
+    finally:
+        stack.stop()
 
 
 def _pulling_durables(monitor_url: str) -> set[str]:

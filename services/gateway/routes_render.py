@@ -18,6 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from services.gateway import schemas, views
 from services.gateway.errors import ApiError
 from services.gateway.state import App, User
+from services.gateway.submission import admit
 from services.renderer.policy import policy_violations
 from services.renderer.scenes import scene_class_names
 from shared import artifacts
@@ -51,6 +52,7 @@ async def render_video(body: RenderRequest, user: User, app: App) -> schemas.Job
     classes = _scenes_to_render(body.code, body.scene)
     settings = app.deps.settings
     now = utc_now()
+    admit(app, user)
     job_id = str(uuid.uuid4())
     quality = body.quality or settings.default_quality
     config = JobConfig(
@@ -71,6 +73,7 @@ async def render_video(body: RenderRequest, user: User, app: App) -> schemas.Job
         estimated_completion=app.workload.estimated_completion(quality, now=now),
     )
     await app.deps.jobs.create(view)
+    app.workload.observe(view)
     try:
         code_ref = await app.deps.artifacts.put_bytes(
             artifacts.user_code_name(job_id), body.code.encode()

@@ -11,10 +11,9 @@ from services.gateway import media, schemas, views
 from services.gateway.errors import ApiError
 from services.gateway.state import App, Gateway, OwnedJob, User
 from services.gateway.submission import new_job, submit
-from shared import artifacts
-from shared.artifacts import ArtifactMissing
 from shared.events import StoredVideo, utc_now
 from shared.jobview import JobView
+from shared.videostore import SUBTITLE_TYPES
 
 router = APIRouter(prefix="/api/v1/videos", tags=["videos"])
 
@@ -129,29 +128,19 @@ async def video_metadata(request: Request, view: OwnedJob) -> schemas.VideoMetad
     )
 
 
-_SUBTITLE_TYPES = {"srt": "application/x-subrip", "vtt": "text/vtt; charset=utf-8"}
-
-
 @router.get("/jobs/{job_id}/subtitles", name="video_subtitles", response_class=Response,
             responses={200: {"content": {"text/vtt": {}, "application/x-subrip": {}}},
                        404: {"description": "The job has no subtitles"},
                        409: {"description": "The job is not completed"}})
 async def video_subtitles(
-    view: OwnedJob, app: App, format: Literal["srt", "vtt"] = "vtt"
+    request: Request, view: OwnedJob, app: App, format: Literal["srt", "vtt"] = "vtt"
 ) -> Response:
-    """The video's subtitles (new): one cue per narration sentence, timed per scene.
-
-    Read from the renderer's subtitle artifact (storage does not copy subtitles yet).
-    """
-    finished_video(view)
-    if not view.config.enable_subtitles:
-        raise ApiError(404, "NOT_FOUND", "Subtitles were not requested for this job")
-    try:
-        data = await app.deps.artifacts.get_bytes(artifacts.subtitles_name(view.job_id, format))
-    except ArtifactMissing:
-        raise ApiError(404, "NOT_FOUND", "This video has no subtitles") from None
-    return Response(data, media_type=_SUBTITLE_TYPES[format],
-                    headers={"Content-Disposition": media.content_disposition("inline")})
+    """The video's subtitles (new): one cue per narration sentence, timed per scene."""
+    key = finished_video(view).subtitle_keys.get(format)
+    if key is None:
+        raise ApiError(404, "NOT_FOUND", "This video has no subtitles")
+    return await _serve(app, request, key, media_type=SUBTITLE_TYPES[format],
+                        disposition=media.content_disposition("inline"))
 
 
 def finished_video(view: JobView) -> StoredVideo:

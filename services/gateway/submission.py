@@ -60,7 +60,7 @@ async def submit(
 ) -> tuple[JobView, bool]:
     """The job's view and whether it is new (False: the key's first job is returned)."""
     if idempotency_key is None or not await _known_key(app, job.user_id, idempotency_key):
-        _admit(app, job.user_id)
+        admit(app, job.user_id)
     view = JobView(
         job_id=job.job_id,
         user_id=job.user_id,
@@ -96,7 +96,7 @@ async def submit(
     return view, True
 
 
-def _admit(app: Gateway, user: str) -> None:
+def admit(app: Gateway, user: str) -> None:
     """429 when the system, or this user, already has as many unfinished jobs as allowed.
 
     Nothing already accepted is dropped: the limit only turns new work away.

@@ -34,11 +34,13 @@ def register(deps: StageDeps) -> None:
         with tempfile.TemporaryDirectory(prefix="videogen-store-") as folder:
             scratch = Path(folder)
             video = await _fetch(deps, event, scratch / "video.mp4", mode=mode)
+            subtitles = await _subtitles(deps, event, scratch)
             with timed(log, "storage", mode=mode) as outcome:
                 stored = await store_video(
                     store, video, user_id=event.user_id, job_id=event.job_id,
                     storage_mode=mode, scratch=scratch, policy=policy,
                     thumbnails=settings.enable_thumbnails and event.context.enable_thumbnails,
+                    subtitles=subtitles,
                 )
                 outcome.update(bytes=stored.file_size, key=stored.video_key,
                                local_fallback=stored.local_fallback)
@@ -74,3 +76,15 @@ async def _fetch(deps: StageDeps, event: VideoCombined, target: Path, *, mode: s
     metrics.observe(mode=mode, operation="download", outcome="success",
                     seconds=time.perf_counter() - started, size=video.stat().st_size)
     return video
+
+
+async def _subtitles(deps: StageDeps, event: VideoCombined, scratch: Path) -> dict[str, Path]:
+    """The renderer's subtitle files, stored beside the video (none when not made)."""
+    files: dict[str, Path] = {}
+    for kind, ref in (("srt", event.subtitles_srt_ref), ("vtt", event.subtitles_vtt_ref)):
+        if ref is not None:
+            try:
+                files[kind] = await deps.artifacts.get_file(ref, scratch / f"subtitles.{kind}")
+            except ArtifactMissing:
+                log.warning("subtitle file %s is gone; storing the video without it", ref)
+    return files

@@ -12,7 +12,7 @@ from services.storage.upload import LocalFile, RetryPolicy, save_verified
 from shared.errors import PermanentError
 from shared.events import StoredVideo
 from shared.jobview import user_key
-from shared.videostore import VideoStore, object_key
+from shared.videostore import SUBTITLE_TYPES, VideoStore, object_key
 
 log = logging.getLogger("videogen.storage")
 
@@ -27,6 +27,7 @@ async def store_video(
     thumbnails: bool,
     scratch: Path,
     policy: RetryPolicy,
+    subtitles: dict[str, Path] | None = None,
 ) -> StoredVideo:
     """Save the video (and thumbnails) under the job's keys and describe what was saved.
 
@@ -43,6 +44,10 @@ async def store_video(
         for size, path in written.items():
             thumbnail_keys[size] = object_key(user_id, job_id, path.name)
             files.append(await _describe(path, thumbnail_keys[size], "image/jpeg"))
+    subtitle_keys: dict[str, str] = {}
+    for kind, path in (subtitles or {}).items():
+        subtitle_keys[kind] = object_key(user_id, job_id, f"subtitles.{kind}")
+        files.append(await _describe(path, subtitle_keys[kind], SUBTITLE_TYPES[kind]))
     metadata = {
         "job": job_id,
         "user": user_key(user_id),
@@ -66,6 +71,7 @@ async def store_video(
         storage_mode=storage_mode,
         video_key=files[0].key,
         thumbnail_keys=thumbnail_keys,
+        subtitle_keys=subtitle_keys,
         duration_seconds=info.duration_seconds,
         width=info.width,
         height=info.height,

@@ -3,13 +3,12 @@ REST API: a NameError is repaired, a hopeless scene falls back, /scenes shows th
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 
 import httpx
 import pytest
 
-from tests.e2e.test_pipeline import _free_port, _terminal, _wait
+from tests.e2e.helpers import wait_for
 from tests.integration.test_llm_pipeline import (
     ALWAYS_FAILS,
     FIXED,
@@ -20,7 +19,7 @@ from tests.integration.test_llm_pipeline import (
     WORKS,
 )
 from tests.llm_server import ScriptedLLM
-from videogen.stack import Stack, start_stack
+from videogen.stack import Stack, isolated_stack
 
 pytestmark = pytest.mark.e2e
 
@@ -41,23 +40,20 @@ def llm() -> Iterator[ScriptedLLM]:
 
 @pytest.fixture(scope="module")
 def stack(llm: ScriptedLLM, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    environ = {k: v for k, v in os.environ.items() if k != "NATS_URL"}
-    environ.update(
-        PLANNER_MODEL=MODEL, SCENE_MODEL=MODEL, OPENAI_BASE_URL=llm.base_url,
-        OPENAI_API_KEY="sk-test-not-a-secret", LLM_RETRY_BASE_SECONDS="0.05",
-        FIX_BACKOFF_SECONDS="0.01", MAX_FIX_ATTEMPTS="1", DEFAULT_QUALITY="low",
-    )
-    running = start_stack(tmp_path_factory.mktemp("llm-stack"), port=_free_port(),
-                          environ=environ)
-    yield running
-    running.stop()
+    with isolated_stack(
+        tmp_path_factory.mktemp("llm-stack"), PLANNER_MODEL=MODEL, SCENE_MODEL=MODEL,
+        OPENAI_BASE_URL=llm.base_url, OPENAI_API_KEY="sk-test-not-a-secret",
+        LLM_RETRY_BASE_SECONDS="0.05", FIX_BACKOFF_SECONDS="0.01", MAX_FIX_ATTEMPTS="1",
+        DEFAULT_QUALITY="low",
+    ) as running:
+        yield running
 
 
 def test_llm_job_repairs_falls_back_and_explains_itself(stack: Stack, llm: ScriptedLLM):
     with httpx.Client(base_url=stack.base_url, timeout=30) as api:
         body = {"configuration": {"topic": "Circles", "context": "Circles are round."}}
         job_id = api.post("/api/v1/videos/generate", json=body).json()["job_id"]
-        status, _ = _wait(api, job_id, {}, _terminal, timeout=180)
+        status, _ = wait_for(api, job_id, timeout=180)
         assert status["status"] == "completed", status.get("error")
 
         scenes = {s["scene_number"]: s for s in status["scenes"]}

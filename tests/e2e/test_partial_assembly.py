@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import os
-import socket
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -16,27 +14,20 @@ import pytest
 from shared.events import VideoCombined
 from tests.render_samples import LEGIT, scene_file
 from videogen.events import read_job
-from videogen.stack import Stack, start_stack
+from videogen.stack import Stack, isolated_stack
 
 pytestmark = pytest.mark.e2e
 
 BROKEN = "\nclass Broken(Scene):\n    def construct(self):\n        self.play(Create(Circl()))\n"
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    environ = {k: v for k, v in os.environ.items() if k != "NATS_URL"}
-    environ.update(DEFAULT_QUALITY="low", PARTIAL_ASSEMBLY="true", ACK_WAIT_SECONDS="5")
-    running = start_stack(tmp_path_factory.mktemp("partial"), port=_free_port(),
-                          environ=environ, services=("gateway", "renderer", "storage"))
-    yield running
-    running.stop()
+    with isolated_stack(
+        tmp_path_factory.mktemp("partial"), services=("gateway", "renderer", "storage"),
+        DEFAULT_QUALITY="low", PARTIAL_ASSEMBLY="true", ACK_WAIT_SECONDS="5",
+    ) as running:
+        yield running
 
 
 def _wait(api: httpx.Client, job_id: str) -> dict:

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import os
-import socket
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -17,8 +15,8 @@ import pytest
 
 from shared import subjects
 from shared.jobview import user_key
-from videogen.stack import Stack, start_stack
-from videogen.topics import find_topic
+from tests.e2e.helpers import submit, terminal, wait_for
+from videogen.stack import Stack, isolated_stack
 
 pytestmark = pytest.mark.e2e
 
@@ -30,57 +28,19 @@ STAGE_ORDER = [
 ]
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    environ = {k: v for k, v in os.environ.items() if k != "NATS_URL"}
-    environ.update(
-        API_KEYS="key-alice:alice,key-bob:bob", DEFAULT_QUALITY="low", ACK_WAIT_SECONDS="4",
-        MAX_CONCURRENT_RENDERS="2",
-    )
-    running = start_stack(tmp_path_factory.mktemp("stack"), port=_free_port(), environ=environ)
-    yield running
-    running.stop()
+    with isolated_stack(
+        tmp_path_factory.mktemp("stack"), API_KEYS="key-alice:alice,key-bob:bob",
+        DEFAULT_QUALITY="low", ACK_WAIT_SECONDS="4", MAX_CONCURRENT_RENDERS="2",
+    ) as running:
+        yield running
 
 
 @pytest.fixture(scope="module")
 def api(stack: Stack) -> Iterator[httpx.Client]:
     with httpx.Client(base_url=stack.base_url, timeout=30) as client:
         yield client
-
-
-def _submit(api: httpx.Client, topic_name: str, headers: dict[str, str]) -> str:
-    topic = find_topic(topic_name)
-    body = {"configuration": {"topic": topic.topic, "context": topic.context, "quality": "low"}}
-    response = api.post("/api/v1/videos/generate", json=body, headers=headers)
-    assert response.status_code == 201, response.text
-    return response.json()["job_id"]
-
-
-def _wait(
-    api: httpx.Client, job_id: str, headers: dict[str, str], until: Any, timeout: float = 240
-) -> tuple[dict[str, Any], list[tuple[str, float]]]:
-    """Poll /status until `until(status)`; also return every (stage, %) seen on the way."""
-    seen: list[tuple[str, float]] = []
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        status = api.get(f"/api/v1/videos/jobs/{job_id}/status", headers=headers).json()
-        progress = status["progress"]
-        if not seen or seen[-1] != (progress["current_stage"], progress["percentage"]):
-            seen.append((progress["current_stage"], progress["percentage"]))
-        if until(status):
-            return status, seen
-        time.sleep(0.2)
-    raise AssertionError(f"timed out; last status {status}")
-
-
-def _terminal(status: dict[str, Any]) -> bool:
-    return status["status"] in ("completed", "failed", "cancelled")
 
 
 def _stored_files(stack: Stack, user: str, job_id: str) -> list[Path]:
@@ -90,8 +50,8 @@ def _stored_files(stack: Stack, user: str, job_id: str) -> list[Path]:
 
 @pytest.fixture(scope="module")
 def completed_job(api: httpx.Client) -> tuple[str, dict[str, Any], list[tuple[str, float]]]:
-    job_id = _submit(api, "The Pythagorean Theorem", ALICE)
-    status, seen = _wait(api, job_id, ALICE, _terminal)
+    job_id = submit(api, "The Pythagorean Theorem", ALICE)
+    status, seen = wait_for(api, job_id, ALICE, terminal)
     return job_id, status, seen
 
 
@@ -153,9 +113,9 @@ def test_users_cannot_see_each_others_jobs(completed_job, api: httpx.Client):
 
 
 def test_cancel_stops_the_work(stack: Stack, api: httpx.Client):
-    job_id = _submit(api, "Ohm's Law", BOB)
-    _wait(api, job_id, BOB, lambda s: s["progress"]["current_stage"] in ("rendering", "combining")
-          or _terminal(s))
+    job_id = submit(api, "Ohm's Law", BOB)
+    wait_for(api, job_id, BOB, lambda s: terminal(s)
+             or s["progress"]["current_stage"] in ("rendering", "combining"))
     response = api.post(f"/api/v1/jobs/{job_id}/cancel", headers=BOB)
     assert response.status_code == 200, response.text
     assert response.json()["new_status"] == "cancelled"
@@ -184,13 +144,13 @@ def test_malformed_event_is_terminated_not_retried(stack: Stack):
 
 
 def test_job_survives_a_killed_renderer(stack: Stack, api: httpx.Client, tmp_path: Path):
-    job_id = _submit(api, "Newton's Second Law", ALICE)
-    _wait(api, job_id, ALICE, lambda s: any(c["status"] == "rendering" for c in s["scenes"])
-          or _terminal(s))
+    job_id = submit(api, "Newton's Second Law", ALICE)
+    wait_for(api, job_id, ALICE, lambda s: any(c["status"] == "rendering" for c in s["scenes"])
+          or terminal(s))
     stack.kill_service("renderer")
     time.sleep(1)
     stack.start_service("renderer")
-    status, _ = _wait(api, job_id, ALICE, _terminal, timeout=300)
+    status, _ = wait_for(api, job_id, ALICE, terminal, timeout=300)
     assert status["status"] == "completed", status.get("error")
     files = _stored_files(stack, "alice", job_id)
     assert [f.name for f in files if f.suffix == ".mp4"] == ["video.mp4"]

@@ -10,9 +10,7 @@ and a secret in the services' environment never shows up in any log or event.
 from __future__ import annotations
 
 import asyncio
-import os
 import re
-import socket
 import subprocess
 import sys
 import time
@@ -28,7 +26,7 @@ import pytest
 from shared.events import SceneRendered, VideoCombined, encode
 from tests.render_samples import LEGIT, STATIC, scene_file
 from videogen.events import read_job
-from videogen.stack import Stack, start_stack
+from videogen.stack import Stack, isolated_stack
 from videogen.topics import find_topic
 
 pytestmark = pytest.mark.e2e
@@ -39,22 +37,14 @@ CANARY = "sk-canary-7f3a9c1e"
 RENDER_STAGES = ["initializing", "rendering", "combining", "storage", "completed"]
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    environ = {k: v for k, v in os.environ.items() if k != "NATS_URL"}
-    environ.update(
-        API_KEYS="key-alice:alice,key-bob:bob", DEFAULT_QUALITY="low", ACK_WAIT_SECONDS="5",
-        MAX_CONCURRENT_RENDERS="2", OPENAI_API_KEY=CANARY, AWS_SECRET_ACCESS_KEY=CANARY,
-    )
-    running = start_stack(tmp_path_factory.mktemp("stack"), port=_free_port(), environ=environ)
-    yield running
-    running.stop()
+    with isolated_stack(
+        tmp_path_factory.mktemp("stack"), API_KEYS="key-alice:alice,key-bob:bob",
+        DEFAULT_QUALITY="low", ACK_WAIT_SECONDS="5", MAX_CONCURRENT_RENDERS="2",
+        OPENAI_API_KEY=CANARY, AWS_SECRET_ACCESS_KEY=CANARY,
+    ) as running:
+        yield running
 
 
 @pytest.fixture(scope="module")

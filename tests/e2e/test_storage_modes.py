@@ -3,7 +3,6 @@ and the video-url / stream routes serve the right bytes."""
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -12,8 +11,8 @@ import pytest
 from minio import Minio
 
 from shared.jobview import user_key
-from tests.e2e.test_pipeline import _free_port, _submit, _terminal, _wait
-from videogen.stack import start_stack
+from tests.e2e.helpers import submit, wait_for
+from videogen.stack import isolated_stack
 
 pytestmark = pytest.mark.e2e
 KEYS = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"}
@@ -23,19 +22,18 @@ KEYS = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"}
 def mode_stack(request: pytest.FixtureRequest, s3_endpoint: str, tmp_path: Path) -> Iterator:
     mode = request.param
     bucket = f"videos-{mode.replace('_', '-')}"
-    environ = {k: v for k, v in os.environ.items() if k != "NATS_URL"}
-    environ.update(KEYS, DEFAULT_QUALITY="low", VIDEO_STORAGE_MODE=mode,
-                   S3_ENDPOINT_URL=s3_endpoint, S3_BUCKET=bucket, S3_REGION="us-east-1")
-    stack = start_stack(tmp_path / "stack", port=_free_port(), environ=environ)
-    yield mode, bucket, stack
-    stack.stop()
+    with isolated_stack(
+        tmp_path / "stack", **KEYS, DEFAULT_QUALITY="low", VIDEO_STORAGE_MODE=mode,
+        S3_ENDPOINT_URL=s3_endpoint, S3_BUCKET=bucket, S3_REGION="us-east-1",
+    ) as stack:
+        yield mode, bucket, stack
 
 
 def test_storage_mode_end_to_end(mode_stack, s3_endpoint: str):
     mode, bucket, stack = mode_stack
     with httpx.Client(base_url=stack.base_url, timeout=30) as api:
-        job_id = _submit(api, "Cramer's Rule", {})
-        status, _ = _wait(api, job_id, {}, _terminal)
+        job_id = submit(api, "Cramer's Rule", {})
+        status, _ = wait_for(api, job_id)
         assert status["status"] == "completed", status.get("error")
 
         prefix = f"videos/{user_key('local')}/{job_id}/"

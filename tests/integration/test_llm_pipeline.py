@@ -38,6 +38,7 @@ from shared.scene_report import fallbacks, scene_reports, usage_totals
 from shared.service import StageDeps, connected
 from shared.settings import Settings
 from tests.llm_server import Reply, ScriptedLLM
+from videogen.natsd import NatsServer
 
 MODEL = "openai/scripted"
 TITLES = ("Intro", "Middle", "End")
@@ -67,6 +68,12 @@ WORKS = scene_code("Scene03End", "        self.play(FadeIn(Square()), run_time=0
 
 Register = Callable[[StageDeps], Awaitable[None] | None]
 
+
+
+@pytest.fixture(scope="module")
+def nats_server(private_nats_server: NatsServer) -> NatsServer:
+    """This module runs real stage durables: it gets a server of its own."""
+    return private_nats_server
 
 @pytest.fixture
 def llm() -> Iterator[ScriptedLLM]:

@@ -44,10 +44,17 @@ from shared.service import StageDeps, connected
 from shared.settings import Secret, Settings
 from shared.videostore import object_key, open_video_store
 from tests.s3server import ACCESS_KEY, SECRET_KEY, FlakyRelay
+from videogen.natsd import NatsServer
 
 USER = "tester"
 Outcome = VideoStored | JobFailed
 
+
+
+@pytest.fixture(scope="module")
+def nats_server(private_nats_server: NatsServer) -> NatsServer:
+    """This module runs real stage durables: it gets a server of its own."""
+    return private_nats_server
 
 @pytest.fixture(scope="session")
 def two_second_video(tmp_path_factory: pytest.TempPathFactory) -> Path:

@@ -262,8 +262,11 @@ def test_dockerfile_runs_as_uid_10001_with_the_worker_entrypoint():
     assert dockerfile.startswith("#") and "FROM python:3.11-slim-bookworm" in dockerfile
     assert "USER 10001" in dockerfile
     assert 'ENTRYPOINT ["videogen", "worker"]' in dockerfile
-    for package in ("libcairo2-dev", "libpango1.0-dev", "texlive-latex-extra", "dvisvgm"):
-        assert package in dockerfile
+    assert "scripts/system-packages.sh" in dockerfile  # the developers' package list
+    packages = (ROOT / "scripts" / "system-packages.sh").read_text()
+    for package in ("libcairo2-dev", "libpango1.0-dev", "texlive-latex-extra", "dvisvgm",
+                    "libegl-mesa0"):
+        assert package in packages
 
 
 @pytest.mark.skipif(shutil.which("kubectl") is None, reason="kubectl is not installed")
