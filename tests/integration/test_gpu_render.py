@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import subprocess
 import sys
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
@@ -45,14 +44,6 @@ def _egl_context_available() -> bool:
 pytestmark = pytest.mark.skipif(
     not _egl_context_available(), reason="no OpenGL context over EGL can be created here"
 )
-
-
-@pytest.fixture(scope="module")
-async def pool() -> AsyncIterator[WarmPool]:
-    warm = WarmPool()
-    await warm.start()
-    yield warm
-    await warm.close()
 
 
 def test_setting_selects_the_opengl_renderer() -> None:

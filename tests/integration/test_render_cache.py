@@ -36,14 +36,6 @@ async def object_store(nats_server: NatsServer) -> AsyncIterator[ObjectStore]:
     await connection.close()
 
 
-@pytest.fixture(scope="module")
-async def pool() -> AsyncIterator[WarmPool]:
-    warm = WarmPool()
-    await warm.start()
-    yield warm
-    await warm.close()
-
-
 def _engine(store: ObjectStore, pool: WarmPool, *, max_bytes: int = 50 * 2**20) -> RenderEngine:
     cache = RenderCache(ObjectStoreClips(store), max_bytes=max_bytes)
     return RenderEngine(timeout_seconds=60, pool=pool, cache=cache)

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
@@ -88,14 +87,6 @@ class Clip(Scene):
     def construct(self):
         self.play(Create(Circle()), run_time=0.5)
 """
-
-
-@pytest.fixture(scope="module")
-async def pool() -> AsyncIterator[WarmPool]:
-    warm = WarmPool()
-    await warm.start()
-    yield warm
-    await warm.close()
 
 
 @pytest.fixture(autouse=True)
