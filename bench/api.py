@@ -1,7 +1,8 @@
 """POST /generate latency at a steady request rate (open loop), gateway + real NATS.
 
-Only the gateway runs, so the number is the API's own cost: validation, the job view
-written to KV and the job.requested event acknowledged by JetStream.
+Only the gateway runs, so the number is the API's own cost: validation, the admission
+check, the job view written to KV and the job.requested event acknowledged by JetStream.
+The queue limits are lifted: with no planner running, every job stays queued.
 """
 
 from __future__ import annotations
@@ -54,7 +55,8 @@ async def _load(base_url: str) -> dict[str, object]:
 
 
 def run() -> dict[str, object]:
-    with bench_stack(services=("gateway",)) as stack:
+    unlimited = {"MAX_QUEUED_JOBS": "1000000", "MAX_QUEUED_JOBS_PER_USER": "1000000"}
+    with bench_stack(services=("gateway",), **unlimited) as stack:
         return {"post_generate": asyncio.run(_load(stack.base_url))}
 
 

@@ -2,7 +2,8 @@
 
 Stage work is read from the services' own JSON logs ("<work> finished" lines carry
 `duration_seconds`); overlapping work (parallel renders) counts once, so what is left is
-what the bus, the hand-offs between stages and the projection cost.
+what the bus, the hand-offs between stages and the projection cost. The render cache is
+off so that every job really renders.
 """
 
 from __future__ import annotations
@@ -50,7 +51,8 @@ def _seconds(stamp: str) -> float:
 def run() -> dict[str, object]:
     topic = find_topic(TOPIC)
     samples = []
-    with bench_stack(DEFAULT_QUALITY="low") as stack:
+    # The render cache is off: every job renders its scenes, as a new topic would.
+    with bench_stack(DEFAULT_QUALITY="low", RENDER_CACHE_MB="0") as stack:
         client = VideogenClient(stack.base_url)
         for _ in range(JOBS):
             job_id = client.generate(topic.topic, topic.context, quality="low")["job_id"]

@@ -82,9 +82,13 @@ class ProgressReported(Event, tag="progress"):
     description: str
     scene: int | None = None
     detail: str | None = None
+    revision: str = ""  # set by combining and storage: a replayed job reports them again
 
     def dedup_key(self) -> str:
-        return f"{self.job_id}:progress:{self.stage}:{self.scene}:{self.percentage:.2f}"
+        return (
+            f"{self.job_id}:progress:{self.stage}:{self.scene}:{self.percentage:.2f}"
+            f":{self.revision}"
+        )
 
 
 class ScenePlanned(Event, tag="scene.planned"):
@@ -119,6 +123,8 @@ class SceneCoded(Event, tag="scene.coded"):
     # False for a client's own code (render-only jobs): a failed render is final, there is
     # no plan to repair it from.
     repairable: bool = True
+    # Published by `videogen replay`: render even if the render cache has this code.
+    replayed: bool = False
 
     def dedup_key(self) -> str:
         return f"{self.job_id}:{self.type}:{self.scene_number}:{self.attempt}"
@@ -201,6 +207,10 @@ class VideoCombined(Event, tag="video.combined"):
     subtitles_vtt_ref: str | None = None
     # Scenes left out because they failed for good (PARTIAL_ASSEMBLY=true).
     omitted_scenes: list[int] = []
+    revision: str = ""  # names the set of clips joined: a scene rendered again makes a new one
+
+    def dedup_key(self) -> str:
+        return f"{self.job_id}:{self.type}:{self.revision}"
 
 
 class StoredVideo(msgspec.Struct, kw_only=True):
@@ -231,6 +241,10 @@ class VideoStored(Event, tag="video.stored"):
     type: ClassVar[str] = "video.stored"
     video: StoredVideo
     model: str = "builtin"
+    revision: str = ""  # the combined video's revision this stores
+
+    def dedup_key(self) -> str:
+        return f"{self.job_id}:{self.type}:{self.revision}"
 
 
 class JobError(msgspec.Struct, kw_only=True):

@@ -71,8 +71,12 @@ class Bus:
         fraction: float | None = None,
         scene: int | None = None,
         detail: str | None = None,
+        revision: str = "",
     ) -> None:
-        """Report that `source`'s job entered `stage` (or got `fraction` through it)."""
+        """Report that `source`'s job entered `stage` (or got `fraction` through it).
+
+        `revision` tells a repeat of a stage for a new output (a replay) from a redelivery.
+        """
         percentage = (
             BY_NAME[stage].percentage if fraction is None else percentage_within(stage, fraction)
         )
@@ -85,6 +89,7 @@ class Bus:
                 description=BY_NAME[stage].description,
                 scene=scene,
                 detail=detail,
+                revision=revision,
             )
         )
 

@@ -34,17 +34,17 @@ it runs again. Use it to retry a stage after fixing what broke (a model, a limit
 dependency), or to re-run a stage while debugging.
 
   scene.coded          re-renders the scene's recorded code as the scene's next attempt
-                       (a new message id). A scene already rendered is refused: the
-                       renderer's ledger would skip it.
+                       (a new message id), bypassing the render cache; the job is then
+                       combined and stored again as a new revision of its video.
   scene.render_failed  asks the coder to repair the latest attempt; the repair is the
                        next attempt. Past MAX_FIX_ATTEMPTS the coder fails the job.
   others               are published as recorded under a fresh message id.
 
 Stages skip finished jobs, so a completed or failed job is refused unless --reopen
 puts its view back to processing at the replayed stage (a compare-and-set update;
-a cancelled job stays cancelled). Outputs of the re-run stage keep their logical ids:
-JetStream drops those identical to the original run's within its 10-minute
-de-duplication window, and the job view only moves forward.
+a cancelled job stays cancelled). Outputs that name a new attempt or revision are new;
+outputs identical to the original run's keep their logical ids, and JetStream drops
+them within its 10-minute de-duplication window.
 """
 
 

@@ -18,7 +18,6 @@ import msgspec
 from nats.js import JetStreamContext
 from nats.js import api as js_api
 
-from services.renderer.ledger import is_rendered
 from shared import subjects
 from shared.broker import CONSUMERS
 from shared.events import (
@@ -191,7 +190,9 @@ def replay_of(records: list[Recorded], event_type: str, *, scene: int | None) ->
         raise ReplayRefused(f"the job has no recorded {event_type}{where}")
     event: Event = msgspec.structs.replace(matches[-1], occurred_at=utc_now())
     if isinstance(event, SceneCoded):
-        event = msgspec.structs.replace(event, attempt=next_attempt(records, event.scene_number))
+        event = msgspec.structs.replace(
+            event, attempt=next_attempt(records, event.scene_number), replayed=True
+        )
         return event, event.dedup_key()
     if isinstance(event, SceneRenderFailed):
         latest = next_attempt(records, event.scene_number) - 1
@@ -241,10 +242,6 @@ async def replay(
         raise ReplayRefused("the job's view is gone (deleted or expired): stages would skip it")
     if view.status == "cancelled":
         raise ReplayRefused("the job was cancelled by its owner; it stays cancelled")
-    if isinstance(event, SceneCoded) and await _rendered(js, job_id, event.scene_number):
-        raise ReplayRefused(
-            f"scene {event.scene_number} is already rendered; the renderer would skip it"
-        )
     if view.is_terminal and not reopen:
         raise ReplayRefused(
             f"the job is {view.status} and stages skip finished jobs; pass --reopen to put "
@@ -264,6 +261,3 @@ async def replay(
         raise ReplayRefused(f"attempt {message_id} was published already (de-duplicated)")
     return Replayed(event, message_id, ack.seq, reopened=view.is_terminal)
 
-
-async def _rendered(js: JetStreamContext, job_id: str, scene: int) -> bool:
-    return await is_rendered(await js.key_value(subjects.LEDGER_BUCKET), job_id, scene)

@@ -32,10 +32,14 @@ async def combine_job(
     *,
     scenes: Sequence[int],
     omitted: Sequence[int] = (),
+    revision: str = "",
 ) -> None:
-    """Join the clips of ``scenes`` (in order) and publish ``video.combined``."""
+    """Join the clips of ``scenes`` (in order) and publish ``video.combined``.
+
+    ``revision`` names the set of clips: a scene rendered again makes a new video.
+    """
     job_id, context = source.job_id, source.context
-    await deps.bus.progress(source, "combining")
+    await deps.bus.progress(source, "combining", revision=revision)
     with tempfile.TemporaryDirectory(prefix="videogen-combine-") as folder:
         workdir = Path(folder)
         clips = [
@@ -72,6 +76,7 @@ async def combine_job(
             subtitles_srt_ref=srt_ref,
             subtitles_vtt_ref=vtt_ref,
             omitted_scenes=list(omitted),
+            revision=revision,
         )
     )
 

@@ -57,12 +57,17 @@ class RenderEngine:
         quality: str,
         workdir: Path,
         on_start: Callable[[RenderProcess], None] | None = None,
+        use_cache: bool = True,
     ) -> RenderedClip:
-        """A clip for the scene; raise RenderFailure (policy, syntax, timeout, crash, …)."""
+        """A clip for the scene; raise RenderFailure (policy, syntax, timeout, crash, …).
+
+        `use_cache=False` renders anyway (a replay after a renderer fix) and refreshes
+        the cached clip.
+        """
         started = time.monotonic()
         check_code(code)  # refused code is never served, not even from the cache
         key = cache_key(code, class_name=class_name, quality=quality, renderer=self.renderer)
-        if self.cache is not None:
+        if self.cache is not None and use_cache:
             cached = await self.cache.get(key, Path(workdir) / "cached.mp4")
             if cached is not None:
                 duration = await asyncio.to_thread(probe_duration, cached)

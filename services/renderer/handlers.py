@@ -85,8 +85,9 @@ async def register(deps: StageDeps) -> None:
             log.warning("warm pool unavailable, rendering with the manim CLI: %s", exc)
 
     async def on_scene_coded(event: SceneCoded) -> None:
-        if await is_rendered(ledger, event.job_id, event.scene_number):
-            log.info("scene %d already rendered; skipping", event.scene_number)
+        if await is_rendered(ledger, event.job_id, event.scene_number, attempt=event.attempt):
+            log.info("scene %d attempt %d already rendered; skipping",
+                     event.scene_number, event.attempt)
             return
         failure = await render_one(deps, engine, event, running)
         if failure is not None:
@@ -96,7 +97,8 @@ async def register(deps: StageDeps) -> None:
 
     async def on_scene_rendered(event: SceneRendered) -> None:
         settled = await record_rendered(
-            ledger, event.job_id, scene=event.scene_number, scene_count=event.scene_count
+            ledger, event.job_id, scene=event.scene_number, scene_count=event.scene_count,
+            attempt=event.attempt,
         )
         await _combine_if_settled(deps, event, settled)
 
@@ -146,7 +148,7 @@ async def render_one(
             ):
                 clip = await engine.render(
                     code, class_name=event.class_name, quality=quality,
-                    workdir=Path(folder), on_start=on_start,
+                    workdir=Path(folder), on_start=on_start, use_cache=not event.replayed,
                 )
                 outcome.update(video_seconds=round(clip.duration_seconds, 2), cached=clip.cached)
         except RenderFailure as failure:
@@ -213,7 +215,9 @@ async def _combine_if_settled(
             "no scene of the job rendered", code="RENDER_FAILED", stage="rendering",
             suggestion="Check each scene's error in the job's logs.",
         )
-    await combine_job(deps, source, scenes=ledger.rendered, omitted=ledger.abandoned)
+    await combine_job(
+        deps, source, scenes=ledger.scenes, omitted=ledger.abandoned, revision=ledger.revision
+    )
 
 
 def _render_error(failure: RenderFailure) -> RenderError:

@@ -4,10 +4,14 @@ Several renderer replicas finish scenes of one job concurrently; exactly the upd
 settles the last scene sees `settled=True` first, and a redelivered event sees it again, so
 combining happens once (and a repeat is harmless: its output is de-duplicated). A scene is
 abandoned only under PARTIAL_ASSEMBLY, when its last possible attempt failed.
+
+The ledger remembers which attempt rendered each scene: a later attempt (a replay) renders
+again and changes the ledger's `revision`, which makes the combined video a new output.
 """
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable
 
 import msgspec
@@ -17,18 +21,29 @@ from nats.js.kv import KeyValue
 
 class SceneLedger(msgspec.Struct):
     scene_count: int
-    rendered: list[int] = []
+    rendered: dict[int, int] = {}  # scene → the attempt that rendered it
     abandoned: list[int] = []
 
     @property
     def complete(self) -> bool:
         """Every scene rendered."""
-        return len(set(self.rendered)) >= self.scene_count
+        return len(self.rendered) >= self.scene_count
 
     @property
     def settled(self) -> bool:
         """Every scene rendered or abandoned: nothing more will happen before combining."""
         return len(set(self.rendered) | set(self.abandoned)) >= self.scene_count
+
+    @property
+    def scenes(self) -> list[int]:
+        """The rendered scenes, in order."""
+        return sorted(self.rendered)
+
+    @property
+    def revision(self) -> str:
+        """Names this set of clips: it changes when any scene is rendered again."""
+        settled = sorted(self.rendered.items()), sorted(self.abandoned)
+        return hashlib.sha256(msgspec.json.encode(settled)).hexdigest()[:12]
 
 
 def failure_is_final(
@@ -48,33 +63,45 @@ def failure_is_final(
 
 
 async def record_rendered(
-    kv: KeyValue, job_id: str, *, scene: int, scene_count: int
+    kv: KeyValue, job_id: str, *, scene: int, scene_count: int, attempt: int
 ) -> SceneLedger:
-    """Mark `scene` rendered; the ledger after the change."""
-    return await _record(kv, job_id, scene_count, lambda ledger: ledger.rendered, scene)
+    """Mark `scene` rendered by `attempt` (an older attempt changes nothing); the ledger."""
+
+    def change(ledger: SceneLedger) -> bool:
+        if ledger.rendered.get(scene, 0) >= attempt:
+            return False
+        ledger.rendered[scene] = attempt
+        return True
+
+    return await _record(kv, job_id, scene_count, change)
 
 
 async def record_abandoned(
     kv: KeyValue, job_id: str, *, scene: int, scene_count: int
 ) -> SceneLedger:
     """Mark `scene` failed for good (it will be left out); the ledger after the change."""
-    return await _record(kv, job_id, scene_count, lambda ledger: ledger.abandoned, scene)
+
+    def change(ledger: SceneLedger) -> bool:
+        if scene in ledger.abandoned:
+            return False
+        ledger.abandoned = sorted([*ledger.abandoned, scene])
+        return True
+
+    return await _record(kv, job_id, scene_count, change)
 
 
-async def is_rendered(kv: KeyValue, job_id: str, scene: int) -> bool:
+async def is_rendered(kv: KeyValue, job_id: str, scene: int, *, attempt: int) -> bool:
+    """Whether this attempt at the scene, or a later one, is rendered already."""
     try:
         entry = await kv.get(job_id)
     except KeyNotFoundError:
         return False
-    return scene in msgspec.json.decode(entry.value or b"{}", type=SceneLedger).rendered
+    ledger = msgspec.json.decode(entry.value or b"{}", type=SceneLedger)
+    return ledger.rendered.get(scene, 0) >= attempt
 
 
 async def _record(
-    kv: KeyValue,
-    job_id: str,
-    scene_count: int,
-    members: Callable[[SceneLedger], list[int]],
-    scene: int,
+    kv: KeyValue, job_id: str, scene_count: int, change: Callable[[SceneLedger], bool]
 ) -> SceneLedger:
     while True:
         try:
@@ -83,10 +110,8 @@ async def _record(
             revision: int | None = entry.revision
         except KeyNotFoundError:
             ledger, revision = SceneLedger(scene_count=scene_count), None
-        if scene in members(ledger):
+        if not change(ledger):
             return ledger
-        members(ledger).append(scene)
-        members(ledger).sort()
         data = msgspec.json.encode(ledger)
         try:
             if revision is None:

@@ -30,7 +30,7 @@ def register(deps: StageDeps) -> None:
     )
 
     async def on_video_combined(event: VideoCombined) -> None:
-        await deps.bus.progress(event, "storage")
+        await deps.bus.progress(event, "storage", revision=event.revision)
         with tempfile.TemporaryDirectory(prefix="videogen-store-") as folder:
             scratch = Path(folder)
             video = await _fetch(deps, event, scratch / "video.mp4", mode=mode)
@@ -47,7 +47,7 @@ def register(deps: StageDeps) -> None:
         await deps.bus.publish(
             VideoStored(
                 job_id=event.job_id, user_id=event.user_id, video=stored,
-                model=event.context.scene_model,
+                model=event.context.scene_model, revision=event.revision,
             )
         )
         log.info("job completed", extra={"video_seconds": round(stored.duration_seconds, 2)})

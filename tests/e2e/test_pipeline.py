@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import json
+import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -158,3 +161,33 @@ def test_job_survives_a_killed_renderer(stack: Stack, api: httpx.Client, tmp_pat
     video.write_bytes(api.get(f"/api/v1/videos/jobs/{job_id}/download", headers=ALICE).content)
     with av.open(str(video)) as container:
         assert container.duration / av.time_base > 1
+
+
+def _videogen(stack: Stack, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "videogen", *args], env=stack.env, capture_output=True,
+        text=True, timeout=60,
+    )
+
+
+def test_events_and_replay_render_a_scene_again(completed_job, stack: Stack, api: httpx.Client):
+    job_id = completed_job[0]
+    timeline = _videogen(stack, "events", job_id)
+    assert timeline.returncode == 0, timeline.stderr
+    order = [name for name in ("job.requested", "scene.planned", "scene.coded", "scene.rendered",
+                               "video.combined", "video.stored") if name in timeline.stdout]
+    assert order == sorted(order, key=timeline.stdout.index) and len(order) == 6
+
+    refused = _videogen(stack, "replay", job_id, "--from", "scene.coded", "--scene", "1")
+    assert refused.returncode != 0 and "--reopen" in refused.stderr + refused.stdout
+    replayed = _videogen(stack, "replay", job_id, "--from", "scene.coded", "--scene", "1",
+                         "--reopen")
+    assert replayed.returncode == 0, replayed.stderr
+
+    status, _ = wait_for(api, job_id, ALICE, lambda s: s["status"] == "completed"
+                         and s["scenes"][0]["attempts"] == 2)
+    assert [s["attempts"] for s in status["scenes"][1:]] == [1] * (len(status["scenes"]) - 1)
+    renders = [json.loads(line) for line in (stack.data_dir / "logs" / "renderer.log")
+               .read_text().splitlines() if job_id in line and "render finished" in line]
+    again = [r for r in renders if r.get("scene") == 1 and r.get("attempt") == 2]
+    assert again and again[0]["cached"] is False  # really rendered, not served from cache

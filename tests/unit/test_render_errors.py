@@ -51,5 +51,13 @@ def test_failure_is_final_follows_the_coders_rules() -> None:
 
 
 def test_ledger_settles_with_abandoned_scenes() -> None:
-    ledger = SceneLedger(scene_count=3, rendered=[1, 3], abandoned=[2])
+    ledger = SceneLedger(scene_count=3, rendered={1: 1, 3: 2}, abandoned=[2])
     assert ledger.settled and not ledger.complete
+    assert ledger.scenes == [1, 3]
+
+
+def test_ledger_revision_changes_when_a_scene_renders_again() -> None:
+    first = SceneLedger(scene_count=2, rendered={1: 1, 2: 1})
+    again = SceneLedger(scene_count=2, rendered={1: 2, 2: 1})
+    assert first.revision == SceneLedger(scene_count=2, rendered={2: 1, 1: 1}).revision
+    assert first.revision != again.revision
