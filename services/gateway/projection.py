@@ -34,11 +34,29 @@ _SCENE_PHASE_OF_STAGE = {"code_generation": "coding", "rendering": "rendering"}
 
 def apply(view: JobView, event: AnyEvent) -> JobView | None:
     """The view after `event`, or None when the event changes nothing."""
-    if view.is_terminal:
+    if view.is_terminal and not _fills_history(view, event):
         return None
     updated = copy.deepcopy(view)
-    _fold(updated, event)
+    if view.is_terminal:
+        _record_stage(updated, event.stage, at=event.occurred_at,  # type: ignore[union-attr]
+                      description=event.description)  # type: ignore[union-attr]
+    else:
+        _fold(updated, event)
     return None if updated == view else updated
+
+
+def _fills_history(view: JobView, event: AnyEvent) -> bool:
+    """A completed job still takes a late stage entry that it has no record of.
+
+    Two gateway replicas can project a job's events in different orders; the stage list
+    must not lose a stage because its event lost the race.
+    """
+    return (
+        view.status == "completed"
+        and isinstance(event, ProgressReported)
+        and event.stage in ORDER
+        and all(record.stage != event.stage for record in view.stages)
+    )
 
 
 def cancel(view: JobView, *, at: datetime) -> JobView | None:
@@ -109,7 +127,10 @@ def _progress(view: JobView, event: ProgressReported) -> None:
     _start(view, at=event.occurred_at)
     if event.scene is not None and event.stage in _SCENE_PHASE_OF_STAGE:
         _scene_progress(view, event.scene, phase=_SCENE_PHASE_OF_STAGE[event.stage])
-    if event.stage not in ORDER or ORDER[event.stage] < ORDER[view.current_stage]:
+    if event.stage not in ORDER:
+        return
+    if ORDER[event.stage] < ORDER[view.current_stage]:
+        _record_stage(view, event.stage, at=event.occurred_at, description=event.description)
         return
     if ORDER[event.stage] > ORDER[view.current_stage]:
         _enter_stage(view, event.stage, at=event.occurred_at, description=event.description)
@@ -137,6 +158,26 @@ def _enter_stage(
             finished_at=at if stage == "completed" else None,
         )
     )
+
+
+def _record_stage(view: JobView, stage: str, *, at: datetime, description: str) -> None:
+    """Put a stage entered earlier than the current one into the history, in its place.
+
+    It finished when the next recorded stage started; the stage before it finished no
+    later than it started. The current stage and percentage do not move.
+    """
+    if any(record.stage == stage for record in view.stages):
+        return
+    later = [r for r in view.stages if ORDER.get(r.stage, 0) > ORDER[stage]]
+    earlier = [r for r in view.stages if ORDER.get(r.stage, 0) < ORDER[stage]]
+    finished = min((r.started_at for r in later), default=None)
+    if earlier and earlier[-1].finished_at is not None and earlier[-1].finished_at > at:
+        earlier[-1].finished_at = max(at, earlier[-1].started_at)
+    record = StageRecord(
+        stage=stage, percentage=BY_NAME[stage].percentage, description=description,
+        started_at=min(at, finished) if finished else at, finished_at=finished,
+    )
+    view.stages = [*earlier, record, *later]
 
 
 def _close_open_stage(view: JobView, *, at: datetime) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 import subprocess
 import sys
 import time
@@ -191,3 +192,15 @@ def test_events_and_replay_render_a_scene_again(completed_job, stack: Stack, api
                .read_text().splitlines() if job_id in line and "render finished" in line]
     again = [r for r in renders if r.get("scene") == 1 and r.get("attempt") == 2]
     assert again and again[0]["cached"] is False  # really rendered, not served from cache
+
+
+def test_gateway_metrics_count_jobs_without_job_ids(completed_job, api: httpx.Client):
+    from prometheus_client.parser import text_string_to_metric_families
+
+    text = api.get("/metrics").text
+    samples = [s for family in text_string_to_metric_families(text) for s in family.samples]
+    completed = [s.value for s in samples
+                 if s.name == "videogen_jobs_total" and s.labels.get("status") == "completed"]
+    assert completed and completed[0] >= 1
+    uuid_like = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-")
+    assert not [s for s in samples if any(uuid_like.search(v) for v in s.labels.values())]

@@ -105,3 +105,23 @@ async def test_failed_job_reports_its_error_and_logs(client: httpx.AsyncClient) 
     assert [line["message"] for line in errors["logs"]] == [
         "Job failed (RENDER_FAILED): Scene 2 never rendered"]
     assert errors["pagination"]["has_more"] is False and errors["pagination"]["total_count"] == 2
+
+
+async def test_two_gateway_replicas_agree_and_share_the_projection(settings: Settings) -> None:
+    """Replicas share the projector's durable (each event projected once) and one KV view."""
+    async with opened_gateway(settings) as first, opened_gateway(settings) as second:
+        job_id = await submit(first)
+        bus = gateway_of(second).deps.bus
+        source = ProgressReported(job_id=job_id, user_id="local", stage="queued", percentage=0,
+                                  description="")
+        for stage in ("initializing", "planning", "scenario_creation", "code_generation"):
+            await bus.progress(source, stage)
+        # Eventually consistent: each replica projects a share of the events.
+        done = lambda body: len(body["stages"]) == 4  # noqa: E731
+        seen_first = await wait_for_status(first, job_id, done)
+        seen_second = await wait_for_status(second, job_id, done)
+        assert seen_first["stages"] == seen_second["stages"]
+        assert [s["stage"] for s in seen_first["stages"]] == [
+            "initializing", "planning", "scenario_creation", "code_generation"]
+        queue = (await second.get("/api/v1/system/queue")).json()
+        assert queue["jobs"]["processing"] >= 1  # the other replica's job, seen via the KV watch

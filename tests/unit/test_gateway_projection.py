@@ -127,12 +127,27 @@ def test_apply_twice_changes_nothing() -> None:
         view = once
 
 
-def test_apply_progress_never_goes_backwards() -> None:
+def test_apply_progress_never_goes_backwards_but_late_stages_fill_the_history() -> None:
     view = fold(new_view(), [progress("initializing", 1), progress("rendering", 5),
                              progress("planning", 2), progress("code_generation", 4)])
     assert view.current_stage == "rendering" and view.percentage == 80
-    assert stages_completed(view) == ["initializing"]
-    assert [record.stage for record in view.stages] == ["initializing", "rendering"]
+    assert [record.stage for record in view.stages] == [
+        "initializing", "planning", "code_generation", "rendering"]
+    assert stages_completed(view) == ["initializing", "planning", "code_generation"]
+    starts = [record.started_at for record in view.stages]
+    assert starts == sorted(starts)
+    for record, following in zip(view.stages, view.stages[1:], strict=False):
+        assert record.finished_at == following.started_at  # each ends as the next begins
+
+
+def test_a_completed_job_takes_a_late_stage_it_has_no_record_of() -> None:
+    done = fold(new_view(), [progress("initializing", 1), progress("planning", 2),
+                             progress("storage", 4), stored(5)])
+    late = apply(done, progress("combining", 3))
+    assert late is not None and late.status == "completed" and late.percentage == 100
+    assert [r.stage for r in late.stages] == [
+        "initializing", "planning", "combining", "storage", "completed"]
+    assert apply(late, progress("combining", 3)) is None  # and only once
 
 
 def test_apply_ignores_everything_after_a_terminal_state() -> None:
