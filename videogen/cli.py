@@ -15,6 +15,7 @@ import threading
 from pathlib import Path
 from typing import Any
 
+import httpx
 import nats
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
@@ -54,6 +55,13 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit(args.run(args) or 0)
     except ApiError as exc:
         _print_api_error(exc)
+        sys.exit(1)
+    except httpx.TransportError as exc:
+        url = getattr(args, "url", DEFAULT_URL)
+        console.print(
+            f"[red]cannot reach the gateway at {url}:[/] {exc}\n"
+            "start the stack with `videogen up` (or pass --url / set VIDEOGEN_URL)"
+        )
         sys.exit(1)
     except KeyboardInterrupt:
         sys.exit(130)
