@@ -38,6 +38,7 @@ from shared.stages import BY_NAME, percentage_within
 from shared.tracing import span
 
 log = logging.getLogger("videogen.runtime")
+PULL_WAIT_SECONDS = 5.0
 
 E = TypeVar("E", bound=Event)
 Handler = Callable[[E], Awaitable[None]]
@@ -266,7 +267,10 @@ class StageRunner:
                 consumer.filter_subject,
                 stream=JStream(subjects.STREAM, declare=False),
                 durable=consumer.durable,
-                pull_sub=PullSub(batch_size=1, timeout=1.0),
+                # A long-poll: a fetch returns when an event arrives. Long, because
+                # FastStream's loop restarts (logging an error) when a deadline expires
+                # inside nats-py, which raises a TimeoutError it does not catch.
+                pull_sub=PullSub(batch_size=1, timeout=PULL_WAIT_SECONDS),
                 ack_policy=AckPolicy.MANUAL,
             )(on_message)
 

@@ -18,7 +18,7 @@ from services.gateway import (
     routes_videos,
 )
 from services.gateway.errors import install_error_handlers
-from services.gateway.handlers import register_projector
+from services.gateway.handlers import projecting, stop_loop
 from services.gateway.middleware import BodyLimitMiddleware, RequestIdMiddleware
 from services.gateway.state import Gateway
 from services.gateway.workload import Workload, follow
@@ -36,14 +36,11 @@ log = logging.getLogger("videogen.gateway")
 def create_app(settings: Settings) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        async with connected("gateway", settings) as deps:
-            register_projector(deps)
+        async with connected("gateway", settings) as deps, projecting(deps):
             await deps.broker.start()
-            workload = Workload()
-            background = [
-                asyncio.create_task(follow(deps.jobs.kv, workload)),
-                asyncio.create_task(watch_pending(deps.js, [CONSUMERS["gateway"].durable])),
-            ]
+            workload, stop = Workload(), asyncio.Event()
+            following = asyncio.create_task(follow(deps.jobs.kv, workload, stop))
+            pending = asyncio.create_task(watch_pending(deps.js, [CONSUMERS["gateway"].durable]))
             app.state.gateway = Gateway(
                 deps=deps,
                 store=open_video_store(settings),
@@ -57,8 +54,8 @@ def create_app(settings: Settings) -> FastAPI:
             try:
                 yield
             finally:
-                for task in background:
-                    task.cancel()
+                pending.cancel()
+                await stop_loop(following, stop, grace=0.5)  # it holds nothing to finish
 
     app = FastAPI(
         title="videogen gateway",

@@ -4,21 +4,26 @@ Unlike a stage it does not skip terminal jobs (`apply` ignores what they no long
 take) and never gives up on an event: a failed projection is retried with a growing
 delay. Replicas share the durable consumer, so each event is projected once.
 
-It takes whole pulled batches and applies them one by one in stream order: FastStream
-runs the messages of a non-batch pull concurrently, and a backlog (a restart, a burst)
-folded shuffled loses history — `job.failed` overtaking the render failure just before
-it would hide that failure for good, since terminal views take nothing more.
+It pulls batches and applies them one by one in stream order: folded shuffled, a backlog
+would lose history (`job.failed` overtaking the render failure just before it hides that
+failure for good, since terminal views take nothing more). The pull loop is written here
+on nats-py rather than as a FastStream batch subscriber: FastStream's loop catches only
+`nats.errors.TimeoutError`, while a fetch whose deadline runs out raises the plain
+`TimeoutError`, which kills the loop and strands a half-fetched batch until `ack_wait`,
+out of order.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
-from typing import Annotated
+from collections.abc import AsyncIterator
 
-from faststream import AckPolicy, Context
-from faststream.nats import JStream, PullSub
-from faststream.nats.message import NatsBatchMessage
 from nats.aio.msg import Msg
+from nats.errors import ConnectionClosedError
+from nats.js import JetStreamContext
+from nats.js.errors import ServiceUnavailableError
 
 from services.gateway.projection import apply
 from shared import subjects
@@ -30,25 +35,53 @@ from shared.service import StageDeps
 
 log = logging.getLogger("videogen.gateway.projector")
 
-# A batch is handed over when full or when this wait ends, so it bounds how late
-# `/status` can be; idle, it costs a few pull requests a second.
-PULL_WAIT_SECONDS = 0.2
+BATCH = 50
+IN_PLACE_RETRIES = 3
+# A fetch returns as soon as events arrive; this only bounds one long-poll.
+PULL_WAIT_SECONDS = 5.0
 
 
-def register_projector(deps: StageDeps) -> None:
-    consumer = CONSUMERS["gateway"]
+@contextlib.asynccontextmanager
+async def projecting(deps: StageDeps) -> AsyncIterator[None]:
+    """Run the projector for the duration of the block."""
+    subscription = await deps.js.pull_subscribe_bind(
+        durable=CONSUMERS["gateway"].durable, stream=subjects.STREAM
+    )
+    stop = asyncio.Event()
+    task = asyncio.create_task(_project_until(stop, subscription, deps.jobs))
+    try:
+        yield
+    finally:
+        await stop_loop(task, stop)
+        with contextlib.suppress(ConnectionClosedError):
+            await subscription.unsubscribe()
 
-    async def project(batch: Annotated[NatsBatchMessage, Context("message")]) -> None:
-        for message in batch.raw_message:
-            await project_one(deps.jobs, message)
 
-    deps.broker.subscriber(
-        consumer.filter_subject,
-        stream=JStream(subjects.STREAM, declare=False),
-        durable=consumer.durable,
-        pull_sub=PullSub(batch_size=50, timeout=PULL_WAIT_SECONDS, batch=True),
-        ack_policy=AckPolicy.MANUAL,
-    )(project)
+async def stop_loop(
+    task: asyncio.Task[None], stop: asyncio.Event, *, grace: float = PULL_WAIT_SECONDS * 2
+) -> None:
+    """Stop a polling loop: nats-py may turn a cancelled fetch into a TimeoutError, which
+    the loop takes for "nothing yet", so the loop also watches `stop`; a loop that still
+    runs after `grace` seconds is abandoned to the connection's close."""
+    stop.set()
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError, TimeoutError):
+        await asyncio.wait_for(task, timeout=grace)
+
+
+async def _project_until(
+    stop: asyncio.Event, subscription: JetStreamContext.PullSubscription, jobs: JobStore
+) -> None:
+    while not stop.is_set():
+        try:
+            messages = await subscription.fetch(BATCH, timeout=PULL_WAIT_SECONDS)
+        except TimeoutError:  # the builtin: nats' own TimeoutError is a subclass
+            continue
+        except (ConnectionClosedError, ServiceUnavailableError):
+            await asyncio.sleep(1)  # reconnecting; unacked events come back
+            continue
+        for message in messages:
+            await project_one(jobs, message)
 
 
 async def project_one(jobs: JobStore, message: Msg) -> None:
@@ -63,13 +96,18 @@ async def project_one(jobs: JobStore, message: Msg) -> None:
         seen.append(view.status)
         return apply(view, event)
 
-    try:
-        updated = await jobs.update(event.user_id, event.job_id, change)
-    except Exception:
-        attempt = message.metadata.num_delivered or 1
-        log.exception("projecting %s failed", event.type, extra={"job_id": event.job_id})
-        await message.nak(delay=backoff_delay(attempt, cap=30.0))
-        return
+    for retry in range(IN_PLACE_RETRIES + 1):
+        try:
+            updated = await jobs.update(event.user_id, event.job_id, change)
+            break
+        except Exception:
+            if retry < IN_PLACE_RETRIES:  # retrying here keeps the stream's order
+                await asyncio.sleep(0.1 * 2**retry)
+                continue
+            attempt = message.metadata.num_delivered or 1
+            log.exception("projecting %s failed", event.type, extra={"job_id": event.job_id})
+            await message.nak(delay=backoff_delay(attempt, cap=30.0))
+            return
     await message.ack()
     if updated is not None and seen and updated.status != seen[-1]:
         JOBS.labels(updated.status).inc()

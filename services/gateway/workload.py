@@ -79,9 +79,9 @@ class Workload:
         return max(1, round(min(typical, self.job_seconds("medium")) / 2))
 
 
-async def follow(kv: KeyValue, workload: Workload) -> None:
-    """Keep `workload` current from every job view in the bucket, until cancelled."""
-    while True:
+async def follow(kv: KeyValue, workload: Workload, stop: asyncio.Event) -> None:
+    """Keep `workload` current from every job view in the bucket, until `stop` is set."""
+    while not stop.is_set():
         try:
             watcher = await kv.watchall()
             async for entry in watcher:
@@ -94,5 +94,6 @@ async def follow(kv: KeyValue, workload: Workload) -> None:
         except asyncio.CancelledError:
             raise
         except Exception:
-            log.warning("job-view watch interrupted; resuming", exc_info=True)
-            await asyncio.sleep(1)
+            if not stop.is_set():
+                log.warning("job-view watch interrupted; resuming", exc_info=True)
+                await asyncio.sleep(1)
