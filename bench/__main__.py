@@ -1,13 +1,14 @@
 """Run benchmarks and write JSON results: `python -m bench [name …]`.
 
 Each benchmark module exposes `run() -> dict`. Results go to bench/results/<name>.json
-and, all together, to bench/results/all.json.
+and, all together, to bench/results/all.json (a partial run updates only its entries).
 """
 
 from __future__ import annotations
 
 import importlib
 import json
+import os
 import platform
 import sys
 import time
@@ -27,10 +28,9 @@ def main(names: list[str]) -> None:
     if unknown:
         sys.exit(f"unknown benchmark(s): {', '.join(unknown)}; choose from {', '.join(BENCHMARKS)}")
     RESULTS.mkdir(exist_ok=True)
-    summary: dict[str, object] = {
-        "started_at": datetime.now(UTC).isoformat(),
-        "machine": {"python": platform.python_version(), "cpus": _cpus()},
-    }
+    combined = RESULTS / "all.json"
+    summary: dict[str, object] = json.loads(combined.read_text()) if combined.exists() else {}
+    summary["machine"] = {"python": platform.python_version(), "cpus": _cpus()}
     for name in chosen:
         try:
             module = importlib.import_module(f"bench.{name}")
@@ -43,16 +43,15 @@ def main(names: list[str]) -> None:
         started = time.perf_counter()
         result = module.run()
         result["bench_seconds"] = round(time.perf_counter() - started, 1)
+        result["measured_at"] = datetime.now(UTC).isoformat(timespec="seconds")
         (RESULTS / f"{name}.json").write_text(json.dumps(result, indent=2))
         summary[name] = result
         console.print_json(json.dumps(result))
-    (RESULTS / "all.json").write_text(json.dumps(summary, indent=2))
+    combined.write_text(json.dumps(summary, indent=2))
     console.print(f"results in {RESULTS}")
 
 
 def _cpus() -> int:
-    import os
-
     return len(os.sched_getaffinity(0))
 
 
