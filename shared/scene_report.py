@@ -86,7 +86,7 @@ def scene_reports(events: Iterable[AnyEvent]) -> list[SceneReport]:
                 report = scene(event.scene)
                 report.usage = _add(report.usage, event.usage)
             case _:
-                pass
+                pass  # other events say nothing about a scene's attempts
     for report in scenes.values():
         report.attempts.sort(key=lambda a: a.attempt)
         report.errors = [f"attempt {a.attempt}: {a.error}" for a in report.attempts if a.error]

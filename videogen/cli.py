@@ -20,9 +20,10 @@ import nats
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
 
+from shared.history import read_job
 from shared.settings import load_settings
 from videogen.client import ApiError, VideogenClient
-from videogen.events import REPLAYABLE, ReplayRefused, format_timeline, read_job, replay
+from videogen.events import REPLAYABLE, ReplayRefused, format_timeline, replay
 from videogen.stack import SERVICES, start_stack
 from videogen.topics import find_topic
 

@@ -16,7 +16,6 @@ from datetime import UTC, datetime
 
 import msgspec
 from nats.js import JetStreamContext
-from nats.js import api as js_api
 
 from shared import subjects
 from shared.broker import CONSUMERS
@@ -29,14 +28,12 @@ from shared.events import (
     SceneRendered,
     SceneRenderFailed,
     VideoStored,
-    decode,
     encode,
     utc_now,
 )
+from shared.history import Recorded, read_job
 from shared.jobview import JobStore, JobView, StageRecord
 from shared.stages import BY_NAME, ORDER
-
-READ_TIMEOUT_SECONDS = 5.0
 
 # The stage a replayed input puts the job back in (the stage of its consumer).
 REPLAY_STAGE = {
@@ -56,44 +53,6 @@ REPLAYABLE = tuple(
 
 class ReplayRefused(Exception):
     """Replaying would do nothing or harm the job; the message says why and what to do."""
-
-
-@dataclass(frozen=True)
-class Recorded:
-    """One message of a job as the stream holds it; `event` is None when it is malformed."""
-
-    sequence: int
-    stored_at: datetime
-    event_type: str
-    event: AnyEvent | None
-
-
-async def read_job(js: JetStreamContext, job_id: str) -> list[Recorded]:
-    """Every event of one job, in stream order (an ordered consumer with a subject filter)."""
-    wanted = subjects.events_of_job(job_id)
-    state = (await js.stream_info(subjects.STREAM, subjects_filter=wanted)).state
-    if not sum((state.subjects or {}).values()):
-        return []
-    subscription = await js.subscribe(
-        wanted, ordered_consumer=True, deliver_policy=js_api.DeliverPolicy.ALL
-    )
-    records: list[Recorded] = []
-    try:
-        while True:
-            message = await subscription.next_msg(timeout=READ_TIMEOUT_SECONDS)
-            meta = message.metadata
-            try:
-                event: AnyEvent | None = decode(message.data)
-            except ValueError:  # msgspec's DecodeError and ValidationError
-                event = None
-            records.append(
-                Recorded(meta.sequence.stream, meta.timestamp,
-                         subjects.event_type_of(message.subject), event)
-            )
-            if not meta.num_pending:
-                return records
-    finally:
-        await subscription.unsubscribe()
 
 
 def _scene(event: AnyEvent | None) -> int | None:

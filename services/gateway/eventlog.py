@@ -1,20 +1,11 @@
-"""A job's log, read back from its events in the stream: the record of what happened.
-
-Reading goes through a short-lived ephemeral consumer filtered to the job's subject, so
-it costs the job's own events, not the stream's.
-"""
+"""A job's log: its recorded events (`shared.history`) as lines people read."""
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
-from nats.js import JetStreamContext
-from nats.js import api as js_api
-
-from shared import subjects
 from shared.events import (
     AnyEvent,
     JobCancelled,
@@ -29,10 +20,8 @@ from shared.events import (
     VideoCombined,
     VideoStored,
 )
-from shared.runtime import decode_or_reject
 
 LEVELS = ("debug", "info", "warning", "error")
-_FETCH_BATCH = 256
 
 
 @dataclass(frozen=True)
@@ -41,39 +30,6 @@ class LogLine:
     level: str
     stage: str
     message: str
-
-
-async def read_job_events(js: JetStreamContext, job_id: str) -> list[AnyEvent]:
-    """Every stored event of one job, in the order it was published."""
-    name = f"gateway-log-{uuid.uuid4().hex}"
-    info = await js.add_consumer(
-        subjects.STREAM,
-        config=js_api.ConsumerConfig(
-            name=name,
-            filter_subject=subjects.events_of_job(job_id),
-            deliver_policy=js_api.DeliverPolicy.ALL,
-            ack_policy=js_api.AckPolicy.NONE,
-            mem_storage=True,
-            inactive_threshold=30.0,  # cleans up if this process dies mid-read
-        ),
-    )
-    events: list[AnyEvent] = []
-    try:
-        subscription = await js.pull_subscribe_bind(
-            durable=None, stream=subjects.STREAM, name=name
-        )
-        remaining = info.num_pending or 0
-        while remaining > 0:
-            messages = await subscription.fetch(min(remaining, _FETCH_BATCH), timeout=5.0)
-            remaining -= len(messages)
-            for message in messages:
-                event = decode_or_reject(message.data, None)
-                if event is not None:
-                    events.append(event)
-        await subscription.unsubscribe()
-    finally:
-        await js.delete_consumer(subjects.STREAM, name)
-    return events
 
 
 def log_lines(events: Iterable[AnyEvent], *, min_level: str | None = None) -> list[LogLine]:

@@ -11,6 +11,7 @@ from services.gateway.cancellation import REASON, cancel_job
 from services.gateway.errors import ApiError
 from services.gateway.state import App, OwnedJob, User
 from shared.events import utc_now
+from shared.history import events_of, read_job
 from shared.videostore import object_key
 
 router = APIRouter(prefix="/api/v1/jobs", tags=["jobs"])
@@ -88,7 +89,7 @@ async def job_logs(
     level: Literal["", "debug", "info", "warning", "error"] = "",
 ) -> schemas.JobLogsResponse:
     """The job's events, oldest first, as lines; `level` keeps that level and worse."""
-    events = await eventlog.read_job_events(app.deps.js, view.job_id)
+    events = events_of(await read_job(app.deps.js, view.job_id))
     lines = eventlog.log_lines(events, min_level=level or None)
     page = lines[offset:offset + limit]
     return schemas.JobLogsResponse(

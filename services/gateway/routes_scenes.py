@@ -13,9 +13,9 @@ from fastapi import APIRouter, Path
 
 from services.gateway import schemas
 from services.gateway.errors import ApiError
-from services.gateway.eventlog import read_job_events
 from services.gateway.state import App, OwnedJob
 from shared.artifacts import ArtifactMissing, Artifacts
+from shared.history import events_of, read_job
 from shared.scene_report import SceneReport, scene_reports, usage_totals
 
 router = APIRouter(prefix="/api/v1/videos", tags=["scenes"])
@@ -23,7 +23,7 @@ router = APIRouter(prefix="/api/v1/videos", tags=["scenes"])
 
 @router.get("/jobs/{job_id}/scenes", response_model=schemas.ScenesResponse)
 async def job_scenes(view: OwnedJob, app: App) -> schemas.ScenesResponse:
-    events = await read_job_events(app.deps.js, view.job_id)
+    events = events_of(await read_job(app.deps.js, view.job_id))
     scenes = [
         await _detail(report, app.deps.artifacts) for report in scene_reports(events)
     ]
@@ -36,7 +36,7 @@ async def scene_code(
     view: OwnedJob, app: App, scene_number: Annotated[int, Path(ge=1, le=100)]
 ) -> schemas.SceneCodeResponse:
     """The code of every attempt at one scene, with each attempt's outcome."""
-    events = await read_job_events(app.deps.js, view.job_id)
+    events = events_of(await read_job(app.deps.js, view.job_id))
     report = next((r for r in scene_reports(events) if r.scene_number == scene_number), None)
     if report is None:
         raise ApiError(404, "NOT_FOUND", f"The job has no scene {scene_number}")

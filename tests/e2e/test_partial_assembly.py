@@ -12,8 +12,8 @@ import nats
 import pytest
 
 from shared.events import VideoCombined
+from shared.history import read_job
 from tests.render_samples import LEGIT, scene_file
-from videogen.events import read_job
 from videogen.stack import Stack, isolated_stack
 
 pytestmark = pytest.mark.e2e

@@ -24,8 +24,8 @@ import nats
 import pytest
 
 from shared.events import SceneRendered, VideoCombined, encode
+from shared.history import read_job
 from tests.render_samples import LEGIT, STATIC, scene_file
-from videogen.events import read_job
 from videogen.stack import Stack, isolated_stack
 from videogen.topics import find_topic
 

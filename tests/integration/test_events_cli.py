@@ -22,11 +22,11 @@ from shared.events import (
     SceneRenderFailed,
     decode,
 )
+from shared.history import read_job
 from shared.jobview import JobView
 from shared.service import StageDeps, connected
 from shared.settings import Settings
 from tests.integration.onejob import USER, forget_jobs
-from videogen.events import read_job
 
 CONTEXT = JobContext(quality="low", scene_model="builtin")
 
