@@ -18,12 +18,11 @@ from pydantic import BaseModel, ConfigDict, Field
 from services.gateway import schemas, views
 from services.gateway.errors import ApiError
 from services.gateway.state import App, User
-from services.gateway.submission import admit
-from services.renderer.policy import policy_violations
-from services.renderer.scenes import scene_class_names
+from services.gateway.submission import admit, not_queued, open_job
 from shared import artifacts
+from shared.code_policy import policy_violations
 from shared.events import Event, JobConfig, JobContext, ProgressReported, SceneCoded, utc_now
-from shared.jobview import JobView
+from shared.scene_classes import scene_class_names
 from shared.stages import BY_NAME
 
 router = APIRouter(prefix="/api/v1/videos", tags=["videos"])
@@ -67,13 +66,10 @@ async def render_video(body: RenderRequest, user: User, app: App) -> schemas.Job
         quality=quality, scene_model=USER_MODEL, enable_subtitles=False,
         enable_thumbnails=body.enable_thumbnails,
     )
-    view = JobView(
-        job_id=job_id, user_id=user, config=config, priority=body.priority, kind="render",
-        created_at=now, updated_at=now,
-        estimated_completion=app.workload.estimated_completion(quality, now=now),
+    view = await open_job(
+        app, job_id=job_id, user=user, config=config, priority=body.priority, now=now,
+        kind="render",
     )
-    await app.deps.jobs.create(view)
-    app.workload.observe(view)
     try:
         code_ref = await app.deps.artifacts.put_bytes(
             artifacts.user_code_name(job_id), body.code.encode()
@@ -90,10 +86,7 @@ async def render_video(body: RenderRequest, user: User, app: App) -> schemas.Job
         for event in events:
             await app.deps.bus.publish(event)
     except (NatsError, TimeoutError) as exc:
-        await app.deps.jobs.delete(user, job_id)
-        raise ApiError(
-            503, "SERVICE_UNAVAILABLE", "The job could not be queued; retry shortly"
-        ) from exc
+        raise await not_queued(app, view) from exc
     return views.job_response(view, now=now)
 
 

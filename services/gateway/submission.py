@@ -61,39 +61,52 @@ async def submit(
     """The job's view and whether it is new (False: the key's first job is returned)."""
     if idempotency_key is None or not await _known_key(app, job.user_id, idempotency_key):
         admit(app, job.user_id)
-    view = JobView(
-        job_id=job.job_id,
-        user_id=job.user_id,
-        config=job.config,
-        priority=job.priority,
-        created_at=job.occurred_at,
-        updated_at=job.occurred_at,
-        estimated_completion=app.workload.estimated_completion(
-            job.config.quality, now=job.occurred_at
-        ),
+    view = await open_job(
+        app, job_id=job.job_id, user=job.user_id, config=job.config, priority=job.priority,
+        now=job.occurred_at,
     )
-    await app.deps.jobs.create(view)
-    app.workload.observe(view)
-    JOBS.labels("queued").inc()
     entry = None if idempotency_key is None else idempotency_entry(job.user_id, idempotency_key)
     if entry is not None:
         try:
             await app.idempotency.create(entry, job.job_id.encode())
         except KeyWrongLastSequenceError:
-            app.workload.forget(job.job_id)
-            await app.deps.jobs.delete(job.user_id, job.job_id)
+            await drop_job(app, view)
             return await _first_job(app, job.user_id, entry), False
     try:
         await app.deps.bus.publish(job)
     except (NatsError, TimeoutError) as exc:
-        app.workload.forget(job.job_id)
-        await app.deps.jobs.delete(job.user_id, job.job_id)
         if entry is not None:
             await app.idempotency.purge(entry)
-        raise ApiError(
-            503, "SERVICE_UNAVAILABLE", "The job could not be queued; retry shortly"
-        ) from exc
+        raise await not_queued(app, view) from exc
     return view, True
+
+
+async def open_job(
+    app: Gateway, *, job_id: str, user: str, config: JobConfig, priority: str, now: datetime,
+    kind: str = "generate",
+) -> JobView:
+    """Store a new job's view (queued) before any event can point at it, and count it."""
+    view = JobView(
+        job_id=job_id, user_id=user, config=config, priority=priority, kind=kind,
+        created_at=now, updated_at=now,
+        estimated_completion=app.workload.estimated_completion(config.quality, now=now),
+    )
+    await app.deps.jobs.create(view)
+    app.workload.observe(view)
+    JOBS.labels("queued").inc()
+    return view
+
+
+async def drop_job(app: Gateway, view: JobView) -> None:
+    """Remove a view that never got its job queued."""
+    app.workload.forget(view.job_id)
+    await app.deps.jobs.delete(view.user_id, view.job_id)
+
+
+async def not_queued(app: Gateway, view: JobView) -> ApiError:
+    """Drop the view of a job whose events could not be published; the 503 to raise."""
+    await drop_job(app, view)
+    return ApiError(503, "SERVICE_UNAVAILABLE", "The job could not be queued; retry shortly")
 
 
 def admit(app: Gateway, user: str) -> None:

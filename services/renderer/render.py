@@ -41,8 +41,8 @@ from services.renderer.outputs import (
     probe_duration,
     still_to_clip,
 )
-from services.renderer.policy import policy_violations
 from services.renderer.sandbox import RenderLimits, confine, render_environment
+from shared.code_policy import policy_violations
 
 __all__ = [
     "QUALITY_FLAGS",

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from services.renderer.policy import policy_violations
-from services.renderer.scenes import scene_class_names
+from shared.code_policy import policy_violations
+from shared.scene_classes import scene_class_names
 from tests.render_samples import HOSTILE_POLICY, LEGIT, STATIC, scene_file
 
 EXTRA_LEGIT = {
