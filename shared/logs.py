@@ -16,13 +16,18 @@ from contextvars import ContextVar
 from datetime import UTC, datetime
 from typing import Any
 
+from shared.redact import redact, redact_value
+
 _scope: ContextVar[dict[str, Any] | None] = ContextVar("videogen_log_scope", default=None)
 
 _RESERVED = set(vars(logging.makeLogRecord({}))) | {"message", "asctime"}
 
 
 class JsonFormatter(logging.Formatter):
-    """Render a record as one JSON object: time, level, service, message, scope, extras."""
+    """Render a record as one JSON object: time, level, service, message, scope, extras.
+
+    Text is scrubbed of secrets and host paths here, where every log line passes.
+    """
 
     def __init__(self, service: str) -> None:
         super().__init__()
@@ -36,13 +41,15 @@ class JsonFormatter(logging.Formatter):
             "level": record.levelname.lower(),
             "service": self.service,
             "logger": record.name,
-            "message": record.getMessage(),
+            "message": redact(record.getMessage()),
             **(_scope.get() or {}),
         }
-        line.update({k: v for k, v in vars(record).items() if k not in _RESERVED})
+        line.update(
+            {k: redact_value(v) for k, v in vars(record).items() if k not in _RESERVED}
+        )
         if record.exc_info:
-            line["stack"] = self.formatException(record.exc_info)
-        return json.dumps(line, default=str)
+            line["stack"] = redact(self.formatException(record.exc_info))
+        return json.dumps(line, default=lambda value: redact(str(value)))
 
 
 def configure_logging(service: str, *, debug: bool = False) -> None:

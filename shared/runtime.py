@@ -34,6 +34,7 @@ from shared.events import Event, JobError, JobFailed, ProgressReported, decode, 
 from shared.jobview import JobStore
 from shared.logs import job_scope
 from shared.metrics import observe_event
+from shared.redact import redact_event
 from shared.stages import BY_NAME, percentage_within
 from shared.tracing import span
 
@@ -57,6 +58,8 @@ class Bus:
         self.broker = broker
 
     async def publish(self, event: Event) -> None:
+        """Publish `event`; failure text in it is scrubbed of secrets and host paths first."""
+        event = redact_event(event)
         await self.broker.publish(
             encode(event),
             subjects.event_subject(event.job_id, event.type),

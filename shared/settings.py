@@ -15,6 +15,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from shared import redact
+
 QUALITIES = ("low", "medium", "high", "ultra")
 STORAGE_MODES = ("local_only", "s3_only", "local_and_s3")
 
@@ -123,6 +125,11 @@ def _api_keys(raw: str) -> dict[str, str]:
     return keys
 
 
+def _names(raw: str) -> tuple[str, ...]:
+    """`a,b` → ("a", "b")."""
+    return tuple(filter(None, (part.strip() for part in raw.split(","))))
+
+
 def _env(name: str, parse: Callable[[str], Any] = str, **options: Any) -> Any:
     """Dataclass field metadata: which variable feeds a setting and how to parse it."""
     return field(metadata={"env": name, "parse": parse}, **options)
@@ -207,6 +214,10 @@ class Settings:
     max_request_bytes: int = _env("MAX_REQUEST_BYTES", _positive_int, default=65536)
     max_queued_jobs: int = _env("MAX_QUEUED_JOBS", _positive_int, default=100)
     max_queued_jobs_per_user: int = _env("MAX_QUEUED_JOBS_PER_USER", _positive_int, default=20)
+    # Without API_KEYS on a non-loopback address the gateway refuses to start unless this is set.
+    allow_anonymous: bool = _env("ALLOW_ANONYMOUS", _bool, default=False)
+    # Models a job may name; empty: the configured ones (and builtin).
+    allowed_models_list: tuple[str, ...] = _env("ALLOWED_MODELS", _names, default=())
     # Logging.
     debug: bool = _env("DEBUG", _bool, default=False)
     # Telemetry: stage workers serve /metrics, /healthz, /readyz here (0: off); traces
@@ -215,6 +226,8 @@ class Settings:
     otel_exporter_otlp_endpoint: str = _env("OTEL_EXPORTER_OTLP_ENDPOINT", default="")
 
     def __post_init__(self) -> None:
+        # Every Settings teaches the scrubber its secrets, so no entry point can forget to.
+        redact.remember(self)
         if self.video_storage_mode == "local_only":
             return
         needed = {
@@ -235,6 +248,13 @@ class Settings:
     def single_user_mode(self) -> bool:
         """No API keys configured: every request is user `local`."""
         return not self.api_keys
+
+    @property
+    def allowed_models(self) -> frozenset[str]:
+        """Models a job's `model` may name: ALLOWED_MODELS, else the configured ones."""
+        if self.allowed_models_list:
+            return frozenset(self.allowed_models_list)
+        return frozenset({self.planner_model, self.scene_model, self.helper_model, "builtin"})
 
     @property
     def storage_dir(self) -> Path:

@@ -5,6 +5,7 @@ import sys
 import uvicorn
 
 from services.gateway.app import create_app
+from services.gateway.auth import check_exposure
 from shared.logs import configure_logging
 from shared.settings import SettingsError, load_settings
 from shared.tracing import configure_tracing
@@ -13,6 +14,7 @@ from shared.tracing import configure_tracing
 def main() -> None:
     try:
         settings = load_settings()
+        check_exposure(settings)
     except SettingsError as exc:
         sys.exit(f"gateway: {exc}")
     configure_logging("gateway", debug=settings.debug)

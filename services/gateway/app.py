@@ -8,8 +8,11 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from fastapi_offline import FastAPIOffline
 
 from services.gateway import (
+    openapi,
+    outage,
     routes_health,
     routes_jobs,
     routes_render,
@@ -57,7 +60,9 @@ def create_app(settings: Settings) -> FastAPI:
                 pending.cancel()
                 await stop_loop(following, stop, grace=0.5)  # it holds nothing to finish
 
-    app = FastAPI(
+    # Swagger UI and ReDoc assets come from the fastapi-offline package, served by the
+    # gateway itself: /docs works offline and on air-gapped installs.
+    app = FastAPIOffline(
         title="videogen gateway",
         version="1.0.0",
         summary="Topic and description in, explanatory Manim video out.",
@@ -65,6 +70,8 @@ def create_app(settings: Settings) -> FastAPI:
     )
     instrument_app(app)
     install_error_handlers(app)
+    outage.install(app)
+    openapi.install(app, settings)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_request_bytes)
     app.add_middleware(RequestIdMiddleware)
     for module in (

@@ -1,12 +1,19 @@
-"""Cancelling a job: the view turns `cancelled` first, then `job.cancelled` goes out.
+"""Cancelling a job: `job.cancelled` goes out first, then the view turns `cancelled`.
 
-Stages check the view before starting work, so flipping it first stops new work at
-once; the event then reaches work already running (the renderer kills its renders).
+The stored event *is* the cancel: from then on the renderer kills the job's renders and
+the projector turns the view cancelled, whatever happens next here. Before it is stored
+nothing has changed, so a bus failure is a clean 503 and the client may simply retry.
+Marking the view right after only makes the cancel visible at once (stages check the
+view before starting work).
 """
 
 from __future__ import annotations
 
-from services.gateway.errors import ApiError, not_found
+import contextlib
+from datetime import datetime
+
+from services.gateway.errors import ApiError
+from services.gateway.outage import BUS_ERRORS, publish_surely
 from services.gateway.projection import cancel
 from services.gateway.state import Gateway
 from services.gateway.views import not_ready_details
@@ -16,21 +23,28 @@ from shared.jobview import JobView
 REASON = "cancelled by user"
 
 
-async def cancel_job(app: Gateway, view: JobView) -> JobView:
-    """The cancelled view; 409 when the job had already ended (perhaps a moment ago)."""
+async def cancel_job(app: Gateway, view: JobView) -> datetime:
+    """When the job was cancelled; 409 when it had already ended (perhaps a moment ago)."""
+    if view.is_terminal:
+        raise _already(view)
     cancelled_at = utc_now()
-    updated = await app.deps.jobs.update(
-        view.user_id, view.job_id, lambda current: cancel(current, at=cancelled_at)
-    )
-    if updated is None:
-        raise not_found()
-    if updated.status != "cancelled" or updated.completed_at != cancelled_at:
-        raise ApiError(
-            409, "CONFLICT", f"Job is already {updated.status}", details=not_ready_details(updated)
-        )
-    await app.deps.bus.publish(
+    await publish_surely(
+        app.deps.bus,
         JobCancelled(
             job_id=view.job_id, user_id=view.user_id, occurred_at=cancelled_at, reason=REASON
-        )
+        ),
     )
-    return updated
+    updated = None
+    with contextlib.suppress(*BUS_ERRORS):  # the projector applies the stored event anyway
+        updated = await app.deps.jobs.update(
+            view.user_id, view.job_id, lambda current: cancel(current, at=cancelled_at)
+        )
+    if updated is not None and updated.status != "cancelled":
+        raise _already(updated)  # it finished before the event: the event changes nothing
+    return cancelled_at
+
+
+def _already(view: JobView) -> ApiError:
+    return ApiError(
+        409, "CONFLICT", f"Job is already {view.status}", details=not_ready_details(view)
+    )

@@ -15,6 +15,8 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 
+from shared.redact import redact, redact_value
+
 SUMMARIES: dict[str, str] = {
     "VALIDATION_ERROR": "Request validation failed",
     "UNAUTHORIZED": "Authentication required",
@@ -27,7 +29,11 @@ SUMMARIES: dict[str, str] = {
     "RATE_LIMIT_EXCEEDED": "Too many requests",
     "INTERNAL_ERROR": "Internal server error",
     "SERVICE_UNAVAILABLE": "Service unavailable",
+    "INTEGRITY_ERROR": "The stored file does not match its recorded checksum",
 }
+# What a 503 tells a client to wait: a bus reconnect or a JetStream leader election
+# takes seconds, not minutes.
+RETRY_AFTER_SECONDS = 5
 _CODE_OF_STATUS: dict[int, str] = {
     400: "VALIDATION_ERROR",
     401: "UNAUTHORIZED",
@@ -67,6 +73,12 @@ def not_found(what: str = "Job") -> ApiError:
     return ApiError(404, "NOT_FOUND", f"{what} not found")
 
 
+def unavailable(message: str, *, details: dict[str, Any] | None = None) -> ApiError:
+    """A 503 with `Retry-After`: nothing was changed, the same request may be retried."""
+    return ApiError(503, "SERVICE_UNAVAILABLE", message, details=details,
+                    headers={"Retry-After": str(RETRY_AFTER_SECONDS)})
+
+
 def request_id_of(scope: Mapping[str, Any]) -> str:
     return scope.get("state", {}).get("request_id", "")
 
@@ -80,11 +92,13 @@ def error_response(
     details: dict[str, Any] | None = None,
     headers: Mapping[str, str] | None = None,
 ) -> JSONResponse:
+    """The contract's error body; its text is scrubbed of secrets and host paths."""
     timestamp = datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
     body = {
         "status": "error",
-        "message": SUMMARIES.get(code, message),
-        "error": {"code": code, "message": message, "details": details, "timestamp": timestamp},
+        "message": SUMMARIES.get(code, redact(message)),
+        "error": {"code": code, "message": redact(message), "details": redact_value(details),
+                  "timestamp": timestamp},
         "request_id": request_id,
     }
     return JSONResponse(body, status_code=status_code, headers=dict(headers or {}))

@@ -12,11 +12,12 @@ from __future__ import annotations
 import uuid
 
 from fastapi import APIRouter
-from nats.errors import Error as NatsError
 from pydantic import BaseModel, ConfigDict, Field
 
 from services.gateway import schemas, views
 from services.gateway.errors import ApiError
+from services.gateway.openapi import code_limit
+from services.gateway.outage import BUS_ERRORS, bounded, publish_surely
 from services.gateway.state import App, User
 from services.gateway.submission import admit, not_queued, open_job
 from shared import artifacts
@@ -27,7 +28,6 @@ from shared.stages import BY_NAME
 
 router = APIRouter(prefix="/api/v1/videos", tags=["videos"])
 
-MAX_CODE_CHARS = 200_000
 USER_MODEL = "user"  # what wrote the scenes of a render-only job
 
 
@@ -36,20 +36,23 @@ class RenderRequest(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    code: str = Field(min_length=1, max_length=MAX_CODE_CHARS,
-                      description="A Python file with Manim scene classes")
-    scene: str | None = Field(default=None, pattern=r"^[A-Za-z_][A-Za-z0-9_]*$",
+    # Its maxLength in the OpenAPI document follows MAX_REQUEST_BYTES (openapi.code_limit).
+    code: str = Field(min_length=1, description="A Python file with Manim scene classes")
+    scene: str | None = Field(default=None, max_length=200, pattern=r"^[A-Za-z_][A-Za-z0-9_]*$",
                               description="The class to render; null: every scene, in order")
     quality: schemas.Quality | None = None
     enable_thumbnails: bool = True
     priority: schemas.Priority = "normal"
 
 
-@router.post("/render", status_code=201, response_model=schemas.JobResponse)
+@router.post("/render", status_code=201, response_model=schemas.JobResponse,
+             responses={429: {"description": "Too many unfinished jobs"}})
 async def render_video(body: RenderRequest, user: User, app: App) -> schemas.JobResponse:
     """Queue a render-only job for the client's own scene code (new)."""
-    classes = _scenes_to_render(body.code, body.scene)
     settings = app.deps.settings
+    if len(body.code) > code_limit(settings):
+        raise _invalid("code", f"at most {code_limit(settings)} characters", "string_too_long")
+    classes = _scenes_to_render(body.code, body.scene)
     now = utc_now()
     admit(app, user)
     job_id = str(uuid.uuid4())
@@ -71,9 +74,9 @@ async def render_video(body: RenderRequest, user: User, app: App) -> schemas.Job
         kind="render",
     )
     try:
-        code_ref = await app.deps.artifacts.put_bytes(
+        code_ref = await bounded(app.deps.artifacts.put_bytes(
             artifacts.user_code_name(job_id), body.code.encode()
-        )
+        ))
         events: list[Event] = [_progress(job_id, user, "initializing")]
         events += [
             SceneCoded(
@@ -84,8 +87,8 @@ async def render_video(body: RenderRequest, user: User, app: App) -> schemas.Job
             for number, class_name in enumerate(classes, start=1)
         ]
         for event in events:
-            await app.deps.bus.publish(event)
-    except (NatsError, TimeoutError) as exc:
+            await publish_surely(app.deps.bus, event)
+    except BUS_ERRORS as exc:
         raise await not_queued(app, view) from exc
     return views.job_response(view, now=now)
 

@@ -13,6 +13,7 @@ from fastapi import APIRouter, Path
 
 from services.gateway import schemas
 from services.gateway.errors import ApiError
+from services.gateway.outage import bounded
 from services.gateway.state import App, OwnedJob
 from shared.artifacts import ArtifactMissing, Artifacts
 from shared.history import events_of, read_job
@@ -23,9 +24,9 @@ router = APIRouter(prefix="/api/v1/videos", tags=["scenes"])
 
 @router.get("/jobs/{job_id}/scenes", response_model=schemas.ScenesResponse)
 async def job_scenes(view: OwnedJob, app: App) -> schemas.ScenesResponse:
-    events = events_of(await read_job(app.deps.js, view.job_id))
+    events = events_of(await bounded(read_job(app.deps.js, view.job_id)))
     scenes = [
-        await _detail(report, app.deps.artifacts) for report in scene_reports(events)
+        await bounded(_detail(report, app.deps.artifacts)) for report in scene_reports(events)
     ]
     usage = schemas.UsageBody.model_validate(msgspec.to_builtins(usage_totals(events)))
     return schemas.ScenesResponse(job_id=view.job_id, scenes=scenes, usage=usage)
@@ -36,7 +37,7 @@ async def scene_code(
     view: OwnedJob, app: App, scene_number: Annotated[int, Path(ge=1, le=100)]
 ) -> schemas.SceneCodeResponse:
     """The code of every attempt at one scene, with each attempt's outcome."""
-    events = events_of(await read_job(app.deps.js, view.job_id))
+    events = events_of(await bounded(read_job(app.deps.js, view.job_id)))
     report = next((r for r in scene_reports(events) if r.scene_number == scene_number), None)
     if report is None:
         raise ApiError(404, "NOT_FOUND", f"The job has no scene {scene_number}")
@@ -44,7 +45,7 @@ async def scene_code(
         schemas.SceneCodeAttempt(
             attempt=attempt.attempt, model=attempt.model, status=attempt.status,
             error=attempt.error, fallback_reason=attempt.fallback_reason,
-            code=await _text(app.deps.artifacts, attempt.code_ref),
+            code=await bounded(_text(app.deps.artifacts, attempt.code_ref)),
         )
         for attempt in report.attempts
     ]

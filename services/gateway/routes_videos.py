@@ -10,10 +10,11 @@ from fastapi import APIRouter, Header, Request, Response
 from services.gateway import media, schemas, views
 from services.gateway.errors import ApiError
 from services.gateway.state import App, Gateway, OwnedJob, User
-from services.gateway.submission import new_job, submit
+from services.gateway.submission import fingerprint, new_job, submit
 from shared.events import StoredVideo, utc_now
 from shared.jobview import JobView
-from shared.videostore import SUBTITLE_TYPES
+from shared.settings import Settings
+from shared.videostore import SUBTITLE_TYPES, StoredObject
 
 router = APIRouter(prefix="/api/v1/videos", tags=["videos"])
 
@@ -27,7 +28,9 @@ _MEDIA_RESPONSES: dict[int | str, dict[str, object]] = {
 
 @router.post("/generate", status_code=201, response_model=schemas.JobResponse,
              responses={200: {"description": "The first job of this Idempotency-Key",
-                              "model": schemas.JobResponse}})
+                              "model": schemas.JobResponse},
+                        409: {"description": "The Idempotency-Key's first job was deleted"},
+                        429: {"description": "Too many unfinished jobs"}})
 async def generate_video(
     body: schemas.GenerateRequest,
     user: User,
@@ -37,8 +40,11 @@ async def generate_video(
 ) -> schemas.JobResponse:
     """Queue a job; the same `Idempotency-Key` within 24 h returns the first job (200)."""
     now = utc_now()
+    check_model(body.configuration.model, app.deps.settings)
     job = new_job(body, user=user, settings=app.deps.settings, now=now)
-    view, created = await submit(app, job, idempotency_key=idempotency_key)
+    view, created = await submit(
+        app, job, idempotency_key=idempotency_key, body_hash=fingerprint(body)
+    )
     if not created:
         response.status_code = 200
     return views.job_response(view, now=now)
@@ -49,10 +55,12 @@ async def job_status(view: OwnedJob) -> schemas.JobStatusResponse:
     return views.job_status(view, now=utc_now())
 
 
-@router.get("/jobs/{job_id}/video-url", response_model=schemas.VideoUrlResponse)
+@router.get("/jobs/{job_id}/video-url", response_model=schemas.VideoUrlResponse,
+            responses={409: {"description": "The job is not completed"}})
 async def video_url(request: Request, view: OwnedJob, app: App) -> schemas.VideoUrlResponse:
     """URLs minted per request: presigned S3 URLs (S3_SERVE_MODE=presign), else our routes."""
     video = finished_video(view)
+    await app.integrity.verified(app.store, video, job_id=view.job_id)
     presigned = _presigned(app, video.video_key, disposition=None)
     download = _presigned(app, video.video_key, disposition=media.content_disposition(
         "attachment", view.config.topic))
@@ -76,8 +84,9 @@ async def video_url(request: Request, view: OwnedJob, app: App) -> schemas.Video
             responses={200: {"content": {"video/mp4": {}}}, **_MEDIA_RESPONSES})
 async def stream_video(request: Request, view: OwnedJob, app: App) -> Response:
     video = finished_video(view)
+    stored = await app.integrity.verified(app.store, video, job_id=view.job_id)
     return await _serve(app, request, video.video_key, media_type="video/mp4",
-                        disposition=media.content_disposition("inline"))
+                        disposition=media.content_disposition("inline"), stored=stored)
 
 
 @router.get("/jobs/{job_id}/download", name="download_video", response_class=Response,
@@ -89,8 +98,9 @@ async def download_video(
     disposition = media.content_disposition(
         "inline" if inline else "attachment", view.config.topic
     )
+    stored = await app.integrity.verified(app.store, video, job_id=view.job_id)
     return await _serve(app, request, video.video_key, media_type="video/mp4",
-                        disposition=disposition)
+                        disposition=disposition, stored=stored)
 
 
 @router.get("/jobs/{job_id}/thumbnail", name="video_thumbnail", response_class=Response,
@@ -108,7 +118,8 @@ async def video_thumbnail(
                         disposition=media.content_disposition("inline"))
 
 
-@router.get("/jobs/{job_id}/metadata", response_model=schemas.VideoMetadataResponse)
+@router.get("/jobs/{job_id}/metadata", response_model=schemas.VideoMetadataResponse,
+            responses={409: {"description": "The job is not completed"}})
 async def video_metadata(request: Request, view: OwnedJob) -> schemas.VideoMetadataResponse:
     video = finished_video(view)
     thumbnail = _url(request, "video_thumbnail", view)
@@ -130,8 +141,7 @@ async def video_metadata(request: Request, view: OwnedJob) -> schemas.VideoMetad
 
 @router.get("/jobs/{job_id}/subtitles", name="video_subtitles", response_class=Response,
             responses={200: {"content": {"text/vtt": {}, "application/x-subrip": {}}},
-                       404: {"description": "The job has no subtitles"},
-                       409: {"description": "The job is not completed"}})
+                       **_MEDIA_RESPONSES})
 async def video_subtitles(
     request: Request, view: OwnedJob, app: App, format: Literal["srt", "vtt"] = "vtt"
 ) -> Response:
@@ -143,6 +153,19 @@ async def video_subtitles(
                         disposition=media.content_disposition("inline"))
 
 
+def check_model(model: str | None, settings: Settings) -> None:
+    """422 for a model the operator did not allow: a job must not pick any endpoint."""
+    if model is None or model in settings.allowed_models:
+        return
+    raise ApiError(
+        422, "VALIDATION_ERROR", f"configuration.model: {model!r} is not an allowed model",
+        details={"field_errors": [{
+            "field": "configuration.model", "type": "model_not_allowed",
+            "message": f"allowed: {', '.join(sorted(settings.allowed_models))}",
+        }]},
+    )
+
+
 def finished_video(view: JobView) -> StoredVideo:
     """The job's video; 409 while the job has none (it is not completed)."""
     if view.status != "completed" or view.video is None:
@@ -152,9 +175,10 @@ def finished_video(view: JobView) -> StoredVideo:
 
 
 async def _serve(
-    app: Gateway, request: Request, key: str, *, media_type: str, disposition: str
+    app: Gateway, request: Request, key: str, *, media_type: str, disposition: str,
+    stored: StoredObject | None = None,
 ) -> Response:
-    stored = await app.store.stat(key)
+    stored = stored or await app.store.stat(key)
     if stored is None:
         raise ApiError(404, "NOT_FOUND", "The stored file is missing")
     return media.file_response(

@@ -5,14 +5,39 @@ Field names and values are the REST contract's, exactly; fields beyond it are ad
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 Quality = Literal["low", "medium", "high", "ultra"]
 Priority = Literal["low", "normal", "high", "urgent"]
 JobStatus = Literal["queued", "processing", "completed", "failed", "cancelled"]
+
+# NUL and other control characters reach prompts, logs and file names; none is text.
+_CONTROL = r"\x00-\x1f\x7f-\x9f"
+_CONTROL_BUT_LINES = r"\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f"  # tab, LF, CR are fine
+
+
+def _without(characters: str, allowed: str) -> AfterValidator:
+    found = re.compile(f"[{characters}]")
+
+    def check(value: str) -> str:
+        if found.search(value):
+            raise ValueError(f"control characters are not allowed{allowed}")
+        return value
+
+    return AfterValidator(check)
+
+
+SingleLineText = Annotated[
+    str, _without(_CONTROL, ""), Field(json_schema_extra={"pattern": f"^[^{_CONTROL}]*$"})
+]
+MultiLineText = Annotated[
+    str, _without(_CONTROL_BUT_LINES, " (tab and newlines are)"),
+    Field(json_schema_extra={"pattern": f"^[^{_CONTROL_BUT_LINES}]*$"}),
+]
 
 
 class Configuration(BaseModel):
@@ -20,8 +45,8 @@ class Configuration(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    topic: str = Field(min_length=1, max_length=500)
-    context: str = Field(min_length=1, max_length=2000)
+    topic: SingleLineText = Field(min_length=1, max_length=500)
+    context: MultiLineText = Field(min_length=1, max_length=2000)
     model: str | None = Field(default=None, min_length=1, max_length=200)
     quality: Quality | None = None
     use_rag: bool | None = None
@@ -270,3 +295,19 @@ class ReadyResponse(BaseModel):
     status: str
     nats: str
     stream: str
+
+
+class ErrorInfo(BaseModel):
+    code: str = Field(description="VALIDATION_ERROR, UNAUTHORIZED, NOT_FOUND, CONFLICT, …")
+    message: str
+    details: dict[str, Any] | None
+    timestamp: datetime
+
+
+class ErrorResponse(BaseModel):
+    """The contract's shape of every 4xx and 5xx."""
+
+    status: Literal["error"]
+    message: str
+    error: ErrorInfo
+    request_id: str

@@ -6,7 +6,7 @@ Routes receive these through FastAPI dependencies, never through module globals.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Annotated
 
 from fastapi import Depends, Path, Request
@@ -15,6 +15,8 @@ from nats.js.kv import KeyValue
 
 from services.gateway.auth import authenticate
 from services.gateway.errors import not_found
+from services.gateway.integrity import IntegrityChecker
+from services.gateway.outage import require_connected
 from services.gateway.workload import Workload
 from shared.jobview import JobView
 from shared.service import StageDeps
@@ -33,10 +35,14 @@ class Gateway:
     store: VideoStore
     idempotency: KeyValue
     workload: Workload
+    integrity: IntegrityChecker = field(default_factory=IntegrityChecker)
 
 
 def gateway(request: Request) -> Gateway:
-    return request.app.state.gateway
+    """The connected gateway; 503 at once while NATS is reconnecting."""
+    app: Gateway = request.app.state.gateway
+    require_connected(app.deps)
+    return app
 
 
 # auto_error=False: the 401 (with WWW-Authenticate) is ours; this only documents the scheme.

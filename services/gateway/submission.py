@@ -7,14 +7,15 @@ records are removed again, so a retry with the same key starts afresh.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import uuid
 from datetime import datetime
 
-from nats.errors import Error as NatsError
 from nats.js.errors import KeyNotFoundError, KeyWrongLastSequenceError
 
-from services.gateway.errors import ApiError
+from services.gateway.errors import ApiError, unavailable
+from services.gateway.outage import BUS_ERRORS, bounded, publish_surely
 from services.gateway.schemas import GenerateRequest
 from services.gateway.state import Gateway
 from shared.events import JobConfig, JobContext, JobRequested
@@ -55,28 +56,46 @@ def idempotency_entry(user: str, idempotency_key: str) -> str:
     return f"{user_key(user)}.{digest}"
 
 
+def fingerprint(request: GenerateRequest) -> str:
+    """What makes two requests "the same" for an Idempotency-Key: the validated body."""
+    return hashlib.sha256(request.model_dump_json().encode()).hexdigest()
+
+
 async def submit(
-    app: Gateway, job: JobRequested, *, idempotency_key: str | None
+    app: Gateway, job: JobRequested, *, idempotency_key: str | None, body_hash: str = ""
 ) -> tuple[JobView, bool]:
-    """The job's view and whether it is new (False: the key's first job is returned)."""
-    if idempotency_key is None or not await _known_key(app, job.user_id, idempotency_key):
-        admit(app, job.user_id)
+    """The job's view and whether it is new (False: the key's first job is returned).
+
+    A key reused with another body is a 422, as payment APIs answer: the client is
+    confused, and answering with the first job would hide that.
+    """
+    entry = None if idempotency_key is None else idempotency_entry(job.user_id, idempotency_key)
+    if entry is not None:
+        first = await _first_job(app, job.user_id, entry, body_hash)
+        if first is not None:
+            return first, False
+    admit(app, job.user_id)
     view = await open_job(
         app, job_id=job.job_id, user=job.user_id, config=job.config, priority=job.priority,
         now=job.occurred_at,
     )
-    entry = None if idempotency_key is None else idempotency_entry(job.user_id, idempotency_key)
-    if entry is not None:
-        try:
-            await app.idempotency.create(entry, job.job_id.encode())
-        except KeyWrongLastSequenceError:
-            await drop_job(app, view)
-            return await _first_job(app, job.user_id, entry), False
+    owns_entry = False
     try:
-        await app.deps.bus.publish(job)
-    except (NatsError, TimeoutError) as exc:
         if entry is not None:
-            await app.idempotency.purge(entry)
+            try:
+                await app.idempotency.create(entry, f"{job.job_id} {body_hash}".encode())
+                owns_entry = True
+            except KeyWrongLastSequenceError:  # the same key, at the same moment
+                await drop_job(app, view)
+                first = await _first_job(app, job.user_id, entry, body_hash)
+                if first is None:
+                    raise unavailable("The job could not be queued; retry shortly") from None
+                return first, False
+        await publish_surely(app.deps.bus, job)
+    except BUS_ERRORS as exc:
+        if owns_entry:
+            with contextlib.suppress(*BUS_ERRORS):
+                await app.idempotency.purge(entry)  # type: ignore[arg-type]
         raise await not_queued(app, view) from exc
     return view, True
 
@@ -104,9 +123,11 @@ async def drop_job(app: Gateway, view: JobView) -> None:
 
 
 async def not_queued(app: Gateway, view: JobView) -> ApiError:
-    """Drop the view of a job whose events could not be published; the 503 to raise."""
-    await drop_job(app, view)
-    return ApiError(503, "SERVICE_UNAVAILABLE", "The job could not be queued; retry shortly")
+    """Drop (as far as the bus lets us) the view of a job that could not be queued; the 503."""
+    app.workload.forget(view.job_id)
+    with contextlib.suppress(*BUS_ERRORS):
+        await bounded(drop_job(app, view))
+    return unavailable("The job could not be queued; retry shortly")
 
 
 def admit(app: Gateway, user: str) -> None:
@@ -130,21 +151,26 @@ def admit(app: Gateway, user: str) -> None:
             )
 
 
-async def _known_key(app: Gateway, user: str, idempotency_key: str) -> bool:
-    """Whether this key already names a job: its repeat is an answer, not new work."""
+async def _first_job(app: Gateway, user: str, entry: str, body_hash: str) -> JobView | None:
+    """The job this key already made (None: the key is new); 422 when the body differs."""
     try:
-        await app.idempotency.get(idempotency_entry(user, idempotency_key))
+        record = (await app.idempotency.get(entry)).value or b""
     except KeyNotFoundError:
-        return False
-    return True
-
-
-async def _first_job(app: Gateway, user: str, entry: str) -> JobView:
-    first_job_id = (await app.idempotency.get(entry)).value or b""
-    view = await app.deps.jobs.get(user, first_job_id.decode())
+        return None
+    first_job_id, _, first_hash = record.decode().partition(" ")
+    if first_hash and body_hash and first_hash != body_hash:
+        raise ApiError(
+            422, "VALIDATION_ERROR",
+            "This Idempotency-Key was used with a different request body",
+            details={"field_errors": [{
+                "field": "Idempotency-Key", "type": "idempotency_key_reused",
+                "message": "reuse a key only to retry the very same request",
+            }], "job_id": first_job_id},
+        )
+    view = await app.deps.jobs.get(user, first_job_id)
     if view is None:
         raise ApiError(
             409, "CONFLICT", "The job created with this Idempotency-Key no longer exists",
-            details={"job_id": first_job_id.decode()},
+            details={"job_id": first_job_id},
         )
     return view
