@@ -13,7 +13,7 @@ import contextlib
 from datetime import datetime
 
 from services.gateway.errors import ApiError
-from services.gateway.outage import BUS_ERRORS, publish_surely
+from services.gateway.outage import BUS_ERRORS, probe, publish_surely
 from services.gateway.projection import cancel
 from services.gateway.state import Gateway
 from services.gateway.views import not_ready_details
@@ -27,6 +27,7 @@ async def cancel_job(app: Gateway, view: JobView) -> datetime:
     """When the job was cancelled; 409 when it had already ended (perhaps a moment ago)."""
     if view.is_terminal:
         raise _already(view)
+    await probe(app.deps)  # a frozen bus would store a timed-out cancel when it resumes
     cancelled_at = utc_now()
     await publish_surely(
         app.deps.bus,

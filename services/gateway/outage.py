@@ -20,6 +20,7 @@ from nats.errors import Error as NatsError
 from nats.errors import TimeoutError as NatsTimeoutError
 
 from services.gateway.errors import error_response, request_id_of, unavailable
+from shared import subjects
 from shared.events import Event
 from shared.runtime import Bus
 from shared.service import StageDeps
@@ -65,9 +66,13 @@ async def bounded(step: Awaitable[T], *, timeout: float = BUS_TIMEOUT_SECONDS) -
 
 
 async def probe(deps: StageDeps) -> None:
-    """A round trip to the server before a change that must not half-happen."""
+    """A JetStream round trip before a change that must not half-happen.
+
+    A request, not `flush()`: nats-py's flush leaves a cancelled future behind on
+    timeout, and the late PONG then kills the client's read loop.
+    """
     require_connected(deps)
-    await deps.connection.flush(timeout=PROBE_TIMEOUT_SECONDS)
+    await bounded(deps.js.stream_info(subjects.STREAM), timeout=PROBE_TIMEOUT_SECONDS)
 
 
 async def publish_surely(bus: Bus, event: Event) -> None:

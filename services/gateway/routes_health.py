@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import asyncio
 
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, Request, Response
 from nats.errors import Error as NatsError
 
-from services.gateway.errors import ApiError
+from services.gateway.errors import ApiError, unavailable
 from services.gateway.schemas import HealthResponse, ReadyResponse
-from services.gateway.state import App
+from services.gateway.state import Gateway
 from shared import subjects
 from shared.metrics import metrics_response
 
@@ -24,7 +24,8 @@ async def health() -> HealthResponse:
 
 @router.get("/ready", response_model=ReadyResponse,
             responses={503: {"description": "NATS or the event stream is unreachable"}})
-async def ready(app: App) -> ReadyResponse:
+async def ready(request: Request) -> ReadyResponse:
+    app: Gateway = request.app.state.gateway  # not `App`: that one answers 503 by itself
     if not app.deps.connection.is_connected:
         raise _unavailable("NATS is not connected", nats="disconnected")
     try:
@@ -44,5 +45,4 @@ async def metrics() -> Response:
 
 
 def _unavailable(message: str, *, nats: str) -> ApiError:
-    return ApiError(503, "SERVICE_UNAVAILABLE", message,
-                    details={"nats": nats, "stream": subjects.STREAM})
+    return unavailable(message, details={"nats": nats, "stream": subjects.STREAM})

@@ -15,7 +15,7 @@ from datetime import datetime
 from nats.js.errors import KeyNotFoundError, KeyWrongLastSequenceError
 
 from services.gateway.errors import ApiError, unavailable
-from services.gateway.outage import BUS_ERRORS, bounded, publish_surely
+from services.gateway.outage import BUS_ERRORS, bounded, probe, publish_surely
 from services.gateway.schemas import GenerateRequest
 from services.gateway.state import Gateway
 from shared.events import JobConfig, JobContext, JobRequested
@@ -110,7 +110,11 @@ async def open_job(
         created_at=now, updated_at=now,
         estimated_completion=app.workload.estimated_completion(config.quality, now=now),
     )
-    await app.deps.jobs.create(view)
+    await probe(app.deps)  # a frozen bus would apply a timed-out create when it resumes
+    try:
+        await app.deps.jobs.create(view)
+    except BUS_ERRORS as exc:
+        raise await not_queued(app, view) from exc  # its purge follows the create, in order
     app.workload.observe(view)
     JOBS.labels("queued").inc()
     return view
