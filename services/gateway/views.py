@@ -9,6 +9,7 @@ import msgspec
 from services.gateway import schemas
 from services.gateway.projection import processing_seconds, stages_completed
 from shared.jobview import JobView, StageRecord
+from shared.redact import redact, redact_value
 from shared.scene_report import total_usage
 
 
@@ -43,16 +44,17 @@ def job_status(view: JobView, *, now: datetime) -> schemas.JobStatusResponse:
         created_at=view.created_at,
         updated_at=view.updated_at,
         completed_at=view.completed_at,
+        # Events are scrubbed when published; this covers events stored before that.
         error=None if error is None else schemas.ErrorBody(
-            code=error.code, stage=error.stage, message=error.message,
-            recoverable=error.recoverable, suggestion=error.suggestion,
-            attempts=error.attempts, details=error.details,
+            code=error.code, stage=error.stage, message=redact(error.message),
+            recoverable=error.recoverable, suggestion=redact(error.suggestion),
+            attempts=error.attempts, details=redact_value(error.details),
         ),
         stages=[_stage(record) for record in view.stages],
         scenes=[
             schemas.SceneBody(
                 scene_number=scene.scene_number, status=scene.status, attempts=scene.attempts,
-                title=scene.title, last_error=scene.last_error,
+                title=scene.title, last_error=scene.last_error and redact(scene.last_error),
                 duration_seconds=scene.duration_seconds, model=scene.model,
                 fallback_reason=scene.fallback_reason,
             )
