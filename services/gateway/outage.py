@@ -10,6 +10,7 @@ changed (see `cancellation.py`, `routes_jobs.delete` and `submission.submit`).
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 from collections.abc import Awaitable
 from typing import TypeVar
@@ -27,8 +28,10 @@ from shared.service import StageDeps
 
 log = logging.getLogger("videogen.gateway.outage")
 
-# What counts as "the bus did not answer": nats' own errors and any deadline.
-BUS_ERRORS: tuple[type[Exception], ...] = (NatsError, TimeoutError)
+# What counts as "the bus did not answer": nats' own errors, any deadline, and the
+# JSONDecodeError nats-py raises when a JetStream publish (a KV write too) gets an empty
+# reply, as it does while the server is restarting or out of store space.
+BUS_ERRORS: tuple[type[Exception], ...] = (NatsError, TimeoutError, json.JSONDecodeError)
 # The longest one route waits on the bus for one step (nats-py's own request default).
 BUS_TIMEOUT_SECONDS = 5.0
 PROBE_TIMEOUT_SECONDS = 2.0
@@ -88,7 +91,7 @@ async def publish_surely(bus: Bus, event: Event) -> None:
             return
         except (TimeoutError, NatsTimeoutError):
             raise
-        except NatsError:
+        except (NatsError, json.JSONDecodeError):
             if attempt == PUBLISH_ATTEMPTS:
                 raise
             await asyncio.sleep(0.1 * 2**attempt)
