@@ -92,9 +92,13 @@ def add_paths(paths: dict[str, str]) -> None:
 def _compiled() -> re.Pattern[str]:
     global _pattern
     if _pattern is None:
-        # Longest first, so a site-packages dir wins over the venv that contains it.
+        # Longest first, so a site-packages dir wins over the venv that contains it; a
+        # path only where it ends (DATA_DIR=/data must not eat "/datasets").
         needles = sorted({*_secrets, *_paths}, key=len, reverse=True)
-        _pattern = re.compile("|".join(re.escape(needle) for needle in needles))
+        _pattern = re.compile("|".join(
+            re.escape(needle) + ("" if needle in _secrets else r"(?![\w.-])")
+            for needle in needles
+        ))
     return _pattern
 
 

@@ -37,10 +37,13 @@ def test_every_configured_secret_and_host_path_is_scrubbed(tmp_path: Path) -> No
     assert clean.count(redact.SECRET_MARK) == 8
 
 
-def test_ordinary_text_is_left_alone() -> None:
+def test_ordinary_text_is_left_alone(tmp_path: Path) -> None:
+    load_settings({}, data_dir=tmp_path / "data")
     assert redact.redact("Scene 2 failed: NameError: name 'Circl' is not defined") == (
         "Scene 2 failed: NameError: name 'Circl' is not defined")
     assert redact.redact("") == ""
+    assert redact.redact(f"{tmp_path}/database.db") == f"{tmp_path}/database.db"
+    assert redact.redact(f"{tmp_path}/data/x") == "<data>/x"
 
 
 def test_failure_fields_of_events_are_scrubbed_and_structure_kept(tmp_path: Path) -> None:
