@@ -40,8 +40,12 @@ S = TypeVar("S", bound=msgspec.Struct)
 def _environment_paths() -> dict[str, str]:
     """Where Python and its packages live: the installs, not the job, so not the client's."""
     paths: dict[str, str] = {}
-    for directory in (*site.getsitepackages(), site.getusersitepackages(),
-                      sysconfig.get_paths()["purelib"], sysconfig.get_paths()["stdlib"]):
+    for directory in (
+        *site.getsitepackages(),
+        site.getusersitepackages(),
+        sysconfig.get_paths()["purelib"],
+        sysconfig.get_paths()["stdlib"],
+    ):
         paths[directory] = "<site-packages>" if "-packages" in directory else "<python>"
     paths[sys.prefix] = "<venv>"
     paths[sys.base_prefix] = "<python>"
@@ -95,10 +99,12 @@ def _compiled() -> re.Pattern[str]:
         # Longest first, so a site-packages dir wins over the venv that contains it; a
         # path only where it ends (DATA_DIR=/data must not eat "/datasets").
         needles = sorted({*_secrets, *_paths}, key=len, reverse=True)
-        _pattern = re.compile("|".join(
-            re.escape(needle) + ("" if needle in _secrets else r"(?![\w.-])")
-            for needle in needles
-        ))
+        _pattern = re.compile(
+            "|".join(
+                re.escape(needle) + ("" if needle in _secrets else r"(?![\w.-])")
+                for needle in needles
+            )
+        )
     return _pattern
 
 

@@ -59,8 +59,14 @@ class IntegrityChecker:
         path = store.local_path(stored.key)
         if path is not None and path.is_file():
             info = path.stat()
-            version = ("local", str(path), info.st_ino, info.st_size, info.st_mtime_ns,
-                       info.st_ctime_ns)
+            version = (
+                "local",
+                str(path),
+                info.st_ino,
+                info.st_size,
+                info.st_mtime_ns,
+                info.st_ctime_ns,
+            )
             if version in self._verified:
                 return version, None
             return version, await asyncio.to_thread(_sha256_of, path)
@@ -83,10 +89,14 @@ def _sha256_of(path: Path) -> str:
 
 
 def _mismatch(job_id: str, video: StoredVideo, what: str) -> ApiError:
-    log.error("stored video failed its integrity check: %s", what,
-              extra={"job_id": job_id, "key": video.video_key})
+    log.error(
+        "stored video failed its integrity check: %s",
+        what,
+        extra={"job_id": job_id, "key": video.video_key},
+    )
     return ApiError(
-        500, "INTEGRITY_ERROR",
+        500,
+        "INTEGRITY_ERROR",
         "The stored video no longer matches what was recorded when it was stored; "
         "it is not served. Generate the video again.",
         details={"expected_size": video.file_size, "expected_sha256": video.sha256},

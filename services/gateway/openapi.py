@@ -32,7 +32,7 @@ _DESCRIPTIONS = {
     "422": "Invalid request (VALIDATION_ERROR, details.field_errors)",
     "429": "Too many unfinished jobs; see Retry-After (RATE_LIMIT_EXCEEDED)",
     "500": "Unexpected failure (INTERNAL_ERROR), or a stored video that no longer "
-           "matches its checksum (INTEGRITY_ERROR)",
+    "matches its checksum (INTEGRITY_ERROR)",
     "503": "The message bus is unreachable or slow; see Retry-After (SERVICE_UNAVAILABLE)",
 }
 
@@ -79,8 +79,12 @@ def _document_errors(path: str, operation: dict[str, Any]) -> None:
         entry = responses.setdefault(status, {"description": _DESCRIPTIONS[status]})
         entry["content"] = {"application/json": {"schema": _ERROR_REF}}
         if status in ("429", "503"):
-            entry["headers"] = {"Retry-After": {
-                "description": "Seconds to wait before retrying", "schema": {"type": "integer"}}}
+            entry["headers"] = {
+                "Retry-After": {
+                    "description": "Seconds to wait before retrying",
+                    "schema": {"type": "integer"},
+                }
+            }
     for status, entry in responses.items():  # route-declared errors have the shape too
         if status[0] in "45":
             entry["content"] = {"application/json": {"schema": _ERROR_REF}}

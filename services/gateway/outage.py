@@ -46,21 +46,30 @@ def install(app: FastAPI) -> None:
 
 
 async def _on_bus_error(request: Request, exc: Exception) -> JSONResponse:
-    log.warning("bus unavailable: %s", type(exc).__name__,
-                extra={"path": request.url.path, "request_id": request_id_of(request.scope)})
-    problem = unavailable("The message bus is unavailable; retry shortly",
-                          details={"nats": "unavailable"})
+    log.warning(
+        "bus unavailable: %s",
+        type(exc).__name__,
+        extra={"path": request.url.path, "request_id": request_id_of(request.scope)},
+    )
+    problem = unavailable(
+        "The message bus is unavailable; retry shortly", details={"nats": "unavailable"}
+    )
     return error_response(
-        request_id_of(request.scope), problem.status_code, problem.code, problem.message,
-        details=problem.details, headers=problem.headers,
+        request_id_of(request.scope),
+        problem.status_code,
+        problem.code,
+        problem.message,
+        details=problem.details,
+        headers=problem.headers,
     )
 
 
 def require_connected(deps: StageDeps) -> None:
     """503 at once while the client is reconnecting, rather than after a timeout."""
     if not deps.connection.is_connected:
-        raise unavailable("The message bus is not connected; retry shortly",
-                          details={"nats": "disconnected"})
+        raise unavailable(
+            "The message bus is not connected; retry shortly", details={"nats": "disconnected"}
+        )
 
 
 async def bounded(step: Awaitable[T], *, timeout: float = BUS_TIMEOUT_SECONDS) -> T:

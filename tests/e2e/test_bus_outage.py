@@ -26,7 +26,9 @@ pytestmark = pytest.mark.e2e
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     with isolated_stack(
-        tmp_path_factory.mktemp("outage"), DEFAULT_QUALITY="low", ACK_WAIT_SECONDS="10",
+        tmp_path_factory.mktemp("outage"),
+        DEFAULT_QUALITY="low",
+        ACK_WAIT_SECONDS="10",
     ) as running:
         yield running
 
@@ -51,8 +53,9 @@ def test_frozen_bus_answers_503_and_jobs_in_flight_complete(stack: Stack) -> Non
     assert stack.nats is not None
     with httpx.Client(base_url=stack.base_url, timeout=60) as api:
         generated = submit(api, "Ohm's Law", {})
-        response = api.post("/api/v1/videos/render",
-                            json={"code": scene_file(LEGIT["Shapes"]), "quality": "low"})
+        response = api.post(
+            "/api/v1/videos/render", json={"code": scene_file(LEGIT["Shapes"]), "quality": "low"}
+        )
         assert response.status_code == 201, response.text
         rendered = response.json()["job_id"]
         wait_for(api, generated, until=lambda s: s["status"] == "processing", timeout=120)

@@ -32,8 +32,10 @@ CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 @pytest.fixture(scope="module")
 def gateway(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     with isolated_stack(
-        tmp_path_factory.mktemp("openapi"), services=("gateway",),
-        API_KEYS=f"{KEY}:fuzzer", MAX_REQUEST_BYTES=str(MAX_REQUEST_BYTES),
+        tmp_path_factory.mktemp("openapi"),
+        services=("gateway",),
+        API_KEYS=f"{KEY}:fuzzer",
+        MAX_REQUEST_BYTES=str(MAX_REQUEST_BYTES),
     ) as stack:
         yield stack
 
@@ -64,7 +66,10 @@ def test_every_operation_lists_its_error_statuses(document: dict[str, Any]) -> N
         for status, response in responses.items():
             if status[0] in "45":
                 assert response["content"]["application/json"]["schema"] == error_ref, (
-                    method, path, status)
+                    method,
+                    path,
+                    status,
+                )
         if "503" in responses:
             assert "Retry-After" in responses["503"]["headers"]
     paths = document["paths"]
@@ -83,13 +88,15 @@ def test_render_code_limit_agrees_with_the_request_size_limit(
     limit = document["components"]["schemas"]["RenderRequest"]["properties"]["code"]["maxLength"]
     assert limit < MAX_REQUEST_BYTES
     longest = {"code": "x" * limit, "quality": "low"}  # valid per schema, at its limit
-    response = httpx.post(f"{gateway.base_url}/api/v1/videos/render", json=longest,
-                          headers=AUTH, timeout=30)
+    response = httpx.post(
+        f"{gateway.base_url}/api/v1/videos/render", json=longest, headers=AUTH, timeout=30
+    )
     assert response.status_code == 422, response.text  # judged on content (no scene), not size
     assert response.json()["error"]["details"]["field_errors"][0]["type"] == "no_scene"
     over = {"code": "x" * (limit + 1), "quality": "low"}
-    response = httpx.post(f"{gateway.base_url}/api/v1/videos/render", json=over, headers=AUTH,
-                          timeout=30)
+    response = httpx.post(
+        f"{gateway.base_url}/api/v1/videos/render", json=over, headers=AUTH, timeout=30
+    )
     assert response.status_code == 422, response.text
     assert response.json()["error"]["details"]["field_errors"][0]["field"] == "code"
 
@@ -98,12 +105,25 @@ def test_schemathesis_finds_no_server_error_undocumented_status_or_schema_violat
     gateway: Stack, tmp_path: Path
 ) -> None:
     command = [
-        sys.executable, "-m", "schemathesis.cli", "run", f"{gateway.base_url}/openapi.json",
-        "--checks", "not_a_server_error,status_code_conformance,response_schema_conformance,"
-                    "content_type_conformance",
-        "--phases", "examples,coverage,fuzzing", "--max-examples", str(FUZZ_EXAMPLES),
-        "--header", f"Authorization: Bearer {KEY}", "--generation-database", "none",
-        "--workers", "1", "--no-color",
+        sys.executable,
+        "-m",
+        "schemathesis.cli",
+        "run",
+        f"{gateway.base_url}/openapi.json",
+        "--checks",
+        "not_a_server_error,status_code_conformance,response_schema_conformance,"
+        "content_type_conformance",
+        "--phases",
+        "examples,coverage,fuzzing",
+        "--max-examples",
+        str(FUZZ_EXAMPLES),
+        "--header",
+        f"Authorization: Bearer {KEY}",
+        "--generation-database",
+        "none",
+        "--workers",
+        "1",
+        "--no-color",
     ]
     run = subprocess.run(command, cwd=tmp_path, capture_output=True, text=True, timeout=540)
     output = run.stdout + run.stderr
@@ -115,21 +135,31 @@ def _render_dom(url: str, profile: Path) -> str:
     """The page's DOM after its scripts ran, in a Chromium that reaches only loopback."""
     assert CHROMIUM is not None
     command = [
-        CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu",
-        "--disable-background-networking", "--disable-component-update", "--no-first-run",
-        "--disable-sync", "--disable-default-apps", f"--user-data-dir={profile}",
+        CHROMIUM,
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--no-first-run",
+        "--disable-sync",
+        "--disable-default-apps",
+        f"--user-data-dir={profile}",
         # Nothing but loopback: every other name fails to resolve, every proxy is dead.
         "--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE 127.0.0.1",
         "--proxy-server=http://127.0.0.1:9",  # loopback bypasses proxies by default
-        "--virtual-time-budget=20000", "--dump-dom", url,
+        "--virtual-time-budget=20000",
+        "--dump-dom",
+        url,
     ]
     run = subprocess.run(command, capture_output=True, text=True, timeout=120)
     assert run.returncode == 0, run.stderr[-2000:]
     return run.stdout
 
 
-@pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed "
-                    "(scripts/system-packages.sh installs it)")
+@pytest.mark.skipif(
+    CHROMIUM is None, reason="chromium is not installed (scripts/system-packages.sh installs it)"
+)
 def test_docs_render_offline_in_headless_chromium(gateway: Stack, tmp_path: Path) -> None:
     page = httpx.get(f"{gateway.base_url}/docs", timeout=30).text
     assert "cdn." not in page and "https://" not in page

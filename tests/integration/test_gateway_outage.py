@@ -42,9 +42,19 @@ def every_route(job_id: str, done_id: str) -> list[tuple[str, str, dict[str, obj
         ("POST", "/api/v1/videos/generate", REQUEST),
         ("POST", "/api/v1/videos/render", {"code": RENDER_CODE, "quality": "low"}),
         ("GET", f"{videos}/{job_id}/status", None),
-        *[("GET", f"{videos}/{done_id}/{route}", None)
-          for route in ("video-url", "stream", "download", "thumbnail", "metadata", "scenes",
-                        "subtitles", "status")],
+        *[
+            ("GET", f"{videos}/{done_id}/{route}", None)
+            for route in (
+                "video-url",
+                "stream",
+                "download",
+                "thumbnail",
+                "metadata",
+                "scenes",
+                "subtitles",
+                "status",
+            )
+        ],
         ("GET", f"{videos}/{done_id}/scenes/1/code", None),
         ("GET", jobs, None),
         ("GET", f"{jobs}/{job_id}", None),
@@ -83,14 +93,24 @@ async def _jobs(client: httpx.AsyncClient) -> tuple[str, str, Path]:
     video_key = object_key("local", done, "video.mp4")
     write_mp4(store.local_path(video_key))
     data = store.local_path(video_key).read_bytes()
-    await gateway.deps.bus.publish(VideoStored(
-        job_id=done, user_id="local", model="builtin",
-        video=StoredVideo(
-            storage_mode="local_only", video_key=video_key, duration_seconds=1.0, width=64,
-            height=48, fps=10.0, frame_count=10, file_size=len(data),
-            sha256=hashlib.sha256(data).hexdigest(),
-        ),
-    ))
+    await gateway.deps.bus.publish(
+        VideoStored(
+            job_id=done,
+            user_id="local",
+            model="builtin",
+            video=StoredVideo(
+                storage_mode="local_only",
+                video_key=video_key,
+                duration_seconds=1.0,
+                width=64,
+                height=48,
+                fps=10.0,
+                frame_count=10,
+                file_size=len(data),
+                sha256=hashlib.sha256(data).hexdigest(),
+            ),
+        )
+    )
     await wait_for_status(client, done, lambda body: body["status"] == "completed")
     return queued, done, store.local_path(video_key).parent
 

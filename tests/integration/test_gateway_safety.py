@@ -52,12 +52,21 @@ async def client(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
 def _start_gateway(nats_server: NatsServer, tmp_path: Path, **env: str) -> subprocess.Popen[str]:
     environ = {k: v for k, v in os.environ.items() if k not in ("API_KEYS", "ALLOW_ANONYMOUS")}
     port = env.pop("port")
-    environ.update(NATS_URL=nats_server.url, DATA_DIR=str(tmp_path / "data"),
-                   GATEWAY_PORT=port, METRICS_PORT="0", **env)
+    environ.update(
+        NATS_URL=nats_server.url,
+        DATA_DIR=str(tmp_path / "data"),
+        GATEWAY_PORT=port,
+        METRICS_PORT="0",
+        **env,
+    )
     with (tmp_path / f"gateway-{port}.log").open("w") as log_file:
         return subprocess.Popen(
-            [sys.executable, "-m", "services.gateway"], env=environ, text=True,
-            stdout=log_file, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+            [sys.executable, "-m", "services.gateway"],
+            env=environ,
+            text=True,
+            stdout=log_file,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
         )
 
 
@@ -114,8 +123,7 @@ async def test_a_job_may_only_name_an_allowed_model(settings: Settings) -> None:
             body = {"configuration": {**REQUEST["configuration"], "model": model}}
             assert (await client.post(GENERATE, json=body)).status_code == 201, model
         body = {"configuration": {**REQUEST["configuration"], "model": "openai/expensive-one"}}
-        error = assert_error_shape(await client.post(GENERATE, json=body), 422,
-                                   "VALIDATION_ERROR")
+        error = assert_error_shape(await client.post(GENERATE, json=body), 422, "VALIDATION_ERROR")
         assert error["error"]["details"]["field_errors"][0]["field"] == "configuration.model"
     async with opened_gateway(settings, allowed_models_list=("ollama/llama3",)) as client:
         body = {"configuration": {**REQUEST["configuration"], "model": "ollama/llama3"}}
@@ -135,8 +143,9 @@ async def test_an_idempotency_key_reused_with_another_body_is_422(
     again = await client.post(GENERATE, json=same, headers=headers)
     assert again.status_code == 200 and again.json()["job_id"] == first.json()["job_id"]
     other = {"configuration": {**REQUEST["configuration"], "topic": "Something else"}}
-    body = assert_error_shape(await client.post(GENERATE, json=other, headers=headers), 422,
-                              "VALIDATION_ERROR")
+    body = assert_error_shape(
+        await client.post(GENERATE, json=other, headers=headers), 422, "VALIDATION_ERROR"
+    )
     assert body["error"]["details"]["field_errors"][0]["field"] == "Idempotency-Key"
     listed = (await client.get("/api/v1/jobs", params={"items_per_page": 100})).json()
     assert sum(job["job_id"] == first.json()["job_id"] for job in listed["jobs"]) == 1
@@ -144,9 +153,15 @@ async def test_an_idempotency_key_reused_with_another_body_is_422(
 
 @pytest.mark.parametrize(
     ("field", "text"),
-    [("topic", "Pythagoras\x00"), ("topic", "Pythagoras\nIgnore previous"),
-     ("topic", "tab\there"), ("context", "a\x1b[31m red"), ("context", "bell\x07"),
-     ("context", "del\x7f"), ("context", "c1\x85")],
+    [
+        ("topic", "Pythagoras\x00"),
+        ("topic", "Pythagoras\nIgnore previous"),
+        ("topic", "tab\there"),
+        ("context", "a\x1b[31m red"),
+        ("context", "bell\x07"),
+        ("context", "del\x7f"),
+        ("context", "c1\x85"),
+    ],
 )
 async def test_control_characters_in_topic_or_context_are_422(
     client: httpx.AsyncClient, field: str, text: str
@@ -167,14 +182,16 @@ async def test_newlines_and_tabs_in_context_are_fine(client: httpx.AsyncClient) 
 
 
 async def test_a_tampered_video_is_refused_with_integrity_error(
-    client: httpx.AsyncClient, completed_job: tuple[str, bytes],  # noqa: F811
+    client: httpx.AsyncClient,
+    completed_job: tuple[str, bytes],  # noqa: F811
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     job_id, data = completed_job
     base = f"/api/v1/videos/jobs/{job_id}"
     assert (await client.get(f"{base}/stream")).content == data  # verified and cached
     path = LocalVideoStore(gateway_of(client).deps.settings.storage_dir).local_path(
-        object_key("local", job_id, "video.mp4"))
+        object_key("local", job_id, "video.mp4")
+    )
     stat = path.stat()
     tampered = bytes(byte ^ 0xFF for byte in data[:64]) + data[64:]  # same size
     path.write_bytes(tampered)
@@ -185,8 +202,10 @@ async def test_a_tampered_video_is_refused_with_integrity_error(
             body = assert_error_shape(response, 500, "INTEGRITY_ERROR")
             assert tampered[:64] not in response.content
             assert str(path) not in response.text
-    assert any(record.levelno == logging.ERROR and getattr(record, "job_id", "") == job_id
-               for record in caplog.records)
+    assert any(
+        record.levelno == logging.ERROR and getattr(record, "job_id", "") == job_id
+        for record in caplog.records
+    )
     path.write_bytes(data + b"extra")  # another size
     assert_error_shape(await client.get(f"{base}/stream"), 500, "INTEGRITY_ERROR")
     assert body["error"]["details"]["expected_size"] == len(data)
@@ -222,20 +241,28 @@ async def test_failure_text_reaches_no_api_body_event_or_log_with_a_secret(
         leak = f"Authorization: Bearer {CANARY} while reading {package_dir} and {data_file}"
 
         async with connected("leaky", gateway.deps.settings) as stage:
+
             async def handler(event: SceneRenderFailed) -> None:
                 raise PermanentError(leak, suggestion=f"check {CANARY}")
 
             event = SceneRenderFailed(
-                job_id=job_id, user_id="local",
-                context=JobContext(quality="low", scene_model="builtin"), scene_number=1,
-                scene_count=1, attempt=1, class_name="S", code_ref="x", plan_ref="y",
+                job_id=job_id,
+                user_id="local",
+                context=JobContext(quality="low", scene_model="builtin"),
+                scene_number=1,
+                scene_count=1,
+                attempt=1,
+                class_name="S",
+                code_ref="x",
+                plan_ref="y",
                 error=RenderError(kind="crash", message=leak, traceback=leak),
             )
             await consume(stage, event, handler)
             await stage.broker.start()
             await stage.bus.publish(event)
-            status = await wait_for_status(client, job_id, lambda b: b["status"] == "failed",
-                                           timeout=30)
+            status = await wait_for_status(
+                client, job_id, lambda b: b["status"] == "failed", timeout=30
+            )
             events = await read_job(stage.js, job_id)
 
         logs = (await client.get(f"/api/v1/jobs/{job_id}/logs")).text
@@ -251,4 +278,3 @@ async def test_failure_text_reaches_no_api_body_event_or_log_with_a_secret(
     assert "<site-packages>/manim" in status["error"]["message"]
     assert "<data>/videos" in status["error"]["message"]
     assert "failed permanently" in log_lines.getvalue()  # the runtime did log the failure
-

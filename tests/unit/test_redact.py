@@ -16,10 +16,15 @@ from shared.settings import Secret, load_settings
 
 def test_every_configured_secret_and_host_path_is_scrubbed(tmp_path: Path) -> None:
     settings = load_settings(
-        {}, openai_api_key=Secret("sk-open-1111"), vllm_api_key=Secret("vllm-2222"),
-        openrouter_api_key=Secret("or-3333"), aws_secret_access_key=Secret("aws-4444"),
-        aws_access_key_id="AKIA5555", api_keys={"key-6666": "alice"},
-        nats_url="nats://gw:pa%24s-7777@127.0.0.1:4222", data_dir=tmp_path / "data",
+        {},
+        openai_api_key=Secret("sk-open-1111"),
+        vllm_api_key=Secret("vllm-2222"),
+        openrouter_api_key=Secret("or-3333"),
+        aws_secret_access_key=Secret("aws-4444"),
+        aws_access_key_id="AKIA5555",
+        api_keys={"key-6666": "alice"},
+        nats_url="nats://gw:pa%24s-7777@127.0.0.1:4222",
+        data_dir=tmp_path / "data",
     )
     packages = Path(site.getsitepackages()[0])
     text = (
@@ -40,7 +45,8 @@ def test_every_configured_secret_and_host_path_is_scrubbed(tmp_path: Path) -> No
 def test_ordinary_text_is_left_alone(tmp_path: Path) -> None:
     load_settings({}, data_dir=tmp_path / "data")
     assert redact.redact("Scene 2 failed: NameError: name 'Circl' is not defined") == (
-        "Scene 2 failed: NameError: name 'Circl' is not defined")
+        "Scene 2 failed: NameError: name 'Circl' is not defined"
+    )
     assert redact.redact("") == ""
     assert redact.redact(f"{tmp_path}/database.db") == f"{tmp_path}/database.db"
     assert redact.redact(f"{tmp_path}/data/x") == "<data>/x"
@@ -48,16 +54,34 @@ def test_ordinary_text_is_left_alone(tmp_path: Path) -> None:
 
 def test_failure_fields_of_events_are_scrubbed_and_structure_kept(tmp_path: Path) -> None:
     load_settings({}, openai_api_key=Secret("sk-event-8888"), data_dir=tmp_path)
-    failed = JobFailed(job_id="j", user_id="u", error=JobError(
-        code="LLM_UNAVAILABLE", stage="planning", message="401 for key sk-event-8888",
-        suggestion="rotate sk-event-8888", details={"body": ["sk-event-8888"]}))
+    failed = JobFailed(
+        job_id="j",
+        user_id="u",
+        error=JobError(
+            code="LLM_UNAVAILABLE",
+            stage="planning",
+            message="401 for key sk-event-8888",
+            suggestion="rotate sk-event-8888",
+            details={"body": ["sk-event-8888"]},
+        ),
+    )
     clean = redact.redact_event(failed)
     assert "8888" not in str((clean.error.message, clean.error.suggestion, clean.error.details))
     assert (clean.error.code, clean.job_id, clean.dedup_key()) == (
-        "LLM_UNAVAILABLE", "j", failed.dedup_key())
+        "LLM_UNAVAILABLE",
+        "j",
+        failed.dedup_key(),
+    )
     render = SceneRenderFailed(
-        job_id="j", user_id="u", context=JobContext(quality="low", scene_model="builtin"),
-        scene_number=1, scene_count=1, attempt=1, class_name="S", code_ref="c", plan_ref="p",
+        job_id="j",
+        user_id="u",
+        context=JobContext(quality="low", scene_model="builtin"),
+        scene_number=1,
+        scene_count=1,
+        attempt=1,
+        class_name="S",
+        code_ref="c",
+        plan_ref="p",
         error=RenderError(kind="crash", message="x", traceback=f"{tmp_path}/a.py sk-event-8888"),
     )
     assert "8888" not in redact.redact_event(render).error.traceback
@@ -70,7 +94,13 @@ def test_log_lines_are_scrubbed_in_message_extras_and_stack(tmp_path: Path) -> N
         raise RuntimeError("calling with sk-log-9999")
     except RuntimeError:
         record = logging.getLogger("t").makeRecord(
-            "t", logging.ERROR, __file__, 1, "failed: %s", ("sk-log-9999",), sys.exc_info(),
+            "t",
+            logging.ERROR,
+            __file__,
+            1,
+            "failed: %s",
+            ("sk-log-9999",),
+            sys.exc_info(),
             extra={"url": "http://x/?key=sk-log-9999"},
         )
     line = JsonFormatter("test").format(record)
