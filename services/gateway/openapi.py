@@ -70,7 +70,35 @@ def complete(document: dict[str, Any], settings: Settings) -> dict[str, Any]:
     render = schemas.get("RenderRequest", {}).get("properties", {}).get("code")
     if render is not None:
         render["maxLength"] = code_limit(settings)
+    _link_new_jobs(document)
     return document
+
+
+def _link_new_jobs(document: dict[str, Any]) -> None:
+    """OpenAPI links from the routes that create a job to every route about one job.
+
+    They tell clients (and fuzzers, which then test real jobs) where the new `job_id` goes.
+    """
+    paths = document.get("paths", {})
+    targets = {
+        operation["operationId"]: operation
+        for path, operations in paths.items()
+        if "{job_id}" in path
+        for operation in operations.values()
+        if "operationId" in operation
+    }
+    for path in ("/api/v1/videos/generate", "/api/v1/videos/render"):
+        created = paths.get(path, {}).get("post", {}).get("responses", {}).get("201")
+        if created is None:
+            continue
+        created["links"] = {
+            operation_id: {
+                "operationId": operation_id,
+                "parameters": {"job_id": "$response.body#/job_id"},
+                "description": operation.get("summary", operation_id),
+            }
+            for operation_id, operation in sorted(targets.items())
+        }
 
 
 def _document_errors(path: str, operation: dict[str, Any]) -> None:

@@ -114,7 +114,7 @@ def test_schemathesis_finds_no_server_error_undocumented_status_or_schema_violat
         "not_a_server_error,status_code_conformance,response_schema_conformance,"
         "content_type_conformance",
         "--phases",
-        "examples,coverage,fuzzing",
+        "examples,coverage,fuzzing,stateful",
         "--max-examples",
         str(FUZZ_EXAMPLES),
         "--header",
@@ -128,7 +128,9 @@ def test_schemathesis_finds_no_server_error_undocumented_status_or_schema_violat
     run = subprocess.run(command, cwd=tmp_path, capture_output=True, text=True, timeout=540)
     output = run.stdout + run.stderr
     assert run.returncode == 0, output[-6000:]
-    assert " passed" in output and "failed" not in output.split("SUMMARY")[-1], output[-3000:]
+    summary = output.split("SUMMARY")[-1]
+    assert " passed" in summary and "failed" not in summary, output[-3000:]
+    assert "Stateful" in output and "Scenarios:" in output  # real jobs, through the links
 
 
 def _render_dom(url: str, profile: Path) -> str:
