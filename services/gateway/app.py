@@ -13,6 +13,7 @@ from services.gateway import (
     routes_health,
     routes_jobs,
     routes_render,
+    routes_replay,
     routes_scenes,
     routes_system,
     routes_videos,
@@ -68,7 +69,8 @@ def create_app(settings: Settings) -> FastAPI:
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_request_bytes)
     app.add_middleware(RequestIdMiddleware)
     for module in (
-        routes_videos, routes_scenes, routes_render, routes_jobs, routes_system, routes_health
+        routes_videos, routes_scenes, routes_render, routes_jobs, routes_system, routes_health,
+        routes_replay,
     ):
         app.include_router(module.router)
     return app
