@@ -40,6 +40,7 @@ class SceneRecord(msgspec.Struct, kw_only=True):
     duration_seconds: float | None = None
     model: str | None = None
     fallback_reason: str | None = None  # why the built-in model stands in for this scene
+    render_seconds: float | None = None  # wall time of its last render (queue estimates)
 
 
 class UsageEntry(msgspec.Struct, kw_only=True):

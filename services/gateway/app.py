@@ -22,7 +22,7 @@ from services.gateway.errors import install_error_handlers
 from services.gateway.handlers import projecting, stop_loop
 from services.gateway.middleware import BodyLimitMiddleware, RequestIdMiddleware
 from services.gateway.state import Gateway
-from services.gateway.workload import Workload, follow
+from services.gateway.workload import Workload, follow, watch_backlog
 from shared import subjects
 from shared.broker import CONSUMERS
 from shared.metrics import watch_pending
@@ -41,6 +41,7 @@ def create_app(settings: Settings) -> FastAPI:
             await deps.broker.start()
             workload, stop = Workload(), asyncio.Event()
             following = asyncio.create_task(follow(deps.jobs.kv, workload, stop))
+            backlog = asyncio.create_task(watch_backlog(deps.js, workload, stop))
             pending = asyncio.create_task(watch_pending(deps.js, [CONSUMERS["gateway"].durable]))
             app.state.gateway = Gateway(
                 deps=deps,
@@ -57,6 +58,7 @@ def create_app(settings: Settings) -> FastAPI:
             finally:
                 pending.cancel()
                 await stop_loop(following, stop, grace=0.5)  # it holds nothing to finish
+                await stop_loop(backlog, stop, grace=0.5)
 
     app = FastAPI(
         title="videogen gateway",
