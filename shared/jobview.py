@@ -72,6 +72,7 @@ class JobView(msgspec.Struct, kw_only=True):
     video: StoredVideo | None = None
     model: str | None = None
     usage: dict[str, UsageEntry] = {}
+    webhook_url: str | None = None  # where the gateway announces the job's end (signed)
 
     @property
     def is_terminal(self) -> bool:

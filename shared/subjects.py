@@ -12,6 +12,7 @@ JOBS_BUCKET = "videogen-jobs"
 IDEMPOTENCY_BUCKET = "videogen-idempotency"
 LEDGER_BUCKET = "videogen-ledger"
 ARTIFACTS_BUCKET = "videogen-artifacts"
+WEBHOOKS_BUCKET = "videogen-webhooks"
 
 ALL_EVENTS = f"{PREFIX}.>"
 

@@ -17,11 +17,13 @@ from services.gateway import (
     routes_scenes,
     routes_system,
     routes_videos,
+    routes_webhooks,
 )
 from services.gateway.errors import install_error_handlers
 from services.gateway.handlers import projecting, stop_loop
 from services.gateway.middleware import BodyLimitMiddleware, RequestIdMiddleware
 from services.gateway.state import Gateway
+from services.gateway.webhooks import delivering
 from services.gateway.workload import Workload, follow, watch_backlog
 from shared import subjects
 from shared.broker import CONSUMERS
@@ -37,7 +39,11 @@ log = logging.getLogger("videogen.gateway")
 def create_app(settings: Settings) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        async with connected("gateway", settings) as deps, projecting(deps):
+        async with (
+            connected("gateway", settings) as deps,
+            projecting(deps),
+            delivering(deps.jobs.kv, await deps.js.key_value(subjects.WEBHOOKS_BUCKET), settings),
+        ):
             await deps.broker.start()
             workload, stop = Workload(), asyncio.Event()
             following = asyncio.create_task(follow(deps.jobs.kv, workload, stop))
@@ -72,7 +78,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.add_middleware(RequestIdMiddleware)
     for module in (
         routes_videos, routes_scenes, routes_render, routes_jobs, routes_system, routes_health,
-        routes_replay,
+        routes_replay, routes_webhooks,
     ):
         app.include_router(module.router)
     return app

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Header, Request, Response
 
 from services.gateway import media, schemas, views
 from services.gateway.errors import ApiError
+from services.gateway.routes_webhooks import accepted_webhook_url
 from services.gateway.state import App, Gateway, OwnedJob, User
 from services.gateway.submission import new_job, submit
 from shared.events import StoredVideo, utc_now
@@ -37,8 +38,10 @@ async def generate_video(
 ) -> schemas.JobResponse:
     """Queue a job; the same `Idempotency-Key` within 24 h returns the first job (200)."""
     now = utc_now()
+    webhook_url = await accepted_webhook_url(body.webhook_url, app.deps.settings)
     job = new_job(body, user=user, settings=app.deps.settings, now=now)
-    view, created = await submit(app, job, idempotency_key=idempotency_key)
+    view, created = await submit(app, job, idempotency_key=idempotency_key,
+                                 webhook_url=webhook_url)
     if not created:
         response.status_code = 200
     return views.job_response(view, now=now)

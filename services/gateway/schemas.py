@@ -38,6 +38,10 @@ class GenerateRequest(BaseModel):
 
     configuration: Configuration
     priority: Priority = "normal"
+    webhook_url: str | None = Field(
+        default=None, min_length=1, max_length=2048,
+        description="POSTed the job's status body, signed (Standard Webhooks), when it ends",
+    )
 
 
 class Progress(BaseModel):

@@ -56,14 +56,15 @@ def idempotency_entry(user: str, idempotency_key: str) -> str:
 
 
 async def submit(
-    app: Gateway, job: JobRequested, *, idempotency_key: str | None
+    app: Gateway, job: JobRequested, *, idempotency_key: str | None,
+    webhook_url: str | None = None,
 ) -> tuple[JobView, bool]:
     """The job's view and whether it is new (False: the key's first job is returned)."""
     if idempotency_key is None or not await _known_key(app, job.user_id, idempotency_key):
         admit(app, job.user_id)
     view = await open_job(
         app, job_id=job.job_id, user=job.user_id, config=job.config, priority=job.priority,
-        now=job.occurred_at,
+        now=job.occurred_at, webhook_url=webhook_url,
     )
     entry = None if idempotency_key is None else idempotency_entry(job.user_id, idempotency_key)
     if entry is not None:
@@ -83,12 +84,12 @@ async def submit(
 
 async def open_job(
     app: Gateway, *, job_id: str, user: str, config: JobConfig, priority: str, now: datetime,
-    kind: str = "generate",
+    kind: str = "generate", webhook_url: str | None = None,
 ) -> JobView:
     """Store a new job's view (queued) before any event can point at it, and count it."""
     view = JobView(
         job_id=job_id, user_id=user, config=config, priority=priority, kind=kind,
-        created_at=now, updated_at=now,
+        webhook_url=webhook_url, created_at=now, updated_at=now,
         estimated_completion=app.workload.estimated_completion(config.quality, now=now),
     )
     await app.deps.jobs.create(view)
