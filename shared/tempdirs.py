@@ -51,8 +51,11 @@ def sweep_orphans(prefix: str, *, root: Path | None = None) -> list[Path]:
             shutil.rmtree(folder, ignore_errors=True)
             removed.append(folder)
     if removed:
-        log.info("removed %d temp folder(s) of dead owners", len(removed),
-                 extra={"prefix": prefix, "folders": [folder.name for folder in removed]})
+        log.info(
+            "removed %d temp folder(s) of dead owners",
+            len(removed),
+            extra={"prefix": prefix, "folders": [folder.name for folder in removed]},
+        )
     return removed
 
 

@@ -33,8 +33,9 @@ class Receiver:
     def verified(self, secret: str | bytes) -> list[dict]:
         """The bodies of the successful deliveries, each signature checked (raises if bad)."""
         hook = Webhook(secret)
-        return [hook.verify(item.body, item.headers) for item in self.received
-                if item.answered == 200]
+        return [
+            hook.verify(item.body, item.headers) for item in self.received if item.answered == 200
+        ]
 
 
 @contextlib.contextmanager
@@ -42,7 +43,7 @@ def running_receiver(answers: list[int] | None = None) -> Iterator[Receiver]:
     receiver = Receiver(url="", answers=list(answers or []))
 
     class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:  # noqa: N802 (http.server's name)
+        def do_POST(self) -> None:
             body = self.rfile.read(int(self.headers.get("content-length", 0)))
             status = receiver.next_status()
             with receiver.lock:

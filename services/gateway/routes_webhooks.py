@@ -48,8 +48,10 @@ async def job_webhooks(view: OwnedJob, app: App) -> WebhooksResponse:
     return WebhooksResponse(
         job_id=view.job_id,
         webhook_url=view.webhook_url,
-        deliveries=[DeliveryBody.model_validate(delivery, from_attributes=True)
-                    for delivery in await deliveries_of(kv, view.job_id)],
+        deliveries=[
+            DeliveryBody.model_validate(delivery, from_attributes=True)
+            for delivery in await deliveries_of(kv, view.job_id)
+        ],
     )
 
 
@@ -58,8 +60,9 @@ async def accepted_webhook_url(url: str | None, settings: Settings) -> str | Non
     if url is None:
         return None
     if not settings.webhook_secret:
-        raise _invalid("webhooks are off on this server (no WEBHOOK_SECRET is configured)",
-                       "value_error")
+        raise _invalid(
+            "webhooks are off on this server (no WEBHOOK_SECRET is configured)", "value_error"
+        )
     try:
         return await check_webhook_url(url, allow_private=settings.webhook_allow_private)
     except UrlRefused as exc:
@@ -67,6 +70,11 @@ async def accepted_webhook_url(url: str | None, settings: Settings) -> str | Non
 
 
 def _invalid(message: str, kind: str) -> ApiError:
-    return ApiError(422, "VALIDATION_ERROR", f"webhook_url: {message}", details={
-        "field_errors": [{"field": "webhook_url", "message": message, "type": kind}],
-    })
+    return ApiError(
+        422,
+        "VALIDATION_ERROR",
+        f"webhook_url: {message}",
+        details={
+            "field_errors": [{"field": "webhook_url", "message": message, "type": kind}],
+        },
+    )

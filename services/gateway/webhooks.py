@@ -34,6 +34,7 @@ from services.gateway.webhook_signing import secret_key, signed_headers
 from services.gateway.webhook_urls import UrlRefused, check_webhook_url
 from shared.events import utc_now
 from shared.jobview import JobView
+from shared.kvwatch import follow_bucket
 from shared.settings import Settings
 
 log = logging.getLogger("videogen.gateway.webhooks")
@@ -70,7 +71,8 @@ class Delivery(msgspec.Struct, kw_only=True):
     def due(self, now: datetime) -> bool:
         return (
             self.state == "pending"
-            and self.next_attempt_at is not None and self.next_attempt_at <= now
+            and self.next_attempt_at is not None
+            and self.next_attempt_at <= now
             and (self.claimed_until is None or self.claimed_until <= now)
         )
 
@@ -89,26 +91,35 @@ def delivery_key(view: JobView) -> str:
 def new_delivery(view: JobView, *, now: datetime) -> Delivery:
     body = views.job_status(view, now=now).model_dump_json()
     return Delivery(
-        id=f"msg_{uuid.uuid4().hex}", job_id=view.job_id, user_id=view.user_id,
-        event=f"job.{view.status}", url=view.webhook_url or "", payload=body,
-        created_at=now, next_attempt_at=now,
+        id=f"msg_{uuid.uuid4().hex}",
+        job_id=view.job_id,
+        user_id=view.user_id,
+        event=f"job.{view.status}",
+        url=view.webhook_url or "",
+        payload=body,
+        created_at=now,
+        next_attempt_at=now,
     )
 
 
-def after_attempt(delivery: Delivery, attempt: Attempt, *, schedule: tuple[float, ...],
-                  now: datetime) -> Delivery:
+def after_attempt(
+    delivery: Delivery, attempt: Attempt, *, schedule: tuple[float, ...], now: datetime
+) -> Delivery:
     """The record once `attempt` is done: delivered, retried later, or given up."""
     attempts = [*delivery.attempts, attempt]
     if attempt.status_code is not None and 200 <= attempt.status_code < 300:
-        return msgspec.structs.replace(delivery, attempts=attempts, state="delivered",
-                                       next_attempt_at=None, claimed_until=None)
+        return msgspec.structs.replace(
+            delivery, attempts=attempts, state="delivered", next_attempt_at=None, claimed_until=None
+        )
     retries_done = len(attempts) - 1
     if retries_done >= len(schedule):
-        return msgspec.structs.replace(delivery, attempts=attempts, state="failed",
-                                       next_attempt_at=None, claimed_until=None)
+        return msgspec.structs.replace(
+            delivery, attempts=attempts, state="failed", next_attempt_at=None, claimed_until=None
+        )
     wait = timedelta(seconds=schedule[retries_done])
-    return msgspec.structs.replace(delivery, attempts=attempts, next_attempt_at=now + wait,
-                                   claimed_until=None)
+    return msgspec.structs.replace(
+        delivery, attempts=attempts, next_attempt_at=now + wait, claimed_until=None
+    )
 
 
 async def deliveries_of(kv: KeyValue, job_id: str) -> list[Delivery]:
@@ -176,7 +187,8 @@ class Dispatcher:
     def _sleep_seconds(self, now: datetime) -> float:
         upcoming = [
             max(delivery.next_attempt_at, delivery.claimed_until or delivery.next_attempt_at)
-            for delivery in self.pending.values() if delivery.next_attempt_at is not None
+            for delivery in self.pending.values()
+            if delivery.next_attempt_at is not None
         ]
         if not upcoming:
             return IDLE_POLL_SECONDS
@@ -189,9 +201,12 @@ class Dispatcher:
                 if claimed is not None:
                     delivery, revision = claimed
                     attempt = await self._send(delivery)
-                    done = after_attempt(delivery, attempt,
-                                         schedule=self.settings.webhook_retry_schedule,
-                                         now=self.clock())
+                    done = after_attempt(
+                        delivery,
+                        attempt,
+                        schedule=self.settings.webhook_retry_schedule,
+                        now=self.clock(),
+                    )
                     try:
                         await self.deliveries.update(key, _encoder.encode(done), last=revision)
                     except KeyWrongLastSequenceError:
@@ -219,8 +234,9 @@ class Dispatcher:
         hold = self.settings.webhook_timeout_seconds + CLAIM_MARGIN_SECONDS
         claimed = msgspec.structs.replace(delivery, claimed_until=now + timedelta(seconds=hold))
         try:
-            revision = await self.deliveries.update(key, _encoder.encode(claimed),
-                                                    last=entry.revision)
+            revision = await self.deliveries.update(
+                key, _encoder.encode(claimed), last=entry.revision
+            )
         except KeyWrongLastSequenceError:
             return None  # another replica claimed it first
         return claimed, revision
@@ -230,20 +246,35 @@ class Dispatcher:
         started = time.perf_counter()
         body = delivery.payload.encode()
         try:
-            await check_webhook_url(delivery.url,
-                                    allow_private=self.settings.webhook_allow_private)
-            headers = signed_headers(secret_key(self.settings.webhook_secret.reveal()),
-                                     delivery.id, int(now.timestamp()), body)
-            response = await self.http.post(delivery.url, content=body, headers=headers,
-                                            timeout=self.settings.webhook_timeout_seconds)
+            await check_webhook_url(delivery.url, allow_private=self.settings.webhook_allow_private)
+            headers = signed_headers(
+                secret_key(self.settings.webhook_secret.reveal()),
+                delivery.id,
+                int(now.timestamp()),
+                body,
+            )
+            response = await self.http.post(
+                delivery.url,
+                content=body,
+                headers=headers,
+                timeout=self.settings.webhook_timeout_seconds,
+            )
         except UrlRefused as exc:
             return Attempt(number=number, at=now, error=f"refused: the URL {exc}")
         except httpx.HTTPError as exc:
-            return Attempt(number=number, at=now, error=_short(exc),
-                           duration_seconds=round(time.perf_counter() - started, 3))
-        return Attempt(number=number, at=now, status_code=response.status_code,
-                       error=None if response.is_success else _short(response.text),
-                       duration_seconds=round(time.perf_counter() - started, 3))
+            return Attempt(
+                number=number,
+                at=now,
+                error=_short(exc),
+                duration_seconds=round(time.perf_counter() - started, 3),
+            )
+        return Attempt(
+            number=number,
+            at=now,
+            status_code=response.status_code,
+            error=None if response.is_success else _short(response.text),
+            duration_seconds=round(time.perf_counter() - started, 3),
+        )
 
 
 def _short(what: object) -> str:
@@ -252,64 +283,29 @@ def _short(what: object) -> str:
 
 
 def _log_attempt(delivery: Delivery, attempt: Attempt) -> None:
-    log.info("webhook attempt %d: %s", attempt.number, delivery.state,
-             extra={"job_id": delivery.job_id, "webhook_id": delivery.id,
-                    "status_code": attempt.status_code, "error": attempt.error})
-
-
-async def _watch(kv: KeyValue, on_entry: Callable[[str, bytes | None], object],
-                 stop: asyncio.Event, what: str) -> None:
-    """Feed every current and future entry of a bucket to `on_entry`, until `stop`."""
-    while not stop.is_set():
-        watcher = None
-        try:
-            watcher = await kv.watchall()
-            stopping = asyncio.create_task(stop.wait())
-            async for entry in _until(watcher, stopping):
-                result = on_entry(entry.key, entry.value or None)
-                if asyncio.iscoroutine(result):
-                    await result
-        except asyncio.CancelledError:
-            raise
-        except Exception:
-            if not stop.is_set():
-                log.warning("%s watch interrupted; resuming", what, exc_info=True)
-                await asyncio.sleep(1)
-        finally:
-            if watcher is not None:
-                with contextlib.suppress(Exception):
-                    await watcher.stop()
-
-
-async def _until(watcher: KeyValue.KeyWatcher, stopping: asyncio.Task[bool],
-                 ) -> AsyncIterator[KeyValue.Entry]:
-    """The watcher's entries until `stopping` is done: nats-py's iterator can swallow a
-    cancellation and wait on, so the stop is raced against each update instead."""
-    try:
-        while True:
-            update = asyncio.ensure_future(watcher.updates(timeout=IDLE_POLL_SECONDS * 5))
-            await asyncio.wait({update, stopping}, return_when=asyncio.FIRST_COMPLETED)
-            if stopping.done():
-                update.cancel()
-                return
-            try:
-                entry = update.result()
-            except TimeoutError:
-                continue
-            if entry is KeyValue.KeyWatcher.STOP_ITER:
-                return
-            if entry is not None:  # None: the end of the initial values
-                yield entry
-    finally:
-        stopping.cancel()
+    log.info(
+        "webhook attempt %d: %s",
+        attempt.number,
+        delivery.state,
+        extra={
+            "job_id": delivery.job_id,
+            "webhook_id": delivery.id,
+            "status_code": attempt.status_code,
+            "error": attempt.error,
+        },
+    )
 
 
 @contextlib.asynccontextmanager
-async def delivering(jobs: KeyValue, deliveries: KeyValue, settings: Settings,
-                     ) -> AsyncIterator[Dispatcher]:
+async def delivering(
+    jobs: KeyValue,
+    deliveries: KeyValue,
+    settings: Settings,
+) -> AsyncIterator[Dispatcher]:
     """Run this replica's webhook work for the duration of the block."""
-    async with httpx.AsyncClient(follow_redirects=False,
-                                 headers={"user-agent": "videogen-webhooks/1"}) as http:
+    async with httpx.AsyncClient(
+        follow_redirects=False, headers={"user-agent": "videogen-webhooks/1"}
+    ) as http:
         dispatcher = Dispatcher(deliveries, settings, http)
         stop = asyncio.Event()
 
@@ -319,8 +315,10 @@ async def delivering(jobs: KeyValue, deliveries: KeyValue, settings: Settings,
                     await dispatcher.announce(_views.decode(value))
 
         tasks = [
-            asyncio.create_task(_watch(jobs, on_view, stop, "job-view")),
-            asyncio.create_task(_watch(deliveries, dispatcher.observe, stop, "webhook")),
+            asyncio.create_task(follow_bucket(jobs, on_view, stop, what="job-view")),
+            asyncio.create_task(
+                follow_bucket(deliveries, dispatcher.observe, stop, what="webhook")
+            ),
             asyncio.create_task(dispatcher.run(stop)),
         ]
         try:

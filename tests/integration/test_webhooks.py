@@ -25,8 +25,11 @@ from tests.integration.test_gateway_api import (
 from tests.webhook_receiver import running_receiver
 
 SECRET = "whsec_" + base64.b64encode(b"webhook-test-secret-0123456789").decode()
-HOOKS = {"webhook_secret": Secret(SECRET), "webhook_allow_private": True,
-         "webhook_retry_schedule": (0.2, 0.2, 0.2, 0.2)}
+HOOKS = {
+    "webhook_secret": Secret(SECRET),
+    "webhook_allow_private": True,
+    "webhook_retry_schedule": (0.2, 0.2, 0.2, 0.2),
+}
 
 
 async def _cancelled_job(client: httpx.AsyncClient, url: str) -> str:
@@ -37,8 +40,9 @@ async def _cancelled_job(client: httpx.AsyncClient, url: str) -> str:
     return job_id
 
 
-async def _webhooks(client: httpx.AsyncClient, job_id: str, *, until_state: str,
-                    timeout: float = 30.0) -> dict[str, Any]:
+async def _webhooks(
+    client: httpx.AsyncClient, job_id: str, *, until_state: str, timeout: float = 30.0
+) -> dict[str, Any]:
     deadline = asyncio.get_running_loop().time() + timeout
     while True:
         body = (await client.get(f"/api/v1/jobs/{job_id}/webhooks")).json()
@@ -75,8 +79,10 @@ async def test_two_gateway_replicas_deliver_each_webhook_once(settings: Settings
         async with AsyncExitStack() as replicas:
             first = await replicas.enter_async_context(opened_gateway(settings, **HOOKS))
             second = await replicas.enter_async_context(opened_gateway(settings, **HOOKS))
-            jobs = [await _cancelled_job(client, receiver.url)
-                    for client in (first, second, first, second)]
+            jobs = [
+                await _cancelled_job(client, receiver.url)
+                for client in (first, second, first, second)
+            ]
             for job_id in jobs:
                 await _webhooks(first, job_id, until_state="delivered")
             await asyncio.sleep(1.0)

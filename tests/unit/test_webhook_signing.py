@@ -20,8 +20,10 @@ BODY = json.dumps({"job_id": "j", "status": "completed"}).encode()
 @pytest.mark.parametrize(
     ("configured", "receiver_secret"),
     [
-        ("whsec_" + base64.b64encode(b"0123456789abcdef0123").decode(),
-         "whsec_" + base64.b64encode(b"0123456789abcdef0123").decode()),
+        (
+            "whsec_" + base64.b64encode(b"0123456789abcdef0123").decode(),
+            "whsec_" + base64.b64encode(b"0123456789abcdef0123").decode(),
+        ),
         ("plain text secret", b"plain text secret"),  # used as is: the receiver's raw key
     ],
 )
@@ -38,18 +40,30 @@ def test_the_reference_library_verifies_our_signature(configured, receiver_secre
 
 def test_a_delivery_is_retried_on_schedule_then_given_up() -> None:
     now = utc_now()
-    delivery = Delivery(id="msg_1", job_id="j", user_id="u", event="job.failed", url="http://x",
-                        payload="{}", created_at=now, next_attempt_at=now)
+    delivery = Delivery(
+        id="msg_1",
+        job_id="j",
+        user_id="u",
+        event="job.failed",
+        url="http://x",
+        payload="{}",
+        created_at=now,
+        next_attempt_at=now,
+    )
     schedule = (5.0, 60.0)
-    delivery = after_attempt(delivery, Attempt(number=1, at=now, status_code=500),
-                             schedule=schedule, now=now)
+    delivery = after_attempt(
+        delivery, Attempt(number=1, at=now, status_code=500), schedule=schedule, now=now
+    )
     assert (delivery.state, delivery.next_attempt_at) == ("pending", now + timedelta(seconds=5))
-    delivery = after_attempt(delivery, Attempt(number=2, at=now, error="refused"),
-                             schedule=schedule, now=now)
+    delivery = after_attempt(
+        delivery, Attempt(number=2, at=now, error="refused"), schedule=schedule, now=now
+    )
     assert delivery.next_attempt_at == now + timedelta(seconds=60)
-    delivered = after_attempt(delivery, Attempt(number=3, at=now, status_code=204),
-                              schedule=schedule, now=now)
+    delivered = after_attempt(
+        delivery, Attempt(number=3, at=now, status_code=204), schedule=schedule, now=now
+    )
     assert (delivered.state, delivered.next_attempt_at) == ("delivered", None)
-    failed = after_attempt(delivery, Attempt(number=3, at=now, status_code=410),
-                           schedule=schedule, now=now)
+    failed = after_attempt(
+        delivery, Attempt(number=3, at=now, status_code=410), schedule=schedule, now=now
+    )
     assert (failed.state, len(failed.attempts)) == ("failed", 3)
