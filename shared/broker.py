@@ -120,6 +120,7 @@ async def ensure_topology(js: JetStreamContext, settings: Settings) -> None:
     # A day longer than the views, so a view never outlives the record of its webhook.
     webhooks_ttl = (settings.event_retention_days + 1) * DAY
     await _ensure_bucket(js, subjects.WEBHOOKS_BUCKET, ttl=webhooks_ttl)
+    await _ensure_bucket(js, subjects.CONDITIONS_BUCKET, ttl=DAY)
     try:
         await js.object_store(subjects.ARTIFACTS_BUCKET)
     except (BucketNotFoundError, NotFoundError):

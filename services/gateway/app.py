@@ -19,6 +19,7 @@ from services.gateway import (
     routes_videos,
     routes_webhooks,
 )
+from services.gateway.conditions import follow as follow_conditions
 from services.gateway.errors import install_error_handlers
 from services.gateway.handlers import projecting, stop_loop
 from services.gateway.middleware import BodyLimitMiddleware, RequestIdMiddleware
@@ -55,6 +56,10 @@ def create_app(settings: Settings) -> FastAPI:
                 idempotency=await deps.js.key_value(subjects.IDEMPOTENCY_BUCKET),
                 workload=workload,
             )
+            conditions = asyncio.create_task(follow_conditions(
+                await deps.js.key_value(subjects.CONDITIONS_BUCKET),
+                app.state.gateway.conditions, stop,
+            ))
             if settings.single_user_mode:
                 log.warning("single-user local mode: no API_KEYS configured, "
                             "every request acts as user 'local'")
@@ -65,6 +70,7 @@ def create_app(settings: Settings) -> FastAPI:
                 pending.cancel()
                 await stop_loop(following, stop, grace=0.5)  # it holds nothing to finish
                 await stop_loop(backlog, stop, grace=0.5)
+                await stop_loop(conditions, stop, grace=0.5)
 
     app = FastAPI(
         title="videogen gateway",

@@ -271,6 +271,10 @@ class HealthResponse(BaseModel):
 
 
 class ReadyResponse(BaseModel):
-    status: str
+    status: str = Field(description="ready, or degraded while a condition is active")
     nats: str
     stream: str
+    conditions: dict[str, Any] = Field(
+        default_factory=dict,
+        description="Active conditions, e.g. disk_pressure (new jobs get 507 meanwhile)",
+    )

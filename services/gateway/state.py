@@ -6,7 +6,7 @@ Routes receive these through FastAPI dependencies, never through module globals.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Annotated
 
 from fastapi import Depends, Path, Request
@@ -14,6 +14,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from nats.js.kv import KeyValue
 
 from services.gateway.auth import authenticate
+from services.gateway.conditions import Conditions
 from services.gateway.errors import not_found
 from services.gateway.workload import Workload
 from shared.jobview import JobView
@@ -33,6 +34,7 @@ class Gateway:
     store: VideoStore
     idempotency: KeyValue
     workload: Workload
+    conditions: Conditions = field(default_factory=Conditions)
 
 
 def gateway(request: Request) -> Gateway:

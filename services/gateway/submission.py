@@ -17,7 +17,7 @@ from nats.js.errors import KeyNotFoundError, KeyWrongLastSequenceError
 from services.gateway.errors import ApiError
 from services.gateway.schemas import GenerateRequest
 from services.gateway.state import Gateway
-from shared.events import JobConfig, JobContext, JobRequested
+from shared.events import JobConfig, JobContext, JobRequested, utc_now
 from shared.jobview import JobView, user_key
 from shared.metrics import JOBS
 from shared.settings import Settings
@@ -115,6 +115,7 @@ def admit(app: Gateway, user: str) -> None:
 
     Nothing already accepted is dropped: the limit only turns new work away.
     """
+    app.conditions.refuse_new_work(utc_now())
     settings = app.deps.settings
     for active, limit, whose in (
         (app.workload.count(), settings.max_queued_jobs, "The service"),
