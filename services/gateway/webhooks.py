@@ -245,6 +245,8 @@ class Dispatcher:
         number, now = len(delivery.attempts) + 1, self.clock()
         started = time.perf_counter()
         body = delivery.payload.encode()
+        if not self.settings.webhook_secret:  # never sign with an empty key
+            return Attempt(number=number, at=now, error="not sent: WEBHOOK_SECRET is not set")
         try:
             await check_webhook_url(delivery.url, allow_private=self.settings.webhook_allow_private)
             headers = signed_headers(
