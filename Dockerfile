@@ -17,11 +17,15 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     HOME=/tmp
 
 WORKDIR /app
+# The exact, hash-checked versions first (a layer that changes only with the lock), then
+# the project itself without resolving anything again.
+COPY requirements.lock ./
+RUN pip install --require-hashes --no-deps -r requirements.lock
 COPY pyproject.toml README.md ./
 COPY shared ./shared
 COPY services ./services
 COPY videogen ./videogen
-RUN pip install . \
+RUN pip install --no-deps --no-build-isolation . && pip check \
  && useradd --uid 10001 --no-create-home --home-dir /tmp --shell /usr/sbin/nologin videogen \
  && mkdir -p /data && chown 10001:10001 /data
 

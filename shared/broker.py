@@ -117,6 +117,10 @@ async def ensure_topology(js: JetStreamContext, settings: Settings) -> None:
     await _ensure_bucket(js, subjects.JOBS_BUCKET, ttl=settings.event_retention_days * DAY)
     await _ensure_bucket(js, subjects.IDEMPOTENCY_BUCKET, ttl=DAY)
     await _ensure_bucket(js, subjects.LEDGER_BUCKET, ttl=settings.event_retention_days * DAY)
+    # A day longer than the views, so a view never outlives the record of its webhook.
+    webhooks_ttl = (settings.event_retention_days + 1) * DAY
+    await _ensure_bucket(js, subjects.WEBHOOKS_BUCKET, ttl=webhooks_ttl)
+    await _ensure_bucket(js, subjects.CONDITIONS_BUCKET, ttl=DAY)
     try:
         await js.object_store(subjects.ARTIFACTS_BUCKET)
     except (BucketNotFoundError, NotFoundError):

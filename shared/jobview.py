@@ -40,6 +40,7 @@ class SceneRecord(msgspec.Struct, kw_only=True):
     duration_seconds: float | None = None
     model: str | None = None
     fallback_reason: str | None = None  # why the built-in model stands in for this scene
+    render_seconds: float | None = None  # wall time of its last render (queue estimates)
 
 
 class UsageEntry(msgspec.Struct, kw_only=True):
@@ -71,6 +72,7 @@ class JobView(msgspec.Struct, kw_only=True):
     video: StoredVideo | None = None
     model: str | None = None
     usage: dict[str, UsageEntry] = {}
+    webhook_url: str | None = None  # where the gateway announces the job's end (signed)
 
     @property
     def is_terminal(self) -> bool:

@@ -62,6 +62,14 @@ def _positive_float(raw: str) -> float:
     return value
 
 
+def _seconds_list(raw: str) -> tuple[float, ...]:
+    """`5,300,1800` → (5.0, 300.0, 1800.0): waits between retries."""
+    values = tuple(float(part) for part in raw.split(",") if part.strip())
+    if not values or any(value <= 0 for value in values):
+        raise ValueError("expected comma-separated numbers of seconds > 0, e.g. 5,300,1800")
+    return values
+
+
 def _endpoint(raw: str) -> str:
     """An S3 endpoint URL; its scheme decides TLS (http: plain, https: TLS)."""
     value = raw.strip().rstrip("/")
@@ -207,6 +215,9 @@ class Settings:
     )
     # Off by default: the job's intermediate artifacts are what event replay re-runs from.
     storage_cleanup: bool = _env("STORAGE_CLEANUP", _bool, default=False)
+    # Disk pressure: storage and renderer refuse to write below this much free space (the
+    # headroom keeps NATS and logs writing), and new jobs are refused with 507 meanwhile.
+    min_free_disk_mb: int = _env("MIN_FREE_DISK_MB", _non_negative_int, default=512)
     # Gateway.
     api_keys: dict[str, str] = _env("API_KEYS", _api_keys, default_factory=dict)
     gateway_host: str = _env("GATEWAY_HOST", default="127.0.0.1")
@@ -218,6 +229,15 @@ class Settings:
     allow_anonymous: bool = _env("ALLOW_ANONYMOUS", _bool, default=False)
     # Models a job may name; empty: the configured ones (and builtin).
     allowed_models_list: tuple[str, ...] = _env("ALLOWED_MODELS", _names, default=())
+    # Signed webhooks (Standard Webhooks) when a job ends; a job asks with `webhook_url`.
+    webhook_secret: Secret = _env("WEBHOOK_SECRET", Secret, default=Secret(""))
+    webhook_allow_private: bool = _env("WEBHOOK_ALLOW_PRIVATE", _bool, default=False)
+    # Waits before each retry (Standard Webhooks' schedule: about 28 h in all).
+    webhook_retry_schedule: tuple[float, ...] = _env(
+        "WEBHOOK_RETRY_SCHEDULE", _seconds_list,
+        default=(5.0, 300.0, 1800.0, 7200.0, 18000.0, 36000.0, 36000.0),
+    )
+    webhook_timeout_seconds: float = _env("WEBHOOK_TIMEOUT_SECONDS", _positive_float, default=10.0)
     # Logging.
     debug: bool = _env("DEBUG", _bool, default=False)
     # Telemetry: stage workers serve /metrics, /healthz, /readyz here (0: off); traces

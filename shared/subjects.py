@@ -12,6 +12,8 @@ JOBS_BUCKET = "videogen-jobs"
 IDEMPOTENCY_BUCKET = "videogen-idempotency"
 LEDGER_BUCKET = "videogen-ledger"
 ARTIFACTS_BUCKET = "videogen-artifacts"
+WEBHOOKS_BUCKET = "videogen-webhooks"
+CONDITIONS_BUCKET = "videogen-conditions"  # named conditions replicas announce (disk pressure)
 
 ALL_EVENTS = f"{PREFIX}.>"
 

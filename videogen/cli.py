@@ -16,14 +16,17 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import msgspec
 import nats
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
 
 from shared.history import read_job
+from shared.replay import REPLAYABLE, ReplayRefused, replay
 from shared.settings import load_settings
+from shared.timeline import TimelineEntry, timeline
 from videogen.client import ApiError, VideogenClient
-from videogen.events import REPLAYABLE, ReplayRefused, format_timeline, replay
+from videogen.events import format_timeline
 from videogen.stack import SERVICES, start_stack
 from videogen.topics import find_topic
 
@@ -105,6 +108,7 @@ def _parser() -> argparse.ArgumentParser:
     events = commands.add_parser("events", help="print a job's recorded events in order")
     events.add_argument("job_id")
     events.add_argument("--nats-url", help="default: NATS_URL")
+    _add_gateway_options(events)
     events.set_defaults(run=_events)
 
     replay = commands.add_parser(
@@ -121,12 +125,19 @@ def _parser() -> argparse.ArgumentParser:
     replay.add_argument("--reopen", action="store_true",
                         help="put a completed or failed job back to processing first")
     replay.add_argument("--nats-url", help="default: NATS_URL")
+    _add_gateway_options(replay)
     replay.set_defaults(run=_replay)
     return parser
 
 
 def _add_client_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--url", default=DEFAULT_URL, help="gateway URL (env VIDEOGEN_URL)")
+    parser.add_argument("--api-key", default=os.environ.get("VIDEOGEN_API_KEY"))
+
+
+def _add_gateway_options(parser: argparse.ArgumentParser) -> None:
+    """`--url`: through the gateway's REST routes instead of the bus (no NATS access needed)."""
+    parser.add_argument("--url", help="a gateway URL: go through its REST API, not NATS")
     parser.add_argument("--api-key", default=os.environ.get("VIDEOGEN_API_KEY"))
 
 
@@ -175,22 +186,29 @@ def _status(args: argparse.Namespace) -> None:
 
 
 def _events(args: argparse.Namespace) -> int:
-    async def show() -> int:
+    async def read() -> list[TimelineEntry]:
         connection = await nats.connect(args.nats_url or load_settings().nats_url)
         try:
-            records = await read_job(connection.jetstream(), args.job_id)
+            return timeline(await read_job(connection.jetstream(), args.job_id))
         finally:
             await connection.close()
-        if not records:
-            console.print(f"[red]no events recorded for job {args.job_id}[/]")
-            return 1
-        print(format_timeline(records))
-        return 0
 
-    return asyncio.run(show())
+    if args.url:
+        body = VideogenClient(args.url, api_key=args.api_key).events(args.job_id)
+        entries = msgspec.convert(body["events"], list[TimelineEntry])
+    else:
+        entries = asyncio.run(read())
+    if not entries:
+        console.print(f"[red]no events recorded for job {args.job_id}[/]")
+        return 1
+    print(format_timeline(entries))
+    return 0
 
 
 def _replay(args: argparse.Namespace) -> int:
+    if args.url:
+        return _replay_through_gateway(args)
+
     async def publish() -> int:
         connection = await nats.connect(args.nats_url or load_settings().nats_url)
         try:
@@ -211,6 +229,24 @@ def _replay(args: argparse.Namespace) -> int:
         return 0
 
     return asyncio.run(publish())
+
+
+def _replay_through_gateway(args: argparse.Namespace) -> int:
+    client = VideogenClient(args.url, api_key=args.api_key)
+    try:
+        done = client.replay(args.job_id, args.event_type, scene=args.scene, reopen=args.reopen)
+    except ApiError as exc:
+        if exc.status != 409:
+            raise
+        console.print(f"[red]not replayed:[/] {exc.body['error']['message']}")
+        return 2
+    console.print(
+        f"published {done['event_type']} as stream message {done['sequence']}"
+        + (f", attempt {done['attempt']}" if done["attempt"] is not None else "")
+        + (" (job reopened)" if done["reopened"] else "")
+    )
+    print(done["message_id"])
+    return 0
 
 
 def _demo(args: argparse.Namespace) -> int:

@@ -46,6 +46,17 @@ class VideogenClient:
     def status(self, job_id: str) -> dict[str, Any]:
         return self._json(self.http.get(f"/api/v1/videos/jobs/{job_id}/status"))
 
+    def events(self, job_id: str) -> dict[str, Any]:
+        """The job's recorded timeline (what `videogen events` prints)."""
+        return self._json(self.http.get(f"/api/v1/jobs/{job_id}/events"))
+
+    def replay(
+        self, job_id: str, event_type: str, *, scene: int | None = None, reopen: bool = False
+    ) -> dict[str, Any]:
+        """Publish the job's recorded `event_type` again (what `videogen replay` does)."""
+        body = {"from": event_type, "scene": scene, "reopen": reopen}
+        return self._json(self.http.post(f"/api/v1/jobs/{job_id}/replay", json=body))
+
     def watch(
         self, job_id: str, *, interval: float = 0.5, timeout: float = 3600
     ) -> Iterator[dict[str, Any]]:

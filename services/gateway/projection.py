@@ -106,6 +106,7 @@ def _fold(view: JobView, event: AnyEvent) -> None:
             scene.status = "rendered"
             scene.attempts = max(scene.attempts, event.attempt)
             scene.duration_seconds = event.duration_seconds
+            scene.render_seconds = event.render_seconds
             _refine(view, "rendering", _count(view, "rendered") / max(event.scene_count, 1))
         case VideoStored():
             _enter_stage(view, "completed", at=event.occurred_at)

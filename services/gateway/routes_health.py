@@ -11,6 +11,7 @@ from services.gateway.errors import ApiError, unavailable
 from services.gateway.schemas import HealthResponse, ReadyResponse
 from services.gateway.state import Gateway
 from shared import subjects
+from shared.events import utc_now
 from shared.metrics import metrics_response
 
 router = APIRouter(tags=["health"])
@@ -34,7 +35,10 @@ async def ready(request: Request) -> ReadyResponse:
         )
     except (NatsError, TimeoutError) as exc:
         raise _unavailable("The event stream is unavailable", nats="connected") from exc
-    return ReadyResponse(status="ready", nats="connected", stream=subjects.STREAM)
+    # Still ready while degraded: status, downloads and deletes (which free space) work.
+    conditions = app.conditions.active(utc_now())
+    return ReadyResponse(status="degraded" if conditions else "ready", nats="connected",
+                         stream=subjects.STREAM, conditions=conditions)
 
 
 @router.get("/metrics", response_class=Response, include_in_schema=False)

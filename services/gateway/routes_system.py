@@ -8,6 +8,7 @@ from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
 from services.gateway.state import App, User
+from services.gateway.workload import read_backlog
 from shared import subjects
 from shared.broker import CONSUMERS
 from shared.events import utc_now
@@ -22,8 +23,18 @@ class StageQueue(BaseModel):
     idle_workers: int = Field(description="Pull requests waiting: free slots across replicas")
 
 
+class RenderBacklogBody(BaseModel):
+    scenes_waiting: int = Field(description="Scenes coded and waiting for a renderer")
+    scenes_rendering: int = Field(description="Scenes being rendered now")
+    render_slots: int = Field(description="Render slots listening across renderer replicas "
+                              "(0: no renderer is running)")
+    render_seconds_per_scene: float = Field(description="Recent median render wall time")
+    backlog_seconds: float = Field(description="Render time of the backlog at this capacity")
+
+
 class QueueResponse(BaseModel):
     stages: dict[str, StageQueue]
+    render_backlog: RenderBacklogBody
     jobs: dict[str, int] = Field(description="Unfinished jobs by status")
     max_queued_jobs: int
     estimated_wait_seconds: dict[str, float] = Field(description="Before a new job starts")
@@ -34,6 +45,7 @@ class QueueResponse(BaseModel):
 @router.get("/queue", response_model=QueueResponse)
 async def queue(app: App, user: User) -> QueueResponse:
     workload, now = app.workload, utc_now()
+    workload.backlog = await read_backlog(app.deps.js)
     stages = {}
     for durable in CONSUMERS:
         if durable == "gateway":
@@ -45,6 +57,13 @@ async def queue(app: App, user: User) -> QueueResponse:
         )
     return QueueResponse(
         stages=stages,
+        render_backlog=RenderBacklogBody(
+            scenes_waiting=workload.backlog.waiting,
+            scenes_rendering=workload.backlog.rendering,
+            render_slots=workload.backlog.slots,
+            render_seconds_per_scene=round(workload.render_seconds(), 1),
+            backlog_seconds=round(workload.backlog_seconds(), 1),
+        ),
         jobs={"queued": 0, "processing": 0, **workload.by_status()},
         max_queued_jobs=app.deps.settings.max_queued_jobs,
         estimated_wait_seconds={q: round(workload.wait_seconds(q), 1) for q in QUALITIES},

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Header, Request, Response
 
 from services.gateway import media, schemas, views
 from services.gateway.errors import ApiError
+from services.gateway.routes_webhooks import accepted_webhook_url
 from services.gateway.state import App, Gateway, OwnedJob, User
 from services.gateway.submission import fingerprint, new_job, submit
 from shared.events import StoredVideo, utc_now
@@ -41,9 +42,11 @@ async def generate_video(
     """Queue a job; the same `Idempotency-Key` within 24 h returns the first job (200)."""
     now = utc_now()
     check_model(body.configuration.model, app.deps.settings)
+    webhook_url = await accepted_webhook_url(body.webhook_url, app.deps.settings)
     job = new_job(body, user=user, settings=app.deps.settings, now=now)
     view, created = await submit(
-        app, job, idempotency_key=idempotency_key, body_hash=fingerprint(body)
+        app, job, idempotency_key=idempotency_key, body_hash=fingerprint(body),
+        webhook_url=webhook_url,
     )
     if not created:
         response.status_code = 200

@@ -63,6 +63,10 @@ class GenerateRequest(BaseModel):
 
     configuration: Configuration
     priority: Priority = "normal"
+    webhook_url: str | None = Field(
+        default=None, min_length=1, max_length=2048,
+        description="POSTed the job's status body, signed (Standard Webhooks), when it ends",
+    )
 
 
 class Progress(BaseModel):
@@ -292,7 +296,7 @@ class HealthResponse(BaseModel):
 
 
 class ReadyResponse(BaseModel):
-    status: str
+    status: str = Field(description="ready, or degraded while a condition is active")
     nats: str
     stream: str
 
@@ -311,3 +315,7 @@ class ErrorResponse(BaseModel):
     message: str
     error: ErrorInfo
     request_id: str
+    conditions: dict[str, Any] = Field(
+        default_factory=dict,
+        description="Active conditions, e.g. disk_pressure (new jobs get 507 meanwhile)",
+    )

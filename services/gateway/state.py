@@ -14,6 +14,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from nats.js.kv import KeyValue
 
 from services.gateway.auth import authenticate
+from services.gateway.conditions import Conditions
 from services.gateway.errors import not_found
 from services.gateway.integrity import IntegrityChecker
 from services.gateway.outage import require_connected
@@ -36,6 +37,7 @@ class Gateway:
     idempotency: KeyValue
     workload: Workload
     integrity: IntegrityChecker = field(default_factory=IntegrityChecker)
+    conditions: Conditions = field(default_factory=Conditions)
 
 
 def gateway(request: Request) -> Gateway:

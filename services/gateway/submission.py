@@ -18,7 +18,7 @@ from services.gateway.errors import ApiError, unavailable
 from services.gateway.outage import BUS_ERRORS, bounded, probe, publish_surely
 from services.gateway.schemas import GenerateRequest
 from services.gateway.state import Gateway
-from shared.events import JobConfig, JobContext, JobRequested
+from shared.events import JobConfig, JobContext, JobRequested, utc_now
 from shared.jobview import JobView, user_key
 from shared.metrics import JOBS
 from shared.settings import Settings
@@ -62,7 +62,8 @@ def fingerprint(request: GenerateRequest) -> str:
 
 
 async def submit(
-    app: Gateway, job: JobRequested, *, idempotency_key: str | None, body_hash: str = ""
+    app: Gateway, job: JobRequested, *, idempotency_key: str | None, body_hash: str = "",
+    webhook_url: str | None = None,
 ) -> tuple[JobView, bool]:
     """The job's view and whether it is new (False: the key's first job is returned).
 
@@ -77,7 +78,7 @@ async def submit(
     admit(app, job.user_id)
     view = await open_job(
         app, job_id=job.job_id, user=job.user_id, config=job.config, priority=job.priority,
-        now=job.occurred_at,
+        now=job.occurred_at, webhook_url=webhook_url,
     )
     owns_entry = False
     try:
@@ -102,12 +103,12 @@ async def submit(
 
 async def open_job(
     app: Gateway, *, job_id: str, user: str, config: JobConfig, priority: str, now: datetime,
-    kind: str = "generate",
+    kind: str = "generate", webhook_url: str | None = None,
 ) -> JobView:
     """Store a new job's view (queued) before any event can point at it, and count it."""
     view = JobView(
         job_id=job_id, user_id=user, config=config, priority=priority, kind=kind,
-        created_at=now, updated_at=now,
+        webhook_url=webhook_url, created_at=now, updated_at=now,
         estimated_completion=app.workload.estimated_completion(config.quality, now=now),
     )
     await probe(app.deps)  # a frozen bus would apply a timed-out create when it resumes
@@ -139,6 +140,7 @@ def admit(app: Gateway, user: str) -> None:
 
     Nothing already accepted is dropped: the limit only turns new work away.
     """
+    app.conditions.refuse_new_work(utc_now())
     settings = app.deps.settings
     for active, limit, whose in (
         (app.workload.count(), settings.max_queued_jobs, "The service"),

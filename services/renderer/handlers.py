@@ -26,6 +26,7 @@ from services.renderer.sandbox import RenderLimits, network_isolation_available
 from services.renderer.warm import PoolUnavailable, WarmPool
 from shared import artifacts, subjects
 from shared.broker import CONSUMERS
+from shared.diskspace import start_disk_guard
 from shared.errors import JobGone, PermanentError
 from shared.events import (
     JobCancelled,
@@ -75,6 +76,7 @@ async def register(deps: StageDeps) -> None:
     ledger = await deps.js.key_value(subjects.LEDGER_BUCKET)
     running = RunningRenders()
     engine = build_engine(settings, clips=ObjectStoreClips(deps.artifacts.store))
+    disk = start_disk_guard(deps, [Path(tempfile.gettempdir())])  # where renders write
     if settings.render_isolate_network and not network_isolation_available():
         log.warning("renders cannot get their own network namespace here; the code policy "
                     "is what keeps them off the network")
@@ -89,6 +91,7 @@ async def register(deps: StageDeps) -> None:
             log.info("scene %d attempt %d already rendered; skipping",
                      event.scene_number, event.attempt)
             return
+        await disk.check()
         failure = await render_one(deps, engine, event, running)
         if failure is not None:
             settled = await handle_failure(deps, event, failure, ledger=ledger)

@@ -12,27 +12,35 @@ from services.storage.store import store_video
 from services.storage.upload import RetryPolicy
 from shared.artifacts import ArtifactMissing
 from shared.broker import CONSUMERS
+from shared.diskspace import start_disk_guard
 from shared.errors import PermanentError
 from shared.events import VideoCombined, VideoStored
 from shared.logs import timed
 from shared.service import StageDeps
+from shared.tempdirs import owned_tempdir, sweep_orphans
 from shared.videostore import open_video_store
 
 log = logging.getLogger("videogen.storage")
+TEMP_PREFIX = "videogen-store-"
 
 
 def register(deps: StageDeps) -> None:
     settings = deps.settings
     mode = settings.video_storage_mode
     store = open_video_store(settings)
+    sweep_orphans(TEMP_PREFIX)  # folders of storage processes that were killed
+    writes_to = [Path(tempfile.gettempdir())]
+    if mode != "s3_only":
+        writes_to.append(settings.storage_dir)
+    disk = start_disk_guard(deps, writes_to)
     policy = RetryPolicy(
         retries=settings.storage_max_retries, base_seconds=settings.storage_retry_base_seconds
     )
 
     async def on_video_combined(event: VideoCombined) -> None:
         await deps.bus.progress(event, "storage", revision=event.revision)
-        with tempfile.TemporaryDirectory(prefix="videogen-store-") as folder:
-            scratch = Path(folder)
+        await disk.check()
+        with owned_tempdir(TEMP_PREFIX) as scratch:
             video = await _fetch(deps, event, scratch / "video.mp4", mode=mode)
             subtitles = await _subtitles(deps, event, scratch)
             with timed(log, "storage", mode=mode) as outcome:

@@ -42,3 +42,25 @@ def test_estimates_use_recent_durations_and_the_queue_ahead():
     now = utc_now()
     assert workload.estimated_completion("low", now=now) == now + timedelta(seconds=60)
     assert workload.retry_after_seconds() >= 1
+
+
+def test_the_render_backlog_sets_the_wait_and_the_retry_hint():
+    from services.gateway.workload import DEFAULT_RENDER_SECONDS, RenderBacklog
+    from shared.jobview import SceneRecord
+
+    workload = Workload()
+    assert workload.backlog_seconds() == 0
+    done = _view("done", "u", "completed", seconds=60)
+    done.scenes = {n: SceneRecord(scene_number=n, render_seconds=s)
+                   for n, s in ((1, 4.0), (2, 6.0), (3, 8.0))}
+    workload.observe(done)
+    assert workload.render_seconds() == 6.0 != DEFAULT_RENDER_SECONDS
+    for job in ("a", "b", "c", "d"):
+        workload.observe(_view(job, "u", "processing"))  # processing, while scenes wait
+    # 77 scenes waiting, 2 rendering, 2 slots busy + 2 idle: (77 + 1) × 6 s / 4 slots
+    workload.backlog = RenderBacklog(waiting=77, rendering=2, idle_slots=2)
+    assert workload.backlog_seconds() == 117.0
+    assert workload.wait_seconds("low") == 117.0  # no job is `queued`, the wait is not 0
+    assert workload.retry_after_seconds() == round(117 / 4)  # the oldest job's share
+    workload.backlog = RenderBacklog(waiting=3000, rendering=0, idle_slots=0)  # no renderer
+    assert workload.retry_after_seconds() == 3600  # capped
