@@ -12,7 +12,7 @@ cd "$(dirname "$0")/.."
 UV="${UV:-uv}"
 upgrade=(); [ "${1:-}" = "--upgrade" ] && upgrade=(--upgrade)
 common=(--universal --python-version 3.11 --generate-hashes --quiet
-        --index-url https://pypi.org/simple --no-header)
+        --no-header)
 build=$(mktemp); trap 'rm -f "$build"' EXIT
 echo "setuptools>=69" >"$build"   # the build backend, for `pip install --no-build-isolation`
 "$UV" pip compile "${common[@]}" "${upgrade[@]}" pyproject.toml "$build" -o requirements.lock
