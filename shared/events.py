@@ -15,13 +15,21 @@ from typing import Any, ClassVar
 
 import msgspec
 
-from shared.model import ModelUsage
-
 SCHEMA_VERSION = 1
 
 
 def utc_now() -> datetime:
     return datetime.now(UTC)
+
+
+class ModelUsage(msgspec.Struct, kw_only=True):
+    """What a model call cost; the built-in model reports zeros."""
+
+    model: str
+    calls: int = 0
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    cost_usd: float = 0.0  # estimated from a price table; 0 for local or unknown models
 
 
 class JobConfig(msgspec.Struct, kw_only=True):

@@ -16,8 +16,7 @@ import msgspec
 from nats.js.errors import KeyNotFoundError, KeyWrongLastSequenceError
 from nats.js.kv import KeyValue
 
-from shared.events import JobConfig, JobError, StoredVideo, utc_now
-from shared.model import ModelUsage
+from shared.events import JobConfig, JobError, ModelUsage, StoredVideo, utc_now
 
 TERMINAL = frozenset({"completed", "failed", "cancelled"})
 _SAFE_USER = re.compile(r"^[A-Za-z0-9_-]{1,48}$")

@@ -17,7 +17,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import random
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import TypeVar
@@ -34,6 +33,7 @@ from shared.events import Event, JobError, JobFailed, ProgressReported, decode, 
 from shared.jobview import JobStore
 from shared.logs import job_scope
 from shared.metrics import observe_event
+from shared.retry import backoff_delay
 from shared.stages import BY_NAME, percentage_within
 from shared.tracing import span
 
@@ -42,12 +42,6 @@ PULL_WAIT_SECONDS = 5.0
 
 E = TypeVar("E", bound=Event)
 Handler = Callable[[E], Awaitable[None]]
-
-
-def backoff_delay(attempt: int, *, base: float = 1.0, cap: float = 60.0) -> float:
-    """Exponential backoff with full jitter around the nominal delay (attempt ≥ 1)."""
-    nominal = min(cap, base * 2 ** max(attempt - 1, 0))
-    return round(nominal * random.uniform(0.5, 1.5), 3)
 
 
 class Bus:

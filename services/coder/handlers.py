@@ -23,15 +23,16 @@ from services.coder.authoring import (
     write_checked,
 )
 from services.coder.checks import code_problems, manim_names
+from services.coder.models import SceneCoder, resolve_coder
 from shared import artifacts
 from shared.broker import CONSUMERS
 from shared.errors import PermanentError
 from shared.events import JobContext, SceneCoded, ScenePlanned, SceneRenderFailed, UsageRecorded
-from shared.llm.providers import LLMClients
+from shared.llm.providers import LLMClients, UnknownModel
 from shared.llm.usage import UsageMeter
 from shared.logs import timed
-from shared.model import SceneModel, ScenePlan, UnknownModel, resolve_model
-from shared.runtime import backoff_delay
+from shared.plans import ScenePlan
+from shared.retry import backoff_delay
 from shared.service import StageDeps
 
 if TYPE_CHECKING:
@@ -49,10 +50,10 @@ class Coder:
     clients: LLMClients
     docs: DocsIndex | None
 
-    def model(self, context: JobContext, meter: UsageMeter) -> SceneModel:
+    def model(self, context: JobContext, meter: UsageMeter) -> SceneCoder:
         docs = self.docs if context.use_rag else None
         try:
-            return resolve_model(context.scene_model, clients=self.clients, docs=docs, meter=meter)
+            return resolve_coder(context.scene_model, clients=self.clients, docs=docs, meter=meter)
         except UnknownModel as exc:
             raise PermanentError(
                 str(exc), code="MODEL_UNAVAILABLE",
@@ -64,7 +65,7 @@ class Coder:
             _problems, class_name=plan.class_name, known_names=manim_names()
         )
 
-    def may_fall_back(self, model: SceneModel) -> bool:
+    def may_fall_back(self, model: SceneCoder) -> bool:
         return model.name != "builtin" and self.deps.settings.scene_fallback == "builtin"
 
 
@@ -156,7 +157,7 @@ async def repair_scene(coder: Coder, event: SceneRenderFailed) -> None:
 
 
 async def _give_up(
-    coder: Coder, event: Source, plan: ScenePlan, model: SceneModel, *, attempt: int,
+    coder: Coder, event: Source, plan: ScenePlan, model: SceneCoder, *, attempt: int,
     reason: str,
 ) -> None:
     """Fall back to the built-in model's scene, or fail the job when that is not allowed."""

@@ -7,16 +7,17 @@ from typing import TypeVar
 
 import msgspec
 
+from services.planner.models import Planner, resolve_planner
 from services.planner.scenario import OutlineRejected, check_outline, write_scenes
 from shared import artifacts
 from shared.artifacts import ArtifactMissing
 from shared.broker import CONSUMERS
 from shared.errors import PermanentError
 from shared.events import JobRequested, ScenePlanned, UsageRecorded
-from shared.llm.providers import LLMClients
+from shared.llm.providers import LLMClients, UnknownModel
 from shared.llm.usage import UsageMeter
 from shared.logs import timed
-from shared.model import Outline, SceneModel, ScenePlan, UnknownModel, resolve_model
+from shared.plans import Outline, ScenePlan
 from shared.service import StageDeps
 
 log = logging.getLogger("videogen.planner")
@@ -74,9 +75,9 @@ async def plan_job(deps: StageDeps, clients: LLMClients, event: JobRequested) ->
         await _publish_plan(deps, event, plan, scene_count=len(plans))
 
 
-def _model(deps: StageDeps, clients: LLMClients, meter: UsageMeter) -> SceneModel:
+def _model(deps: StageDeps, clients: LLMClients, meter: UsageMeter) -> Planner:
     try:
-        return resolve_model(deps.settings.planner_model, clients=clients, meter=meter)
+        return resolve_planner(deps.settings.planner_model, clients=clients, meter=meter)
     except UnknownModel as exc:
         raise PermanentError(
             str(exc), code="MODEL_UNAVAILABLE", suggestion="Check PLANNER_MODEL."

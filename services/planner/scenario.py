@@ -5,7 +5,8 @@ from __future__ import annotations
 import asyncio
 import keyword
 
-from shared.model import MAX_SCENES, MIN_SCENES, Outline, SceneModel, ScenePlan
+from services.planner.models import Planner
+from shared.plans import MAX_SCENES, MIN_SCENES, Outline, ScenePlan
 
 
 class OutlineRejected(ValueError):
@@ -23,7 +24,7 @@ def check_outline(outline: Outline) -> Outline:
 
 
 async def write_scenes(
-    model: SceneModel, *, topic: str, context: str, outline: Outline, concurrency: int
+    model: Planner, *, topic: str, context: str, outline: Outline, concurrency: int
 ) -> list[ScenePlan]:
     """Every scene's storyboard, technical plan and narration, at most `concurrency` at once."""
     limit = asyncio.Semaphore(concurrency)

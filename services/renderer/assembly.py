@@ -20,7 +20,7 @@ from shared import artifacts
 from shared.artifacts import ArtifactMissing, Artifacts
 from shared.events import SceneCoded, SceneRendered, VideoCombined
 from shared.logs import timed
-from shared.model import ScenePlan
+from shared.plans import ScenePlan
 from shared.service import StageDeps
 
 log = logging.getLogger("videogen.renderer")

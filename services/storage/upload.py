@@ -17,7 +17,7 @@ from pathlib import Path
 
 from services.storage import metrics
 from shared.errors import PermanentError, TransientError
-from shared.runtime import backoff_delay
+from shared.retry import backoff_delay
 from shared.videostore import StoredObject, VideoStore
 
 log = logging.getLogger("videogen.storage")

@@ -15,23 +15,31 @@ import email.utils
 import logging
 import time
 from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
+from dataclasses import dataclass, field
+from typing import Any, NamedTuple, TypeVar
 
 import openai
+from openai import AsyncOpenAI
 
 from shared.errors import PermanentError, StageError, TransientError
-from shared.runtime import backoff_delay
-
-if TYPE_CHECKING:
-    from openai import AsyncOpenAI
-
-    from shared.llm.providers import Endpoint
-    from shared.llm.usage import UsageMeter
+from shared.llm.usage import UsageMeter
+from shared.retry import backoff_delay
 
 log = logging.getLogger("videogen.llm")
 T = TypeVar("T")
 Message = dict[str, str]
 MAX_RETRY_AFTER_SECONDS = 120.0
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    """Where a model is served and what it is called there."""
+
+    model_string: str
+    base_url: str
+    api_key: str = field(repr=False)
+    model: str
+    setting: str  # the variable to check when the endpoint misbehaves
 
 
 class RetryPolicy(NamedTuple):
