@@ -50,6 +50,7 @@ CONSUMERS: dict[str, ConsumerSpec] = {
         ConsumerSpec("coder-repair", "scene.render_failed"),
         ConsumerSpec("renderer", "scene.coded"),
         ConsumerSpec("renderer-combine", "scene.rendered"),
+        ConsumerSpec("renderer-abandoned", subjects.SCENE_ABANDONED),
         ConsumerSpec("storage", "video.combined"),
         ConsumerSpec("gateway", None),
     )

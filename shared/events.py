@@ -15,6 +15,8 @@ from typing import Any, ClassVar
 
 import msgspec
 
+from shared import subjects
+
 SCHEMA_VERSION = 1
 
 
@@ -72,19 +74,19 @@ class Event(msgspec.Struct, kw_only=True, tag_field="event_type"):
         return f"{self.job_id}:{self.type}"
 
 
-class JobRequested(Event, tag="job.requested"):
+class JobRequested(Event, tag=subjects.JOB_REQUESTED):
     """The gateway accepted a job; the planner starts on it."""
 
-    type: ClassVar[str] = "job.requested"
+    type: ClassVar[str] = subjects.JOB_REQUESTED
     config: JobConfig
     context: JobContext
     priority: str = "normal"
 
 
-class ProgressReported(Event, tag="progress"):
+class ProgressReported(Event, tag=subjects.PROGRESS):
     """A stage moved a job forward. The gateway projects these into `/status`."""
 
-    type: ClassVar[str] = "progress"
+    type: ClassVar[str] = subjects.PROGRESS
     stage: str
     percentage: float
     description: str
@@ -99,10 +101,10 @@ class ProgressReported(Event, tag="progress"):
         )
 
 
-class ScenePlanned(Event, tag="scene.planned"):
+class ScenePlanned(Event, tag=subjects.SCENE_PLANNED):
     """One scene's plan is written (artifact `plan_ref`); the coder writes its code."""
 
-    type: ClassVar[str] = "scene.planned"
+    type: ClassVar[str] = subjects.SCENE_PLANNED
     context: JobContext
     scene_number: int
     scene_count: int
@@ -113,10 +115,10 @@ class ScenePlanned(Event, tag="scene.planned"):
         return f"{self.job_id}:{self.type}:{self.scene_number}"
 
 
-class SceneCoded(Event, tag="scene.coded"):
+class SceneCoded(Event, tag=subjects.SCENE_CODED):
     """Code for one attempt at one scene is written (artifact `code_ref`)."""
 
-    type: ClassVar[str] = "scene.coded"
+    type: ClassVar[str] = subjects.SCENE_CODED
     context: JobContext
     scene_number: int
     scene_count: int
@@ -138,13 +140,13 @@ class SceneCoded(Event, tag="scene.coded"):
         return f"{self.job_id}:{self.type}:{self.scene_number}:{self.attempt}"
 
 
-class UsageRecorded(Event, tag="usage.recorded"):
+class UsageRecorded(Event, tag=subjects.USAGE_RECORDED):
     """LLM calls and tokens a stage spent on a job (`scene` set for per-scene work).
 
     Emitted only when a model was actually called; the built-in model costs nothing.
     """
 
-    type: ClassVar[str] = "usage.recorded"
+    type: ClassVar[str] = subjects.USAGE_RECORDED
     stage: str  # planning | scenario_creation | code_generation | repair
     usage: list[ModelUsage]
     scene: int | None = None
@@ -154,10 +156,10 @@ class UsageRecorded(Event, tag="usage.recorded"):
         return f"{self.job_id}:{self.type}:{self.stage}:{self.scene}:{self.attempt}"
 
 
-class SceneRendered(Event, tag="scene.rendered"):
+class SceneRendered(Event, tag=subjects.SCENE_RENDERED):
     """One scene rendered to a clip (artifact `clip_ref`)."""
 
-    type: ClassVar[str] = "scene.rendered"
+    type: ClassVar[str] = subjects.SCENE_RENDERED
     context: JobContext
     scene_number: int
     scene_count: int
@@ -184,10 +186,10 @@ class RenderError(msgspec.Struct, kw_only=True):
     recoverable: bool = True
 
 
-class SceneRenderFailed(Event, tag="scene.render_failed"):
+class SceneRenderFailed(Event, tag=subjects.SCENE_RENDER_FAILED):
     """One attempt at one scene failed to render; the coder may repair it."""
 
-    type: ClassVar[str] = "scene.render_failed"
+    type: ClassVar[str] = subjects.SCENE_RENDER_FAILED
     context: JobContext
     scene_number: int
     scene_count: int
@@ -201,10 +203,31 @@ class SceneRenderFailed(Event, tag="scene.render_failed"):
         return f"{self.job_id}:{self.type}:{self.scene_number}:{self.attempt}"
 
 
-class VideoCombined(Event, tag="video.combined"):
+class SceneAbandoned(Event, tag=subjects.SCENE_ABANDONED):
+    """A scene will get no further attempt: it is left out of the video (PARTIAL_ASSEMBLY).
+
+    Published by the stage that gave up — the coder when neither the job's model nor the
+    built-in fallback made the scene render, the renderer when a client's own scene
+    (render-only job) failed — so combining learns it from this event, not from a copy of
+    their rules.
+    """
+
+    type: ClassVar[str] = subjects.SCENE_ABANDONED
+    context: JobContext
+    scene_number: int
+    scene_count: int
+    attempt: int  # the last attempt made
+    reason: str
+    error: RenderError | None = None  # the last render failure, when a render failed
+
+    def dedup_key(self) -> str:
+        return f"{self.job_id}:{self.type}:{self.scene_number}"
+
+
+class VideoCombined(Event, tag=subjects.VIDEO_COMBINED):
     """Every scene is rendered and joined into one video (artifact `video_ref`)."""
 
-    type: ClassVar[str] = "video.combined"
+    type: ClassVar[str] = subjects.VIDEO_COMBINED
     context: JobContext
     video_ref: str
     duration_seconds: float
@@ -243,10 +266,10 @@ class StoredVideo(msgspec.Struct, kw_only=True):
     fallback_reason: str | None = None
 
 
-class VideoStored(Event, tag="video.stored"):
+class VideoStored(Event, tag=subjects.VIDEO_STORED):
     """The video is stored; the job is completed."""
 
-    type: ClassVar[str] = "video.stored"
+    type: ClassVar[str] = subjects.VIDEO_STORED
     video: StoredVideo
     model: str = "builtin"
     revision: str = ""  # the combined video's revision this stores
@@ -267,17 +290,17 @@ class JobError(msgspec.Struct, kw_only=True):
     details: dict[str, Any] | None = None
 
 
-class JobFailed(Event, tag="job.failed"):
+class JobFailed(Event, tag=subjects.JOB_FAILED):
     """A stage gave up on the job."""
 
-    type: ClassVar[str] = "job.failed"
+    type: ClassVar[str] = subjects.JOB_FAILED
     error: JobError
 
 
-class JobCancelled(Event, tag="job.cancelled"):
+class JobCancelled(Event, tag=subjects.JOB_CANCELLED):
     """The owner cancelled the job; every stage stops working on it."""
 
-    type: ClassVar[str] = "job.cancelled"
+    type: ClassVar[str] = subjects.JOB_CANCELLED
     reason: str = "cancelled by user"
 
 
@@ -288,6 +311,7 @@ AnyEvent = (
     | SceneCoded
     | SceneRendered
     | SceneRenderFailed
+    | SceneAbandoned
     | VideoCombined
     | VideoStored
     | JobFailed
@@ -304,6 +328,7 @@ EVENT_TYPES: dict[str, type[Event]] = {
         SceneCoded,
         SceneRendered,
         SceneRenderFailed,
+        SceneAbandoned,
         VideoCombined,
         VideoStored,
         JobFailed,

@@ -32,7 +32,7 @@ class StageRecord(msgspec.Struct, kw_only=True):
 
 class SceneRecord(msgspec.Struct, kw_only=True):
     scene_number: int
-    status: str = "planned"  # planned | coded | rendering | rendered | failed
+    status: str = "planned"  # planned | coded | rendering | rendered | failed | abandoned
     attempts: int = 0
     title: str = ""
     last_error: str | None = None

@@ -27,7 +27,14 @@ from services.coder.models import SceneCoder, resolve_coder
 from shared import artifacts
 from shared.broker import CONSUMERS
 from shared.errors import PermanentError
-from shared.events import JobContext, SceneCoded, ScenePlanned, SceneRenderFailed, UsageRecorded
+from shared.events import (
+    JobContext,
+    SceneAbandoned,
+    SceneCoded,
+    ScenePlanned,
+    SceneRenderFailed,
+    UsageRecorded,
+)
 from shared.llm.providers import LLMClients, UnknownModel
 from shared.llm.usage import UsageMeter
 from shared.logs import timed
@@ -135,9 +142,11 @@ async def repair_scene(coder: Coder, event: SceneRenderFailed) -> None:
     attempt = event.attempt + 1
     failure = f"attempt {event.attempt} failed to render: {event.error.message}"
     if not event.error.recoverable:
-        raise _render_failed(event, "no change of the code can help")
+        await _abandon(coder, event, plan, "no change of the code can help")
+        return
     if model.name != "builtin" and code == await fallback_code(plan):
-        raise _render_failed(event, "even the built-in model's version failed to render")
+        await _abandon(coder, event, plan, "even the built-in model's version failed to render")
+        return
     if event.attempt > deps.settings.max_fix_attempts:
         await _give_up(coder, event, plan, model, attempt=attempt, reason=failure)
         return
@@ -160,20 +169,41 @@ async def _give_up(
     coder: Coder, event: Source, plan: ScenePlan, model: SceneCoder, *, attempt: int,
     reason: str,
 ) -> None:
-    """Fall back to the built-in model's scene, or fail the job when that is not allowed."""
+    """Fall back to the built-in model's scene, or abandon it when that is not allowed."""
     if not coder.may_fall_back(model):
-        if isinstance(event, SceneRenderFailed):
-            raise _render_failed(event, reason)
-        raise PermanentError(
-            f"scene {plan.number}: {model.name} wrote no usable code: {reason}",
-            code="CODE_GENERATION_FAILED",
-            suggestion="Try again, choose another model, or set SCENE_FALLBACK=builtin.",
-        )
+        await _abandon(coder, event, plan, reason, model=model.name)
+        return
     log.warning("scene %d falls back to the built-in model: %s", plan.number, reason)
     await _publish_code(
         coder.deps, event, plan, await fallback_code(plan), attempt=attempt, model="builtin",
         fallback_reason=f"{model.name}: {reason}",
     )
+
+
+async def _abandon(
+    coder: Coder, event: Source, plan: ScenePlan, reason: str, *, model: str = ""
+) -> None:
+    """Give up on the scene: announce it (PARTIAL_ASSEMBLY leaves it out), else fail the job.
+
+    This is the one place that decides no further attempt will come; the renderer learns
+    it from `scene.abandoned`.
+    """
+    if not coder.deps.settings.partial_assembly:
+        if isinstance(event, SceneRenderFailed):
+            raise _render_failed(event, reason)
+        raise PermanentError(
+            f"scene {plan.number}: {model} wrote no usable code: {reason}",
+            code="CODE_GENERATION_FAILED",
+            suggestion="Try again, choose another model, or set SCENE_FALLBACK=builtin.",
+        )
+    failed = event if isinstance(event, SceneRenderFailed) else None
+    log.warning("scene %d is abandoned: %s", plan.number, reason)
+    await coder.deps.bus.publish(SceneAbandoned(
+        job_id=event.job_id, user_id=event.user_id, context=event.context,
+        scene_number=plan.number, scene_count=event.scene_count,
+        attempt=failed.attempt if failed else 1, reason=reason,
+        error=failed.error if failed else None,
+    ))
 
 
 def _render_failed(event: SceneRenderFailed, reason: str) -> PermanentError:
@@ -199,13 +229,6 @@ async def _publish_code(
     deps: StageDeps, event: Source, plan: ScenePlan, code: str, *, attempt: int, model: str,
     fallback_reason: str | None = None,
 ) -> None:
-    problems = code_problems(code, class_name=plan.class_name)
-    if problems:
-        raise PermanentError(
-            f"scene {plan.number}: generated code is unusable: {'; '.join(problems)}",
-            code="CODE_GENERATION_FAILED",
-            suggestion="Try again or choose another model.",
-        )
     ref = await deps.artifacts.put_bytes(
         artifacts.code_name(event.job_id, plan.number, attempt), code.encode()
     )

@@ -3,7 +3,8 @@
 Several renderer replicas finish scenes of one job concurrently; exactly the update that
 settles the last scene sees `settled=True` first, and a redelivered event sees it again, so
 combining happens once (and a repeat is harmless: its output is de-duplicated). A scene is
-abandoned only under PARTIAL_ASSEMBLY, when its last possible attempt failed.
+abandoned when a `scene.abandoned` event says so (the coder gave up on it, or a
+client's own scene failed), which happens only under PARTIAL_ASSEMBLY.
 
 The ledger remembers which attempt rendered each scene: a later attempt (a replay) renders
 again and changes the ledger's `revision`, which makes the combined video a new output.
@@ -44,22 +45,6 @@ class SceneLedger(msgspec.Struct):
         """Names this set of clips: it changes when any scene is rendered again."""
         settled = sorted(self.rendered.items()), sorted(self.abandoned)
         return hashlib.sha256(msgspec.json.encode(settled)).hexdigest()[:12]
-
-
-def failure_is_final(
-    *, attempt: int, repairable: bool, model: str, scene_model: str, max_fix_attempts: int,
-    scene_fallback: str,
-) -> bool:
-    """Whether no further attempt at a scene will follow this failed one.
-
-    Mirrors the coder's rules: it repairs up to MAX_FIX_ATTEMPTS times, then (with
-    SCENE_FALLBACK=builtin and a non-built-in model) tries the built-in model's version once.
-    """
-    if not repairable:
-        return True
-    if attempt <= max_fix_attempts:
-        return False
-    return model == "builtin" or scene_model == "builtin" or scene_fallback != "builtin"
 
 
 async def record_rendered(

@@ -16,7 +16,7 @@ from shared.errors import PermanentError
 from shared.events import VideoCombined, VideoStored
 from shared.logs import timed
 from shared.service import StageDeps
-from shared.videostore import open_video_store
+from shared.storage_modes import open_video_store
 
 log = logging.getLogger("videogen.storage")
 

@@ -22,6 +22,7 @@ import openai
 from openai import AsyncOpenAI
 
 from shared.errors import PermanentError, StageError, TransientError
+from shared.llm.metrics import observed_llm_call
 from shared.llm.usage import UsageMeter
 from shared.retry import backoff_delay
 
@@ -156,16 +157,22 @@ class ChatClient:
         return self.endpoint.model_string
 
     async def complete(
-        self, messages: list[Message], *, json_mode: bool = False, temperature: float = 0.2
+        self, messages: list[Message], *, purpose: str = "chat", json_mode: bool = False,
+        temperature: float = 0.2,
     ) -> str:
-        """The assistant's reply text to `messages`."""
+        """The assistant's reply text to `messages`; `purpose` (the prompt) labels metrics."""
         extra: dict[str, Any] = {"response_format": {"type": "json_object"}} if json_mode else {}
 
         async def call() -> Any:
-            return await self.sdk.chat.completions.create(
-                model=self.endpoint.model, messages=messages,  # type: ignore[arg-type]
-                temperature=temperature, timeout=self.policy.timeout_seconds, **extra,
-            )
+            with observed_llm_call(model=self.model_string, purpose=purpose) as observed:
+                response = await self.sdk.chat.completions.create(
+                    model=self.endpoint.model, messages=messages,  # type: ignore[arg-type]
+                    temperature=temperature, timeout=self.policy.timeout_seconds, **extra,
+                )
+                if response.usage is not None:
+                    observed.prompt_tokens = response.usage.prompt_tokens
+                    observed.completion_tokens = response.usage.completion_tokens
+                return response
 
         response = await with_retries(call, endpoint=self.endpoint, policy=self.policy)
         if self.meter is not None:
@@ -197,9 +204,13 @@ class EmbeddingClient:
 
     async def embed(self, texts: list[str]) -> list[list[float]]:
         async def call() -> Any:
-            return await self.sdk.embeddings.create(
-                model=self.endpoint.model, input=texts, timeout=self.policy.timeout_seconds
-            )
+            with observed_llm_call(model=self.model_string, purpose="embeddings") as observed:
+                response = await self.sdk.embeddings.create(
+                    model=self.endpoint.model, input=texts, timeout=self.policy.timeout_seconds
+                )
+                if response.usage is not None:
+                    observed.prompt_tokens = response.usage.prompt_tokens
+                return response
 
         response = await with_retries(call, endpoint=self.endpoint, policy=self.policy)
         return [item.embedding for item in sorted(response.data, key=lambda d: d.index)]

@@ -42,7 +42,8 @@ from shared.jobview import JobView
 from shared.s3store import S3VideoStore
 from shared.service import StageDeps, connected
 from shared.settings import Secret, Settings
-from shared.videostore import object_key, open_video_store
+from shared.storage_modes import open_video_store
+from shared.videostore import object_key
 from tests.s3server import ACCESS_KEY, SECRET_KEY, FlakyRelay
 from videogen.natsd import NatsServer
 

@@ -14,6 +14,7 @@ from typing import Protocol
 
 import msgspec
 
+from shared.code_policy import SCENE_IMPORTS
 from shared.llm.client import ChatClient, Message
 from shared.llm.prompts import PromptFolder
 from shared.llm.structured import ask_structured, code_text
@@ -70,8 +71,8 @@ class LLMCoder:
         reply = await self.chat.complete(self._messages(
             "code", topic=plan.title, number=plan.number, storyboard=plan.storyboard,
             technical_plan=plan.technical_plan, narration=plan.narration, docs=docs,
-            class_name=plan.class_name, manim_version=self.manim_version,
-        ))
+            class_name=plan.class_name, allowed_imports=", ".join(SCENE_IMPORTS),
+        ), purpose="code")
         return code_text(reply)
 
     async def repair_code(self, plan: ScenePlan, *, code: str, error: str) -> str:
@@ -79,7 +80,7 @@ class LLMCoder:
         reply = await self.chat.complete(self._messages(
             "repair", number=plan.number, title=plan.title, class_name=plan.class_name,
             error=error, code=code.rstrip(), docs=docs,
-        ))
+        ), purpose="repair")
         return code_text(reply)
 
     async def _docs(self, need: str) -> str:
@@ -97,6 +98,7 @@ class LLMCoder:
             self.helper,
             self._messages("queries", count=MAX_QUERIES, need=need),
             _Queries,
+            purpose="queries",
             max_reasks=1,
         )
         return [q for q in answer.queries if q.strip()][:MAX_QUERIES] or plain_queries(need)

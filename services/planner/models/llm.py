@@ -70,6 +70,7 @@ class LLMPlanner:
                 min_scenes=MIN_SCENES, max_scenes=MAX_SCENES,
             ),
             _OutlineAnswer,
+            purpose="outline",
             max_reasks=self.max_reasks,
         )
         return Outline(
@@ -92,6 +93,7 @@ class LLMPlanner:
                 number=number, title=scene.title, purpose=scene.purpose,
             ),
             _PlanAnswer,
+            purpose="scene_plan",
             max_reasks=self.max_reasks,
             check=_check_plan,
         )
