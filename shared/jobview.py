@@ -153,5 +153,5 @@ class JobStore:
                 if entry.value:
                     views.append(_decoder.decode(entry.value))
         finally:
-            await watcher.stop()
+            await watcher.stop()  # type: ignore[no-untyped-call]  # nats-py has no hints here
         return sorted(views, key=lambda view: view.created_at, reverse=True)

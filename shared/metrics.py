@@ -145,7 +145,8 @@ def _with_probes(ready: Callable[[], bool]) -> Callable[..., Iterable[bytes]]:
             start_response("200 OK" if ok else "503 Service Unavailable",
                            [("Content-Type", "text/plain")])
             return [b"ready\n" if ok else b"not connected to NATS\n"]
-        return metrics(environ, start_response)
+        body: Iterable[bytes] = metrics(environ, start_response)
+        return body
 
     return app
 

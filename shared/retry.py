@@ -13,4 +13,5 @@ import random
 def backoff_delay(attempt: int, *, base: float = 1.0, cap: float = 60.0) -> float:
     """Exponential backoff with full jitter around the nominal delay (attempt ≥ 1)."""
     nominal = min(cap, base * 2 ** max(attempt - 1, 0))
-    return round(nominal * random.uniform(0.5, 1.5), 3)
+    jittered: float = nominal * random.uniform(0.5, 1.5)
+    return round(jittered, 3)

@@ -19,7 +19,7 @@ import re
 import time
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 import msgspec
 from qdrant_client import QdrantClient, models
@@ -215,7 +215,7 @@ def _fill(
     )
     points = []
     for n, (document, sparse) in enumerate(zip(corpus.documents, corpus.sparse, strict=True)):
-        vector: dict[str, object] = {
+        vector: dict[str, Any] = {
             SPARSE: models.SparseVector(indices=sparse.indices, values=sparse.values)
         }
         if dense:
