@@ -10,7 +10,6 @@ broker does not multiply the retries; a rate limit that outlasts the budget beco
 
 from __future__ import annotations
 
-import asyncio
 import email.utils
 import logging
 import time
@@ -24,7 +23,7 @@ from openai import AsyncOpenAI
 from shared.errors import PermanentError, StageError, TransientError
 from shared.llm.metrics import observed_llm_call
 from shared.llm.usage import UsageMeter
-from shared.retry import backoff_delay
+from shared.retry import GaveUp, backoff_delay, retrying
 
 log = logging.getLogger("videogen.llm")
 T = TypeVar("T")
@@ -119,25 +118,28 @@ async def with_retries(
     call: Callable[[], Awaitable[T]], *, endpoint: Endpoint, policy: RetryPolicy
 ) -> T:
     """`call()` retried on transient failures, then translated into a stage error."""
-    attempt = 0
-    while True:
-        attempt += 1
-        try:
-            return await call()
-        except openai.OpenAIError as exc:
-            if not _retryable(exc) or attempt > policy.max_retries:
-                raise translate(exc, endpoint, attempts=attempt) from exc
-            asked = retry_after(exc) if isinstance(exc, openai.APIStatusError) else None
-            delay = (
-                min(asked, MAX_RETRY_AFTER_SECONDS) if asked is not None
-                else backoff_delay(attempt, base=policy.base_delay)
-            )
-            log.warning(
-                "LLM call failed (attempt %d of %d), retrying in %.2fs: %s",
-                attempt, policy.max_retries + 1, delay, exc,
-                extra={"model": endpoint.model_string},
-            )
-            await asyncio.sleep(delay)
+
+    def delay(exc: Exception, attempt: int) -> float:
+        asked = retry_after(exc) if isinstance(exc, openai.APIStatusError) else None
+        if asked is not None:
+            return min(asked, MAX_RETRY_AFTER_SECONDS)
+        return backoff_delay(attempt, base=policy.base_delay)
+
+    def on_retry(exc: Exception, attempt: int, wait: float) -> None:
+        log.warning(
+            "LLM call failed (attempt %d of %d), retrying in %.2fs: %s",
+            attempt, policy.max_retries + 1, wait, exc, extra={"model": endpoint.model_string},
+        )
+
+    try:
+        return await retrying(
+            lambda _attempt: call(), attempts=policy.max_retries + 1, retry_on=_retryable,
+            delay=delay, on_retry=on_retry,
+        )
+    except GaveUp as gave_up:
+        if not isinstance(gave_up.error, openai.OpenAIError):
+            raise gave_up.error from None
+        raise translate(gave_up.error, endpoint, attempts=gave_up.attempts) from gave_up.error
 
 
 class ChatClient:

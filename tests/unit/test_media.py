@@ -12,12 +12,8 @@ import pytest
 from PIL import Image
 
 from services.renderer.render import RenderedClip, still_to_clip
-from services.storage.media import (
-    THUMBNAIL_WIDTHS,
-    make_thumbnails,
-    probe_video,
-    sha256_file,
-)
+from services.storage.media import THUMBNAIL_WIDTHS, make_thumbnails
+from shared.mediaprobe import probe_video, sha256_file
 
 
 def _first_frame(path: Path) -> np.ndarray:

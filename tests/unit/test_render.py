@@ -18,7 +18,7 @@ from services.renderer.render import (
     parse_manim_error,
     render_scene,
 )
-from services.storage.media import probe_video
+from shared.mediaprobe import probe_video
 
 LOOP_SCENE = """\
 from manim import *
