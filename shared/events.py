@@ -45,9 +45,11 @@ class JobConfig(msgspec.Struct, kw_only=True):
     enable_subtitles: bool = True
     enable_thumbnails: bool = True
     output_format: str = "mp4"
+    # In the contract, unsupported: the gateway admits only null (typed loosely so events
+    # recorded before that still decode).
     custom_config: dict[str, Any] | None = None
     template_id: str | None = None
-    style_preferences: dict[str, Any] | None = None
+    style_preferences: dict[str, Any] | None = None  # reaches the planner's and coder's prompts
 
 
 class JobContext(msgspec.Struct, kw_only=True):

@@ -7,6 +7,9 @@ the types live here, in one place.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 import msgspec
 
 MIN_SCENES = 3
@@ -43,3 +46,9 @@ class ScenePlan(msgspec.Struct, kw_only=True):
     formulas: list[str] = []
     diagram: str | None = None  # a built-in drawing: triangle | circle | axes_plot | …
     diagram_variant: str | None = None  # which drawing of that kind (e.g. "kite")
+    style: str = ""  # the job's style preferences, as `style_text` spells them for a prompt
+
+
+def style_text(preferences: Mapping[str, Any] | None) -> str:
+    """A job's `style_preferences` as one line a prompt can carry ("" when there are none)."""
+    return "; ".join(f"{key}: {value}" for key, value in (preferences or {}).items())

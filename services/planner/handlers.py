@@ -17,7 +17,7 @@ from shared.events import JobRequested, ScenePlanned, UsageRecorded
 from shared.llm.providers import LLMClients, UnknownModel
 from shared.llm.usage import UsageMeter
 from shared.logs import timed
-from shared.plans import Outline, ScenePlan
+from shared.plans import Outline, ScenePlan, style_text
 from shared.service import StageDeps
 
 log = logging.getLogger("videogen.planner")
@@ -43,6 +43,7 @@ async def plan_job(deps: StageDeps, clients: LLMClients, event: JobRequested) ->
     )
     await deps.bus.progress(event, "initializing")
     config = event.config
+    style = style_text(config.style_preferences)
     await deps.bus.progress(event, "planning")
     outline = await _stored(deps, artifacts.outline_name(event.job_id), Outline)
     if outline is None:
@@ -51,7 +52,7 @@ async def plan_job(deps: StageDeps, clients: LLMClients, event: JobRequested) ->
         with timed(log, "planning", model=model.name):
             try:
                 outline = check_outline(
-                    await model.outline(topic=config.topic, context=config.context)
+                    await model.outline(topic=config.topic, context=config.context, style=style)
                 )
             except OutlineRejected as exc:
                 raise PermanentError(str(exc), code="PLANNING_FAILED") from exc
@@ -67,7 +68,7 @@ async def plan_job(deps: StageDeps, clients: LLMClients, event: JobRequested) ->
         try:
             plans = await write_scenes(
                 model, topic=config.topic, context=config.context, outline=outline,
-                concurrency=deps.settings.max_scene_concurrency,
+                concurrency=deps.settings.max_scene_concurrency, style=style,
             )
         finally:
             await _record_usage(deps, event, meter, stage="scenario_creation")

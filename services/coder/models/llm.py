@@ -72,6 +72,7 @@ class LLMCoder:
             "code", topic=plan.title, number=plan.number, storyboard=plan.storyboard,
             technical_plan=plan.technical_plan, narration=plan.narration, docs=docs,
             class_name=plan.class_name, allowed_imports=", ".join(SCENE_IMPORTS),
+            style=plan.style or "(none given)",
         ), purpose="code")
         return code_text(reply)
 

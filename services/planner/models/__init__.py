@@ -21,10 +21,10 @@ class Planner(Protocol):
 
     name: str
 
-    async def outline(self, *, topic: str, context: str) -> Outline: ...
+    async def outline(self, *, topic: str, context: str, style: str = "") -> Outline: ...
 
     async def plan_scene(
-        self, *, topic: str, context: str, outline: Outline, number: int
+        self, *, topic: str, context: str, outline: Outline, number: int, style: str = ""
     ) -> ScenePlan: ...
 
 

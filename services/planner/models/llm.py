@@ -20,6 +20,7 @@ from shared.llm.structured import InvalidAnswer, ask_structured
 from shared.plans import MAX_SCENES, MIN_SCENES, Outline, SceneOutline, ScenePlan
 
 PROMPTS = PromptFolder(Path(__file__).resolve().parents[1] / "prompts")
+NO_STYLE = "(none given)"
 
 
 class _Scene(msgspec.Struct):
@@ -62,12 +63,12 @@ class LLMPlanner:
     def _messages(self, prompt: str, **values: object) -> list[Message]:
         return PROMPTS.messages(prompt, manim_version=self.manim_version, **values)
 
-    async def outline(self, *, topic: str, context: str) -> Outline:
+    async def outline(self, *, topic: str, context: str, style: str = "") -> Outline:
         answer = await ask_structured(
             self.chat,
             self._messages(
                 "outline", topic=topic, context=context or topic,
-                min_scenes=MIN_SCENES, max_scenes=MAX_SCENES,
+                min_scenes=MIN_SCENES, max_scenes=MAX_SCENES, style=style or NO_STYLE,
             ),
             _OutlineAnswer,
             purpose="outline",
@@ -82,7 +83,7 @@ class LLMPlanner:
         )
 
     async def plan_scene(
-        self, *, topic: str, context: str, outline: Outline, number: int
+        self, *, topic: str, context: str, outline: Outline, number: int, style: str = ""
     ) -> ScenePlan:
         scene = next(s for s in outline.scenes if s.number == number)
         listing = "\n".join(f"{s.number}. {s.title}: {s.purpose}" for s in outline.scenes)
@@ -91,6 +92,7 @@ class LLMPlanner:
             self._messages(
                 "scene_plan", topic=topic, context=context or topic, outline=listing,
                 number=number, title=scene.title, purpose=scene.purpose,
+                style=style or NO_STYLE,
             ),
             _PlanAnswer,
             purpose="scene_plan",

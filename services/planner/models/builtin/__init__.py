@@ -1,6 +1,7 @@
 """The built-in offline planner: outlines and scene plans without any network.
 
 It lets the whole pipeline (and its tests) run without an LLM: same input, same video.
+Style preferences are for a model's prompts: the templates here have one look.
 The methods are async only to match the `Planner` protocol; the work is plain sync.
 """
 
@@ -17,10 +18,10 @@ class BuiltinPlanner:
 
     name = "builtin"
 
-    async def outline(self, *, topic: str, context: str) -> Outline:
+    async def outline(self, *, topic: str, context: str, style: str = "") -> Outline:
         return build_outline(topic, context)
 
     async def plan_scene(
-        self, *, topic: str, context: str, outline: Outline, number: int
+        self, *, topic: str, context: str, outline: Outline, number: int, style: str = ""
     ) -> ScenePlan:
         return build_plan(topic, context, outline, number)
