@@ -103,28 +103,38 @@ class ProgressReported(Event, tag=subjects.PROGRESS):
         )
 
 
-class ScenePlanned(Event, tag=subjects.SCENE_PLANNED):
-    """One scene's plan is written (artifact `plan_ref`); the coder writes its code."""
+class SceneEvent(Event):
+    """Fields of every event about one scene of a pipeline job; one output per scene."""
 
-    type: ClassVar[str] = subjects.SCENE_PLANNED
     context: JobContext
     scene_number: int
     scene_count: int
-    title: str
-    plan_ref: str
 
     def dedup_key(self) -> str:
         return f"{self.job_id}:{self.type}:{self.scene_number}"
 
 
-class SceneCoded(Event, tag=subjects.SCENE_CODED):
+class SceneAttemptEvent(SceneEvent):
+    """An event about one attempt at one scene; one output per attempt."""
+
+    attempt: int
+
+    def dedup_key(self) -> str:
+        return f"{self.job_id}:{self.type}:{self.scene_number}:{self.attempt}"
+
+
+class ScenePlanned(SceneEvent, tag=subjects.SCENE_PLANNED):
+    """One scene's plan is written (artifact `plan_ref`); the coder writes its code."""
+
+    type: ClassVar[str] = subjects.SCENE_PLANNED
+    title: str
+    plan_ref: str
+
+
+class SceneCoded(SceneAttemptEvent, tag=subjects.SCENE_CODED):
     """Code for one attempt at one scene is written (artifact `code_ref`)."""
 
     type: ClassVar[str] = subjects.SCENE_CODED
-    context: JobContext
-    scene_number: int
-    scene_count: int
-    attempt: int
     class_name: str
     code_ref: str
     plan_ref: str
@@ -137,9 +147,6 @@ class SceneCoded(Event, tag=subjects.SCENE_CODED):
     repairable: bool = True
     # Published by `videogen replay`: render even if the render cache has this code.
     replayed: bool = False
-
-    def dedup_key(self) -> str:
-        return f"{self.job_id}:{self.type}:{self.scene_number}:{self.attempt}"
 
 
 class UsageRecorded(Event, tag=subjects.USAGE_RECORDED):
@@ -158,20 +165,13 @@ class UsageRecorded(Event, tag=subjects.USAGE_RECORDED):
         return f"{self.job_id}:{self.type}:{self.stage}:{self.scene}:{self.attempt}"
 
 
-class SceneRendered(Event, tag=subjects.SCENE_RENDERED):
+class SceneRendered(SceneAttemptEvent, tag=subjects.SCENE_RENDERED):
     """One scene rendered to a clip (artifact `clip_ref`)."""
 
     type: ClassVar[str] = subjects.SCENE_RENDERED
-    context: JobContext
-    scene_number: int
-    scene_count: int
-    attempt: int
     clip_ref: str
     duration_seconds: float
     render_seconds: float
-
-    def dedup_key(self) -> str:
-        return f"{self.job_id}:{self.type}:{self.scene_number}:{self.attempt}"
 
 
 class RenderError(msgspec.Struct, kw_only=True):
@@ -188,24 +188,17 @@ class RenderError(msgspec.Struct, kw_only=True):
     recoverable: bool = True
 
 
-class SceneRenderFailed(Event, tag=subjects.SCENE_RENDER_FAILED):
+class SceneRenderFailed(SceneAttemptEvent, tag=subjects.SCENE_RENDER_FAILED):
     """One attempt at one scene failed to render; the coder may repair it."""
 
     type: ClassVar[str] = subjects.SCENE_RENDER_FAILED
-    context: JobContext
-    scene_number: int
-    scene_count: int
-    attempt: int
     class_name: str
     code_ref: str
     plan_ref: str
     error: RenderError
 
-    def dedup_key(self) -> str:
-        return f"{self.job_id}:{self.type}:{self.scene_number}:{self.attempt}"
 
-
-class SceneAbandoned(Event, tag=subjects.SCENE_ABANDONED):
+class SceneAbandoned(SceneEvent, tag=subjects.SCENE_ABANDONED):
     """A scene will get no further attempt: it is left out of the video (PARTIAL_ASSEMBLY).
 
     Published by the stage that gave up — the coder when neither the job's model nor the
@@ -215,15 +208,20 @@ class SceneAbandoned(Event, tag=subjects.SCENE_ABANDONED):
     """
 
     type: ClassVar[str] = subjects.SCENE_ABANDONED
-    context: JobContext
-    scene_number: int
-    scene_count: int
     attempt: int  # the last attempt made
     reason: str
     error: RenderError | None = None  # the last render failure, when a render failed
 
-    def dedup_key(self) -> str:
-        return f"{self.job_id}:{self.type}:{self.scene_number}"
+
+def abandoned(
+    source: SceneEvent, *, attempt: int, reason: str, error: RenderError | None = None
+) -> SceneAbandoned:
+    """The announcement that `source`'s scene gets no further attempt."""
+    return SceneAbandoned(
+        job_id=source.job_id, user_id=source.user_id, context=source.context,
+        scene_number=source.scene_number, scene_count=source.scene_count, attempt=attempt,
+        reason=reason, error=error,
+    )
 
 
 class VideoCombined(Event, tag=subjects.VIDEO_COMBINED):

@@ -29,11 +29,11 @@ from shared.broker import CONSUMERS
 from shared.errors import PermanentError
 from shared.events import (
     JobContext,
-    SceneAbandoned,
     SceneCoded,
     ScenePlanned,
     SceneRenderFailed,
     UsageRecorded,
+    abandoned,
 )
 from shared.llm.providers import LLMClients, UnknownModel
 from shared.llm.usage import UsageMeter
@@ -198,10 +198,8 @@ async def _abandon(
         )
     failed = event if isinstance(event, SceneRenderFailed) else None
     log.warning("scene %d is abandoned: %s", plan.number, reason)
-    await coder.deps.bus.publish(SceneAbandoned(
-        job_id=event.job_id, user_id=event.user_id, context=event.context,
-        scene_number=plan.number, scene_count=event.scene_count,
-        attempt=failed.attempt if failed else 1, reason=reason,
+    await coder.deps.bus.publish(abandoned(
+        event, attempt=failed.attempt if failed else 1, reason=reason,
         error=failed.error if failed else None,
     ))
 

@@ -38,6 +38,7 @@ from shared.events import (
     SceneCoded,
     SceneRendered,
     SceneRenderFailed,
+    abandoned,
 )
 from shared.logs import job_scope, timed
 from shared.metrics import observed_render
@@ -204,10 +205,8 @@ async def handle_failure(deps: StageDeps, event: SceneCoded, failure: RenderFail
     if event.repairable:
         await deps.bus.publish(_failed_event(event, failure))
     elif deps.settings.partial_assembly:
-        await deps.bus.publish(SceneAbandoned(
-            job_id=event.job_id, user_id=event.user_id, context=event.context,
-            scene_number=event.scene_number, scene_count=event.scene_count,
-            attempt=event.attempt, reason=failure.message, error=_render_error(failure),
+        await deps.bus.publish(abandoned(
+            event, attempt=event.attempt, reason=failure.message, error=_render_error(failure)
         ))
     else:
         raise _render_failed(event, failure)

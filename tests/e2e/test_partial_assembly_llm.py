@@ -18,8 +18,8 @@ import pytest
 
 from shared.events import SceneAbandoned, SceneCoded, VideoCombined
 from shared.history import read_job
-from tests.e2e.helpers import wait_for
-from tests.integration.test_llm_pipeline import MODEL, OUTLINE, PLAN, WORKS, scene_code
+from tests.e2e.helpers import llm_settings, wait_for
+from tests.integration.test_llm_pipeline import OUTLINE, PLAN, WORKS, scene_code
 from tests.llm_server import ScriptedLLM
 from videogen.stack import Stack, isolated_stack
 
@@ -50,10 +50,7 @@ def llm() -> Iterator[ScriptedLLM]:
 @pytest.fixture(scope="module")
 def stack(llm: ScriptedLLM, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     with isolated_stack(
-        tmp_path_factory.mktemp("partial-llm"), PLANNER_MODEL=MODEL, SCENE_MODEL=MODEL,
-        OPENAI_BASE_URL=llm.base_url, OPENAI_API_KEY="sk-test-not-a-secret",
-        LLM_RETRY_BASE_SECONDS="0.05", FIX_BACKOFF_SECONDS="0.01", MAX_FIX_ATTEMPTS="1",
-        DEFAULT_QUALITY="low", PARTIAL_ASSEMBLY="true",
+        tmp_path_factory.mktemp("partial-llm"), **llm_settings(llm), PARTIAL_ASSEMBLY="true"
     ) as running:
         yield running
 
