@@ -60,6 +60,17 @@ class JobContext(msgspec.Struct, kw_only=True):
     enable_subtitles: bool = True
     enable_thumbnails: bool = True
     use_rag: bool = False
+    priority: str = "normal"  # low | normal | high | urgent: which lane its work takes
+
+    @property
+    def lane(self) -> str | None:
+        """The consumer lane of this job's work: `PRIORITY_LANE` for high and urgent jobs."""
+        return PRIORITY_LANE if self.priority in ("high", "urgent") else None
+
+
+# High and urgent jobs' events are taken by a stage's priority-lane consumers (a slot of
+# their own), so they never wait behind a backlog of normal work.
+PRIORITY_LANE = "priority"
 
 
 class Event(msgspec.Struct, kw_only=True, tag_field="event_type"):

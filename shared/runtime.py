@@ -29,7 +29,15 @@ from faststream.nats.annotations import NatsMessage
 from shared import subjects
 from shared.broker import ConsumerSpec
 from shared.errors import JobGone, PermanentError, StageError
-from shared.events import Event, JobError, JobFailed, ProgressReported, decode, encode
+from shared.events import (
+    Event,
+    JobContext,
+    JobError,
+    JobFailed,
+    ProgressReported,
+    decode,
+    encode,
+)
 from shared.jobview import JobStore
 from shared.logs import job_scope
 from shared.metrics import observe_event
@@ -160,13 +168,17 @@ class StageRunner:
         self.consumers: list[str] = []  # durables subscribed, for the queue-depth gauges
 
     async def deliver(
-        self, message: NatsMessage, expected: type[E], handler: Handler[E], *, stage: str
+        self, message: NatsMessage, expected: type[E], handler: Handler[E], *, stage: str,
+        lane: str | None = None,
     ) -> None:
         event = decode_or_reject(message.body, expected)
         if event is None:
             self.observe(service=self.service, stage=stage, event_type=expected.type,
                          outcome="rejected")
             await message.reject()
+            return
+        if lane_of(event) != lane:
+            await message.ack()  # the other lane's consumer takes it
             return
         attempt = message.raw_message.metadata.num_delivered or 1
         with job_scope(job_id=event.job_id, stage=stage, service=self.service):
@@ -254,7 +266,7 @@ class StageRunner:
         for slot in range(concurrency):
 
             async def on_message(message: NatsMessage) -> None:
-                await self.deliver(message, expected, handler, stage=stage)
+                await self.deliver(message, expected, handler, stage=stage, lane=consumer.lane)
 
             on_message.__name__ = f"{consumer.durable}_{expected.type.replace('.', '_')}_{slot}"
             broker.subscriber(
@@ -267,6 +279,12 @@ class StageRunner:
                 pull_sub=PullSub(batch_size=1, timeout=PULL_WAIT_SECONDS),
                 ack_policy=AckPolicy.MANUAL,
             )(on_message)
+
+
+def lane_of(event: Event) -> str | None:
+    """The consumer lane an event belongs to: its job's priority decides."""
+    context = getattr(event, "context", None)
+    return context.lane if isinstance(context, JobContext) else None
 
 
 def _internal(exc: Exception) -> StageError:

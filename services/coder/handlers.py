@@ -108,6 +108,11 @@ async def register(deps: StageDeps) -> None:
         deps.broker, CONSUMERS["coder"], ScenePlanned, on_scene_planned,
         stage="code_generation", concurrency=concurrency,
     )
+    # High and urgent jobs' scenes: a slot of their own, never behind the normal backlog.
+    deps.runner.subscribe(
+        deps.broker, CONSUMERS["coder-priority"], ScenePlanned, on_scene_planned,
+        stage="code_generation",
+    )
     deps.runner.subscribe(
         deps.broker, CONSUMERS["coder-repair"], SceneRenderFailed, on_render_failed,
         stage="rendering", concurrency=concurrency,

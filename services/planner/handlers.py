@@ -30,9 +30,10 @@ def register(deps: StageDeps) -> None:
     async def on_job_requested(event: JobRequested) -> None:
         await plan_job(deps, clients, event)
 
-    deps.runner.subscribe(
-        deps.broker, CONSUMERS["planner"], JobRequested, on_job_requested, stage="planning"
-    )
+    for consumer in ("planner", "planner-priority"):  # high and urgent jobs: their own lane
+        deps.runner.subscribe(
+            deps.broker, CONSUMERS[consumer], JobRequested, on_job_requested, stage="planning"
+        )
 
 
 async def plan_job(deps: StageDeps, clients: LLMClients, event: JobRequested) -> None:

@@ -22,7 +22,10 @@ _EVENT_PREFIXES = ("job.", "scene.", "video.", "usage.")
 PLAIN = {"renderer": {subjects.JOB_CANCELLED}}
 # The runtime fails a job for any stage whose handler raises.
 THROUGH_RUNTIME = {subjects.JOB_FAILED}
-_CLASS_TYPES = {cls.__name__: kind for kind, cls in EVENT_TYPES.items()}
+# Event classes, and the builders in shared/events.py that return one.
+_CLASS_TYPES = {cls.__name__: kind for kind, cls in EVENT_TYPES.items()} | {
+    "abandoned": subjects.SCENE_ABANDONED,
+}
 
 
 def _section(service: str, heading: str) -> str:
