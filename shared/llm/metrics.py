@@ -17,15 +17,19 @@ from prometheus_client import Counter, Histogram
 SECONDS_BUCKETS = (0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300)
 
 LLM_CALLS = Counter(
-    "videogen_llm_calls", "LLM requests by model, purpose and outcome.",
+    "videogen_llm_calls",
+    "LLM requests by model, purpose and outcome.",
     ["model", "purpose", "outcome"],
 )
 LLM_TOKENS = Counter(
-    "videogen_llm_tokens", "LLM tokens by model and kind (prompt, completion).",
+    "videogen_llm_tokens",
+    "LLM tokens by model and kind (prompt, completion).",
     ["model", "kind"],
 )
 LLM_SECONDS = Histogram(
-    "videogen_llm_seconds", "Latency of one LLM request.", ["model", "purpose"],
+    "videogen_llm_seconds",
+    "Latency of one LLM request.",
+    ["model", "purpose"],
     buckets=SECONDS_BUCKETS,
 )
 

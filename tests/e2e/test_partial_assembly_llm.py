@@ -26,10 +26,13 @@ from videogen.stack import Stack, isolated_stack
 pytestmark = pytest.mark.e2e
 
 # A NUL in the narration: the built-in model shows narration as Text, and Pango refuses it.
-UNDRAWABLE_PLAN = json.dumps({
-    "storyboard": "Words appear.", "technical_plan": "Text, FadeIn 0.5 s.",
-    "narration": "This sentence cannot be drawn \u0000 by Pango at all.",
-})
+UNDRAWABLE_PLAN = json.dumps(
+    {
+        "storyboard": "Words appear.",
+        "technical_plan": "Text, FadeIn 0.5 s.",
+        "narration": "This sentence cannot be drawn \u0000 by Pango at all.",
+    }
+)
 NEVER_CHECKS = scene_code("Scene02Middle", "        self.play(ShowCreation(Circle()))")
 
 

@@ -35,9 +35,12 @@ def llm() -> Iterator[ScriptedLLM]:
 
 
 def _calls(purpose: str) -> float:
-    return REGISTRY.get_sample_value(
-        "videogen_llm_calls_total", {"model": MODEL, "purpose": purpose, "outcome": "ok"}
-    ) or 0.0
+    return (
+        REGISTRY.get_sample_value(
+            "videogen_llm_calls_total", {"model": MODEL, "purpose": purpose, "outcome": "ok"}
+        )
+        or 0.0
+    )
 
 
 async def test_style_preferences_reach_planner_and_coder_prompts(llm: ScriptedLLM):

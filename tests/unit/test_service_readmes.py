@@ -37,7 +37,8 @@ def _section(service: str, heading: str) -> str:
 
 def _documented(service: str, heading: str) -> set[str]:
     return {
-        name for name in _NAME.findall(_section(service, heading))
+        name
+        for name in _NAME.findall(_section(service, heading))
         if name.startswith(_EVENT_PREFIXES) or name == subjects.PROGRESS
     }
 

@@ -23,14 +23,19 @@ SHARED_MODULES = sorted(
 )
 LLM_MODULES = [name for name in SHARED_MODULES if name.startswith("shared.llm")]
 HEAVY = ("faststream", "opentelemetry", "shared.jobview", "shared.runtime", "nats")
-_PROBE = "import importlib, json, sys; importlib.import_module(sys.argv[1]); " \
-         "print(json.dumps(sorted(sys.modules)))"
+_PROBE = (
+    "import importlib, json, sys; importlib.import_module(sys.argv[1]); "
+    "print(json.dumps(sorted(sys.modules)))"
+)
 
 
 def _loaded_by(module: str) -> list[str]:
     """Every module loaded by importing `module` alone; fails with the import error."""
     done = subprocess.run(
-        [sys.executable, "-c", _PROBE, module], cwd=ROOT, capture_output=True, text=True,
+        [sys.executable, "-c", _PROBE, module],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
         timeout=120,
     )
     assert done.returncode == 0, f"importing {module} alone failed:\n{done.stderr}"
@@ -48,8 +53,7 @@ def test_shared_module_imports_alone(module: str):
 
 @pytest.mark.parametrize("module", LLM_MODULES)
 def test_llm_plumbing_loads_no_broker_job_view_or_tracing(module: str):
-    heavy = [name for name in _loaded_by(module) if name.split(".")[0] in HEAVY
-             or name in HEAVY]
+    heavy = [name for name in _loaded_by(module) if name.split(".")[0] in HEAVY or name in HEAVY]
     assert heavy == []
 
 

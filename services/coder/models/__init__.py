@@ -42,6 +42,8 @@ def resolve_coder(
     helper_name = clients.settings.helper_model
     helper = None if helper_name == "builtin" else clients.chat(helper_name, meter=meter)
     return LLMCoder(
-        clients.chat(name, meter=meter), helper=helper, docs=docs,
+        clients.chat(name, meter=meter),
+        helper=helper,
+        docs=docs,
         top_k=clients.settings.rag_top_k,
     )

@@ -68,20 +68,37 @@ class LLMCoder:
 
     async def write_code(self, plan: ScenePlan) -> str:
         docs = await self._docs(f"{plan.storyboard}\n{plan.technical_plan}")
-        reply = await self.chat.complete(self._messages(
-            "code", topic=plan.title, number=plan.number, storyboard=plan.storyboard,
-            technical_plan=plan.technical_plan, narration=plan.narration, docs=docs,
-            class_name=plan.class_name, allowed_imports=", ".join(SCENE_IMPORTS),
-            style=plan.style or "(none given)",
-        ), purpose="code")
+        reply = await self.chat.complete(
+            self._messages(
+                "code",
+                topic=plan.title,
+                number=plan.number,
+                storyboard=plan.storyboard,
+                technical_plan=plan.technical_plan,
+                narration=plan.narration,
+                docs=docs,
+                class_name=plan.class_name,
+                allowed_imports=", ".join(SCENE_IMPORTS),
+                style=plan.style or "(none given)",
+            ),
+            purpose="code",
+        )
         return code_text(reply)
 
     async def repair_code(self, plan: ScenePlan, *, code: str, error: str) -> str:
         docs = await self._docs(f"Fix this Manim error:\n{error[-1500:]}")
-        reply = await self.chat.complete(self._messages(
-            "repair", number=plan.number, title=plan.title, class_name=plan.class_name,
-            error=error, code=code.rstrip(), docs=docs,
-        ), purpose="repair")
+        reply = await self.chat.complete(
+            self._messages(
+                "repair",
+                number=plan.number,
+                title=plan.title,
+                class_name=plan.class_name,
+                error=error,
+                code=code.rstrip(),
+                docs=docs,
+            ),
+            purpose="repair",
+        )
         return code_text(reply)
 
     async def _docs(self, need: str) -> str:

@@ -28,12 +28,8 @@ class Planner(Protocol):
     ) -> ScenePlan: ...
 
 
-def resolve_planner(
-    name: str, *, clients: LLMClients, meter: UsageMeter | None = None
-) -> Planner:
+def resolve_planner(name: str, *, clients: LLMClients, meter: UsageMeter | None = None) -> Planner:
     """The planner a setting names: `builtin`, or `provider/model` behind `clients`."""
     if name == "builtin":
         return BuiltinPlanner()
-    return LLMPlanner(
-        clients.chat(name, meter=meter), max_reasks=clients.settings.llm_max_reasks
-    )
+    return LLMPlanner(clients.chat(name, meter=meter), max_reasks=clients.settings.llm_max_reasks)

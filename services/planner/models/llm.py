@@ -67,8 +67,12 @@ class LLMPlanner:
         answer = await ask_structured(
             self.chat,
             self._messages(
-                "outline", topic=topic, context=context or topic,
-                min_scenes=MIN_SCENES, max_scenes=MAX_SCENES, style=style or NO_STYLE,
+                "outline",
+                topic=topic,
+                context=context or topic,
+                min_scenes=MIN_SCENES,
+                max_scenes=MAX_SCENES,
+                style=style or NO_STYLE,
             ),
             _OutlineAnswer,
             purpose="outline",
@@ -90,8 +94,13 @@ class LLMPlanner:
         answer = await ask_structured(
             self.chat,
             self._messages(
-                "scene_plan", topic=topic, context=context or topic, outline=listing,
-                number=number, title=scene.title, purpose=scene.purpose,
+                "scene_plan",
+                topic=topic,
+                context=context or topic,
+                outline=listing,
+                number=number,
+                title=scene.title,
+                purpose=scene.purpose,
                 style=style or NO_STYLE,
             ),
             _PlanAnswer,
@@ -100,7 +109,11 @@ class LLMPlanner:
             check=_check_plan,
         )
         return ScenePlan(
-            number=number, title=scene.title, kind=scene.kind,
-            class_name=class_name_for(number, scene.title), storyboard=answer.storyboard,
-            technical_plan=answer.technical_plan, narration=answer.narration,
+            number=number,
+            title=scene.title,
+            kind=scene.kind,
+            class_name=class_name_for(number, scene.title),
+            storyboard=answer.storyboard,
+            technical_plan=answer.technical_plan,
+            narration=answer.narration,
         )

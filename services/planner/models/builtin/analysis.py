@@ -96,6 +96,8 @@ _STOP_WORDS = frozenset(
         "with",
     )
 )
+
+
 def _is_math_word(word: str) -> bool:
     """Short symbols (a, PV, nRT, F_net, d1) are math; ordinary English words are not."""
     base = word.rstrip("⁰¹²³⁴⁵⁶⁷⁸⁹₀₁₂₃₄₅₆₇₈₉⁻⁺")
@@ -416,21 +418,19 @@ DIAGRAM_CAPTIONS: dict[str, str] = {
     "wave/plain": "A travelling wave, with its wavelength λ and amplitude.",
 }
 
-_VARIANT_NOTE = re.compile(r"\bvariant:\s*([a-z_]+)")
-
 
 def diagram_variant(kind: str, text: str) -> str:
-    """Which drawing of a kind fits: an explicit "variant: x" note wins, then keywords."""
+    """Which drawing of a kind fits `text`: the first whose keywords match, else the last.
+
+    The plan carries the answer as `diagram_variant`, so the coder never reads it back
+    out of the plan's prose.
+    """
     variants = DIAGRAM_VARIANTS.get(kind, (("plain", ()),))
-    names = [name for name, _ in variants]
-    note = _VARIANT_NOTE.search(text.lower())
-    if note and note.group(1) in names:
-        return note.group(1)
     lower = text.lower()
     for name, keywords in variants:
         if any(keyword_hits(lower, k) for k in keywords):
             return name
-    return names[-1]
+    return variants[-1][0]
 
 
 # --- everything the planner needs ---------------------------------------------------
