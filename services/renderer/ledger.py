@@ -16,8 +16,10 @@ import hashlib
 from collections.abc import Callable
 
 import msgspec
-from nats.js.errors import KeyNotFoundError, KeyWrongLastSequenceError
+from nats.js.errors import KeyNotFoundError
 from nats.js.kv import KeyValue
+
+from shared.kvstate import compare_and_set
 
 
 class SceneLedger(msgspec.Struct):
@@ -45,6 +47,9 @@ class SceneLedger(msgspec.Struct):
         """Names this set of clips: it changes when any scene is rendered again."""
         settled = sorted(self.rendered.items()), sorted(self.abandoned)
         return hashlib.sha256(msgspec.json.encode(settled)).hexdigest()[:12]
+
+
+_DECODER = msgspec.json.Decoder(SceneLedger)
 
 
 async def record_rendered(
@@ -88,21 +93,11 @@ async def is_rendered(kv: KeyValue, job_id: str, scene: int, *, attempt: int) ->
 async def _record(
     kv: KeyValue, job_id: str, scene_count: int, change: Callable[[SceneLedger], bool]
 ) -> SceneLedger:
-    while True:
-        try:
-            entry = await kv.get(job_id)
-            ledger = msgspec.json.decode(entry.value or b"{}", type=SceneLedger)
-            revision: int | None = entry.revision
-        except KeyNotFoundError:
-            ledger, revision = SceneLedger(scene_count=scene_count), None
-        if not change(ledger):
-            return ledger
-        data = msgspec.json.encode(ledger)
-        try:
-            if revision is None:
-                await kv.create(job_id, data)
-            else:
-                await kv.update(job_id, data, last=revision)
-        except KeyWrongLastSequenceError:
-            continue
-        return ledger
+    def changed(current: SceneLedger | None) -> SceneLedger | None:
+        ledger = current or SceneLedger(scene_count=scene_count)
+        return ledger if change(ledger) else None
+
+    stored = await compare_and_set(
+        kv, job_id, changed, decode=_DECODER.decode, encode=msgspec.json.encode
+    )
+    return stored or SceneLedger(scene_count=scene_count)
