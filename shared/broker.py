@@ -19,6 +19,7 @@ from nats.js import api as js_api
 from nats.js.errors import BucketNotFoundError, NotFoundError
 
 from shared import subjects
+from shared.events import PRIORITY_LANE
 from shared.settings import Settings
 from shared.tracing import EventTelemetryMiddleware
 
@@ -34,6 +35,10 @@ class ConsumerSpec:
 
     durable: str
     event_type: str | None  # None: every event (the gateway's projector)
+    # Events of high and urgent jobs go to the lane `events.PRIORITY_LANE`, the rest to
+    # None; a lane's consumer acks the other lane's events untouched (every event reaches
+    # both consumers of a stage, and each takes its own).
+    lane: str | None = None
 
     @property
     def filter_subject(self) -> str:
@@ -46,10 +51,13 @@ CONSUMERS: dict[str, ConsumerSpec] = {
     spec.durable: spec
     for spec in (
         ConsumerSpec("planner", "job.requested"),
+        ConsumerSpec("planner-priority", subjects.JOB_REQUESTED, lane=PRIORITY_LANE),
         ConsumerSpec("coder", "scene.planned"),
+        ConsumerSpec("coder-priority", subjects.SCENE_PLANNED, lane=PRIORITY_LANE),
         ConsumerSpec("coder-repair", "scene.render_failed"),
         ConsumerSpec("renderer", "scene.coded"),
         ConsumerSpec("renderer-combine", "scene.rendered"),
+        ConsumerSpec("renderer-abandoned", subjects.SCENE_ABANDONED),
         ConsumerSpec("storage", "video.combined"),
         ConsumerSpec("gateway", None),
     )

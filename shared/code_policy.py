@@ -18,8 +18,15 @@ from __future__ import annotations
 
 import ast
 from collections.abc import Iterator
+from typing import NamedTuple
 
-__all__ = ["policy_violations"]
+__all__ = ["SCENE_IMPORTS", "Violation", "policy_violations", "violations"]
+
+# What a scene needs to import (top-level packages): the one list the coder holds drafts
+# to, its prompt names and every message here suggests.
+SCENE_IMPORTS = (
+    "manim", "numpy", "math", "random", "itertools", "functools", "colorsys", "typing",
+)
 
 # Modules scene code has no business importing (top-level package names).
 FORBIDDEN_MODULES = frozenset({
@@ -80,20 +87,33 @@ _FILE_OPENERS = frozenset({"open", "Path", "ImageMobject", "SVGMobject"})
 _SENSITIVE_MARKERS = (".aws", ".ssh", "/etc/", "/proc/", "/sys/", "/dev/", "/root", "id_rsa")
 
 
-def policy_violations(code: str) -> list[str]:
-    """Every policy violation in ``code``, one actionable line each (empty: allowed).
+class Violation(NamedTuple):
+    """One thing the policy refuses: the scene line and what to do instead."""
+
+    line: int
+    message: str
+
+    def __str__(self) -> str:
+        return f"line {self.line}: {self.message}"
+
+
+def violations(code: str | ast.Module) -> list[Violation]:
+    """Every policy violation in ``code`` (source or a parsed module), in line order.
 
     Code that does not parse yields no violations here: the render reports the syntax
     error with its line, which is the more useful message.
     """
-    try:
-        tree = ast.parse(code)
-    except (SyntaxError, ValueError):
-        return []
-    found: dict[tuple[int, str], None] = {}  # ordered, de-duplicated
-    for line, message in _check(tree):
-        found[(line, message)] = None
-    return [f"line {line}: {message}" for line, message in sorted(found)]
+    if isinstance(code, str):
+        try:
+            code = ast.parse(code)
+        except (SyntaxError, ValueError):
+            return []
+    return sorted({Violation(line, message) for line, message in _check(code)})
+
+
+def policy_violations(code: str) -> list[str]:
+    """Every policy violation in ``code``, one actionable line each (empty: allowed)."""
+    return [str(violation) for violation in violations(code)]
 
 
 def _check(tree: ast.AST) -> Iterator[tuple[int, str]]:
@@ -132,8 +152,7 @@ def _import(module: str, line: int) -> Iterator[tuple[int, str]]:
     else:
         why = "scene code may not load code dynamically or touch the interpreter or files"
     yield line, (
-        f"import of {module!r} is not allowed: {why}; use manim, numpy, math, random, "
-        "itertools, functools or colour helpers instead"
+        f"import of {module!r} is not allowed: {why}; use {', '.join(SCENE_IMPORTS)} instead"
     )
 
 

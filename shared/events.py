@@ -15,13 +15,23 @@ from typing import Any, ClassVar
 
 import msgspec
 
-from shared.model import ModelUsage
+from shared import subjects
 
 SCHEMA_VERSION = 1
 
 
 def utc_now() -> datetime:
     return datetime.now(UTC)
+
+
+class ModelUsage(msgspec.Struct, kw_only=True):
+    """What a model call cost; the built-in model reports zeros."""
+
+    model: str
+    calls: int = 0
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    cost_usd: float = 0.0  # estimated from a price table; 0 for local or unknown models
 
 
 class JobConfig(msgspec.Struct, kw_only=True):
@@ -35,9 +45,11 @@ class JobConfig(msgspec.Struct, kw_only=True):
     enable_subtitles: bool = True
     enable_thumbnails: bool = True
     output_format: str = "mp4"
+    # In the contract, unsupported: the gateway admits only null (typed loosely so events
+    # recorded before that still decode).
     custom_config: dict[str, Any] | None = None
     template_id: str | None = None
-    style_preferences: dict[str, Any] | None = None
+    style_preferences: dict[str, Any] | None = None  # reaches the planner's and coder's prompts
 
 
 class JobContext(msgspec.Struct, kw_only=True):
@@ -48,6 +60,17 @@ class JobContext(msgspec.Struct, kw_only=True):
     enable_subtitles: bool = True
     enable_thumbnails: bool = True
     use_rag: bool = False
+    priority: str = "normal"  # low | normal | high | urgent: which lane its work takes
+
+    @property
+    def lane(self) -> str | None:
+        """The consumer lane of this job's work: `PRIORITY_LANE` for high and urgent jobs."""
+        return PRIORITY_LANE if self.priority in ("high", "urgent") else None
+
+
+# High and urgent jobs' events are taken by a stage's priority-lane consumers (a slot of
+# their own), so they never wait behind a backlog of normal work.
+PRIORITY_LANE = "priority"
 
 
 class Event(msgspec.Struct, kw_only=True, tag_field="event_type"):
@@ -64,19 +87,19 @@ class Event(msgspec.Struct, kw_only=True, tag_field="event_type"):
         return f"{self.job_id}:{self.type}"
 
 
-class JobRequested(Event, tag="job.requested"):
+class JobRequested(Event, tag=subjects.JOB_REQUESTED):
     """The gateway accepted a job; the planner starts on it."""
 
-    type: ClassVar[str] = "job.requested"
+    type: ClassVar[str] = subjects.JOB_REQUESTED
     config: JobConfig
     context: JobContext
     priority: str = "normal"
 
 
-class ProgressReported(Event, tag="progress"):
+class ProgressReported(Event, tag=subjects.PROGRESS):
     """A stage moved a job forward. The gateway projects these into `/status`."""
 
-    type: ClassVar[str] = "progress"
+    type: ClassVar[str] = subjects.PROGRESS
     stage: str
     percentage: float
     description: str
@@ -91,28 +114,38 @@ class ProgressReported(Event, tag="progress"):
         )
 
 
-class ScenePlanned(Event, tag="scene.planned"):
-    """One scene's plan is written (artifact `plan_ref`); the coder writes its code."""
+class SceneEvent(Event):
+    """Fields of every event about one scene of a pipeline job; one output per scene."""
 
-    type: ClassVar[str] = "scene.planned"
     context: JobContext
     scene_number: int
     scene_count: int
-    title: str
-    plan_ref: str
 
     def dedup_key(self) -> str:
         return f"{self.job_id}:{self.type}:{self.scene_number}"
 
 
-class SceneCoded(Event, tag="scene.coded"):
+class SceneAttemptEvent(SceneEvent):
+    """An event about one attempt at one scene; one output per attempt."""
+
+    attempt: int
+
+    def dedup_key(self) -> str:
+        return f"{self.job_id}:{self.type}:{self.scene_number}:{self.attempt}"
+
+
+class ScenePlanned(SceneEvent, tag=subjects.SCENE_PLANNED):
+    """One scene's plan is written (artifact `plan_ref`); the coder writes its code."""
+
+    type: ClassVar[str] = subjects.SCENE_PLANNED
+    title: str
+    plan_ref: str
+
+
+class SceneCoded(SceneAttemptEvent, tag=subjects.SCENE_CODED):
     """Code for one attempt at one scene is written (artifact `code_ref`)."""
 
-    type: ClassVar[str] = "scene.coded"
-    context: JobContext
-    scene_number: int
-    scene_count: int
-    attempt: int
+    type: ClassVar[str] = subjects.SCENE_CODED
     class_name: str
     code_ref: str
     plan_ref: str
@@ -126,17 +159,14 @@ class SceneCoded(Event, tag="scene.coded"):
     # Published by `videogen replay`: render even if the render cache has this code.
     replayed: bool = False
 
-    def dedup_key(self) -> str:
-        return f"{self.job_id}:{self.type}:{self.scene_number}:{self.attempt}"
 
-
-class UsageRecorded(Event, tag="usage.recorded"):
+class UsageRecorded(Event, tag=subjects.USAGE_RECORDED):
     """LLM calls and tokens a stage spent on a job (`scene` set for per-scene work).
 
     Emitted only when a model was actually called; the built-in model costs nothing.
     """
 
-    type: ClassVar[str] = "usage.recorded"
+    type: ClassVar[str] = subjects.USAGE_RECORDED
     stage: str  # planning | scenario_creation | code_generation | repair
     usage: list[ModelUsage]
     scene: int | None = None
@@ -146,20 +176,13 @@ class UsageRecorded(Event, tag="usage.recorded"):
         return f"{self.job_id}:{self.type}:{self.stage}:{self.scene}:{self.attempt}"
 
 
-class SceneRendered(Event, tag="scene.rendered"):
+class SceneRendered(SceneAttemptEvent, tag=subjects.SCENE_RENDERED):
     """One scene rendered to a clip (artifact `clip_ref`)."""
 
-    type: ClassVar[str] = "scene.rendered"
-    context: JobContext
-    scene_number: int
-    scene_count: int
-    attempt: int
+    type: ClassVar[str] = subjects.SCENE_RENDERED
     clip_ref: str
     duration_seconds: float
     render_seconds: float
-
-    def dedup_key(self) -> str:
-        return f"{self.job_id}:{self.type}:{self.scene_number}:{self.attempt}"
 
 
 class RenderError(msgspec.Struct, kw_only=True):
@@ -176,27 +199,46 @@ class RenderError(msgspec.Struct, kw_only=True):
     recoverable: bool = True
 
 
-class SceneRenderFailed(Event, tag="scene.render_failed"):
+class SceneRenderFailed(SceneAttemptEvent, tag=subjects.SCENE_RENDER_FAILED):
     """One attempt at one scene failed to render; the coder may repair it."""
 
-    type: ClassVar[str] = "scene.render_failed"
-    context: JobContext
-    scene_number: int
-    scene_count: int
-    attempt: int
+    type: ClassVar[str] = subjects.SCENE_RENDER_FAILED
     class_name: str
     code_ref: str
     plan_ref: str
     error: RenderError
 
-    def dedup_key(self) -> str:
-        return f"{self.job_id}:{self.type}:{self.scene_number}:{self.attempt}"
+
+class SceneAbandoned(SceneEvent, tag=subjects.SCENE_ABANDONED):
+    """A scene will get no further attempt: it is left out of the video (PARTIAL_ASSEMBLY).
+
+    Published by the stage that gave up — the coder when neither the job's model nor the
+    built-in fallback made the scene render, the renderer when a client's own scene
+    (render-only job) failed — so combining learns it from this event, not from a copy of
+    their rules.
+    """
+
+    type: ClassVar[str] = subjects.SCENE_ABANDONED
+    attempt: int  # the last attempt made
+    reason: str
+    error: RenderError | None = None  # the last render failure, when a render failed
 
 
-class VideoCombined(Event, tag="video.combined"):
+def abandoned(
+    source: SceneEvent, *, attempt: int, reason: str, error: RenderError | None = None
+) -> SceneAbandoned:
+    """The announcement that `source`'s scene gets no further attempt."""
+    return SceneAbandoned(
+        job_id=source.job_id, user_id=source.user_id, context=source.context,
+        scene_number=source.scene_number, scene_count=source.scene_count, attempt=attempt,
+        reason=reason, error=error,
+    )
+
+
+class VideoCombined(Event, tag=subjects.VIDEO_COMBINED):
     """Every scene is rendered and joined into one video (artifact `video_ref`)."""
 
-    type: ClassVar[str] = "video.combined"
+    type: ClassVar[str] = subjects.VIDEO_COMBINED
     context: JobContext
     video_ref: str
     duration_seconds: float
@@ -235,10 +277,10 @@ class StoredVideo(msgspec.Struct, kw_only=True):
     fallback_reason: str | None = None
 
 
-class VideoStored(Event, tag="video.stored"):
+class VideoStored(Event, tag=subjects.VIDEO_STORED):
     """The video is stored; the job is completed."""
 
-    type: ClassVar[str] = "video.stored"
+    type: ClassVar[str] = subjects.VIDEO_STORED
     video: StoredVideo
     model: str = "builtin"
     revision: str = ""  # the combined video's revision this stores
@@ -259,17 +301,17 @@ class JobError(msgspec.Struct, kw_only=True):
     details: dict[str, Any] | None = None
 
 
-class JobFailed(Event, tag="job.failed"):
+class JobFailed(Event, tag=subjects.JOB_FAILED):
     """A stage gave up on the job."""
 
-    type: ClassVar[str] = "job.failed"
+    type: ClassVar[str] = subjects.JOB_FAILED
     error: JobError
 
 
-class JobCancelled(Event, tag="job.cancelled"):
+class JobCancelled(Event, tag=subjects.JOB_CANCELLED):
     """The owner cancelled the job; every stage stops working on it."""
 
-    type: ClassVar[str] = "job.cancelled"
+    type: ClassVar[str] = subjects.JOB_CANCELLED
     reason: str = "cancelled by user"
 
 
@@ -280,6 +322,7 @@ AnyEvent = (
     | SceneCoded
     | SceneRendered
     | SceneRenderFailed
+    | SceneAbandoned
     | VideoCombined
     | VideoStored
     | JobFailed
@@ -296,6 +339,7 @@ EVENT_TYPES: dict[str, type[Event]] = {
         SceneCoded,
         SceneRendered,
         SceneRenderFailed,
+        SceneAbandoned,
         VideoCombined,
         VideoStored,
         JobFailed,

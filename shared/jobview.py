@@ -16,8 +16,8 @@ import msgspec
 from nats.js.errors import KeyNotFoundError, KeyWrongLastSequenceError
 from nats.js.kv import KeyValue
 
-from shared.events import JobConfig, JobError, StoredVideo, utc_now
-from shared.model import ModelUsage
+from shared.events import JobConfig, JobError, ModelUsage, StoredVideo, utc_now
+from shared.kvstate import compare_and_set
 
 TERMINAL = frozenset({"completed", "failed", "cancelled"})
 _SAFE_USER = re.compile(r"^[A-Za-z0-9_-]{1,48}$")
@@ -33,7 +33,7 @@ class StageRecord(msgspec.Struct, kw_only=True):
 
 class SceneRecord(msgspec.Struct, kw_only=True):
     scene_number: int
-    status: str = "planned"  # planned | coded | rendering | rendered | failed
+    status: str = "planned"  # planned | coded | rendering | rendered | failed | abandoned
     attempts: int = 0
     title: str = ""
     last_error: str | None = None
@@ -123,24 +123,17 @@ class JobStore:
         `change` returns the new view, or None to leave it as it is. Returns the stored
         view, or None when the job does not exist.
         """
-        key = job_key(user_id, job_id)
-        while True:
-            try:
-                entry = await self.kv.get(key)
-            except KeyNotFoundError:
-                return None
-            if not entry.value:
-                return None
-            current = _decoder.decode(entry.value)
-            updated = change(current)
-            if updated is None:
-                return current
-            updated.updated_at = utc_now()
-            try:
-                await self.kv.update(key, _encoder.encode(updated), last=entry.revision)
-            except KeyWrongLastSequenceError:
-                continue
+
+        def stamped(current: JobView | None) -> JobView | None:
+            updated = None if current is None else change(current)
+            if updated is not None:
+                updated.updated_at = utc_now()
             return updated
+
+        return await compare_and_set(
+            self.kv, job_key(user_id, job_id), stamped,
+            decode=_decoder.decode, encode=_encoder.encode,
+        )
 
     async def delete(self, user_id: str, job_id: str) -> None:
         await self.kv.purge(job_key(user_id, job_id))
@@ -156,5 +149,5 @@ class JobStore:
                 if entry.value:
                     views.append(_decoder.decode(entry.value))
         finally:
-            await watcher.stop()
+            await watcher.stop()  # type: ignore[no-untyped-call]  # nats-py has no hints here
         return sorted(views, key=lambda view: view.created_at, reverse=True)

@@ -1,8 +1,9 @@
 """Prometheus metrics, defined once for every service, and the server that exposes them.
 
-Labels are bounded on purpose: service, stage, event type, consumer, model, quality and
-outcome. A job id or a concrete subject never becomes a label, or every job would add
-series until Prometheus falls over. Stage workers serve `/metrics` (plus `/healthz` and
+Labels are bounded on purpose: service, stage, event type, consumer, quality and outcome
+(the LLM client counts its own requests by model: shared/llm/metrics.py). A job id or a
+concrete subject never becomes a label, or every job would add series until Prometheus
+falls over. Stage workers serve `/metrics` (plus `/healthz` and
 `/readyz` for Kubernetes probes) from a small thread on `METRICS_PORT`; the gateway serves
 the same registry through its own app with `metrics_response()`.
 """
@@ -14,7 +15,6 @@ import contextlib
 import logging
 import time
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
 from threading import Thread
 from typing import Any
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
@@ -60,18 +60,6 @@ RENDER_SECONDS = Histogram(
     "videogen_render_seconds",
     "Wall time of one scene render.",
     ["quality", "outcome"],
-    buckets=SECONDS_BUCKETS,
-)
-LLM_CALLS = Counter(
-    "videogen_llm_calls", "LLM requests by model, purpose and outcome.",
-    ["model", "purpose", "outcome"],
-)
-LLM_TOKENS = Counter(
-    "videogen_llm_tokens", "LLM tokens by model and kind (prompt, completion).",
-    ["model", "kind"],
-)
-LLM_SECONDS = Histogram(
-    "videogen_llm_seconds", "Latency of one LLM request.", ["model", "purpose"],
     buckets=SECONDS_BUCKETS,
 )
 JOBS = Counter(
@@ -120,33 +108,6 @@ def observed_render(*, quality: str, **attributes: Any) -> Iterator[None]:
         RENDER_SECONDS.labels(quality, outcome).observe(time.perf_counter() - started)
 
 
-@dataclass
-class LlmCall:
-    """What an LLM client reports about one request while it is observed."""
-
-    prompt_tokens: int = 0
-    completion_tokens: int = 0
-
-
-@contextlib.contextmanager
-def observed_llm_call(*, model: str, purpose: str) -> Iterator[LlmCall]:
-    """Span, count and time one LLM request; the client fills in the token usage."""
-    call = LlmCall()
-    started = time.perf_counter()
-    outcome = "ok"
-    try:
-        with span("llm.call", model=model, purpose=purpose):
-            yield call
-    except BaseException:
-        outcome = "error"
-        raise
-    finally:
-        LLM_CALLS.labels(model, purpose, outcome).inc()
-        LLM_SECONDS.labels(model, purpose).observe(time.perf_counter() - started)
-        LLM_TOKENS.labels(model, "prompt").inc(call.prompt_tokens)
-        LLM_TOKENS.labels(model, "completion").inc(call.completion_tokens)
-
-
 async def watch_pending(
     js: JetStreamContext, consumers: Iterable[str], *, every: float = PENDING_POLL_SECONDS
 ) -> None:
@@ -184,7 +145,8 @@ def _with_probes(ready: Callable[[], bool]) -> Callable[..., Iterable[bytes]]:
             start_response("200 OK" if ok else "503 Service Unavailable",
                            [("Content-Type", "text/plain")])
             return [b"ready\n" if ok else b"not connected to NATS\n"]
-        return metrics(environ, start_response)
+        body: Iterable[bytes] = metrics(environ, start_response)
+        return body
 
     return app
 

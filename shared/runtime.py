@@ -17,7 +17,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import random
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import TypeVar
@@ -30,11 +29,20 @@ from faststream.nats.annotations import NatsMessage
 from shared import subjects
 from shared.broker import ConsumerSpec
 from shared.errors import JobGone, PermanentError, StageError
-from shared.events import Event, JobError, JobFailed, ProgressReported, decode, encode
+from shared.events import (
+    Event,
+    JobContext,
+    JobError,
+    JobFailed,
+    ProgressReported,
+    decode,
+    encode,
+)
 from shared.jobview import JobStore
 from shared.logs import job_scope
 from shared.metrics import observe_event
 from shared.redact import redact_event
+from shared.retry import backoff_delay
 from shared.stages import BY_NAME, percentage_within
 from shared.tracing import span
 
@@ -43,12 +51,6 @@ PULL_WAIT_SECONDS = 5.0
 
 E = TypeVar("E", bound=Event)
 Handler = Callable[[E], Awaitable[None]]
-
-
-def backoff_delay(attempt: int, *, base: float = 1.0, cap: float = 60.0) -> float:
-    """Exponential backoff with full jitter around the nominal delay (attempt ≥ 1)."""
-    nominal = min(cap, base * 2 ** max(attempt - 1, 0))
-    return round(nominal * random.uniform(0.5, 1.5), 3)
 
 
 class Bus:
@@ -169,13 +171,17 @@ class StageRunner:
         self.consumers: list[str] = []  # durables subscribed, for the queue-depth gauges
 
     async def deliver(
-        self, message: NatsMessage, expected: type[E], handler: Handler[E], *, stage: str
+        self, message: NatsMessage, expected: type[E], handler: Handler[E], *, stage: str,
+        lane: str | None = None,
     ) -> None:
         event = decode_or_reject(message.body, expected)
         if event is None:
             self.observe(service=self.service, stage=stage, event_type=expected.type,
                          outcome="rejected")
             await message.reject()
+            return
+        if lane_of(event) != lane:
+            await message.ack()  # the other lane's consumer takes it
             return
         attempt = message.raw_message.metadata.num_delivered or 1
         with job_scope(job_id=event.job_id, stage=stage, service=self.service):
@@ -263,7 +269,7 @@ class StageRunner:
         for slot in range(concurrency):
 
             async def on_message(message: NatsMessage) -> None:
-                await self.deliver(message, expected, handler, stage=stage)
+                await self.deliver(message, expected, handler, stage=stage, lane=consumer.lane)
 
             on_message.__name__ = f"{consumer.durable}_{expected.type.replace('.', '_')}_{slot}"
             broker.subscriber(
@@ -276,6 +282,12 @@ class StageRunner:
                 pull_sub=PullSub(batch_size=1, timeout=PULL_WAIT_SECONDS),
                 ack_policy=AckPolicy.MANUAL,
             )(on_message)
+
+
+def lane_of(event: Event) -> str | None:
+    """The consumer lane an event belongs to: its job's priority decides."""
+    context = getattr(event, "context", None)
+    return context.lane if isinstance(context, JobContext) else None
 
 
 def _internal(exc: Exception) -> StageError:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncGenerator, Callable, Mapping
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
@@ -101,7 +101,7 @@ class S3VideoStore:
         return StoredObject(
             key=key,
             size=info.size or 0,
-            modified=info.last_modified,
+            modified=info.last_modified or datetime.fromtimestamp(0, UTC),
             etag=f'"{info.etag}"',
             content_type=info.content_type or "application/octet-stream",
             metadata={
@@ -135,7 +135,9 @@ class S3VideoStore:
         self, key: str, *, expires: timedelta, disposition: str | None = None
     ) -> str:
         # Signing is local arithmetic once the region is known (it is always configured).
-        headers = {"response-content-disposition": disposition} if disposition else None
+        headers: dict[str, str | list[str] | tuple[str]] | None = (
+            {"response-content-disposition": disposition} if disposition else None
+        )
         return self.presigner.presigned_get_object(
             self.bucket, key, expires=expires, response_headers=headers
         )

@@ -13,13 +13,13 @@ import msgspec
 
 from shared.events import (
     AnyEvent,
+    ModelUsage,
     SceneCoded,
     ScenePlanned,
     SceneRendered,
     SceneRenderFailed,
     UsageRecorded,
 )
-from shared.model import ModelUsage
 
 
 class Attempt(msgspec.Struct, kw_only=True):

@@ -34,25 +34,21 @@ def _bool(raw: str) -> bool:
     raise ValueError("expected one of true/false, 1/0, yes/no, on/off")
 
 
-def _positive_int(raw: str) -> int:
-    value = int(raw)
-    if value < 1:
-        raise ValueError("expected an integer >= 1")
-    return value
+def _int_in(low: int, high: int | None = None, *, expected: str) -> Callable[[str], int]:
+    """A parser of integers from `low` to `high` (no upper bound when None)."""
+
+    def parse(raw: str) -> int:
+        value = int(raw)
+        if value < low or (high is not None and value > high):
+            raise ValueError(f"expected {expected}")
+        return value
+
+    return parse
 
 
-def _port_or_off(raw: str) -> int:
-    value = int(raw)
-    if not 0 <= value <= 65535:
-        raise ValueError("expected a port number 1-65535, or 0 for off")
-    return value
-
-
-def _non_negative_int(raw: str) -> int:
-    value = int(raw)
-    if value < 0:
-        raise ValueError("expected an integer >= 0")
-    return value
+_positive_int = _int_in(1, expected="an integer >= 1")
+_non_negative_int = _int_in(0, expected="an integer >= 0")
+_port_or_off = _int_in(0, 65535, expected="a port number 1-65535, or 0 for off")
 
 
 def _positive_float(raw: str) -> float:

@@ -17,6 +17,24 @@ CONDITIONS_BUCKET = "videogen-conditions"  # named conditions replicas announce 
 
 ALL_EVENTS = f"{PREFIX}.>"
 
+# Event types: the last part of every subject, and each event's tag in shared/events.py.
+JOB_REQUESTED = "job.requested"
+PROGRESS = "progress"
+SCENE_PLANNED = "scene.planned"
+SCENE_CODED = "scene.coded"
+SCENE_RENDERED = "scene.rendered"
+SCENE_RENDER_FAILED = "scene.render_failed"
+SCENE_ABANDONED = "scene.abandoned"
+USAGE_RECORDED = "usage.recorded"
+VIDEO_COMBINED = "video.combined"
+VIDEO_STORED = "video.stored"
+JOB_FAILED = "job.failed"
+JOB_CANCELLED = "job.cancelled"
+EVENT_TYPES = (
+    JOB_REQUESTED, PROGRESS, SCENE_PLANNED, SCENE_CODED, SCENE_RENDERED, SCENE_RENDER_FAILED,
+    SCENE_ABANDONED, USAGE_RECORDED, VIDEO_COMBINED, VIDEO_STORED, JOB_FAILED, JOB_CANCELLED,
+)
+
 
 def event_subject(job_id: str, event_type: str) -> str:
     """The subject one event of one job is published on."""

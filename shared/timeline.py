@@ -14,6 +14,7 @@ from shared.events import (
     AnyEvent,
     JobFailed,
     ProgressReported,
+    SceneAbandoned,
     SceneRendered,
     SceneRenderFailed,
     VideoStored,
@@ -77,6 +78,8 @@ def _detail(event: AnyEvent | None) -> str:
             return f"{event.error.code}: {event.error.message}"[:100]
         case SceneRenderFailed():
             return f"{event.error.kind}: {event.error.message}"[:100]
+        case SceneAbandoned():
+            return f"left out: {event.reason}"[:100]
         case SceneRendered():
             return f"{event.duration_seconds:.1f}s video in {event.render_seconds:.1f}s"
         case VideoStored():

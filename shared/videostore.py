@@ -21,7 +21,6 @@ from pathlib import Path
 from typing import Protocol
 
 from shared.jobview import user_key
-from shared.settings import Settings
 
 READ_CHUNK_BYTES = 256 * 1024
 
@@ -227,19 +226,6 @@ class MirroredVideoStore:
 
     async def delete_prefix(self, prefix: str) -> int:
         return await self.remote.delete_prefix(prefix) + await self.local.delete_prefix(prefix)
-
-
-def open_video_store(settings: Settings) -> VideoStore:
-    """The store VIDEO_STORAGE_MODE asks for (S3 settings are validated at load)."""
-    local = LocalVideoStore(settings.storage_dir)
-    if settings.video_storage_mode == "local_only":
-        return local
-    from shared.s3store import S3VideoStore  # imported here: s3store builds on this module
-
-    remote = S3VideoStore.from_settings(settings)
-    if settings.video_storage_mode == "s3_only":
-        return remote
-    return MirroredVideoStore(local, remote, fallback=settings.s3_fallback_to_local)
 
 
 def _copy_atomically(source: Path, target: Path) -> None:

@@ -112,6 +112,7 @@ def _handler_for(llm: ScriptedLLM) -> type[BaseHTTPRequestHandler]:
             body = json.loads(self.rfile.read(length) or b"{}")
             request = Received(path=self.path, body=body, at=time.monotonic())
             reply = llm.answer(request)
+            payload: dict[str, Any]
             if reply.status != 200:
                 payload = {"error": {"message": reply.content or "scripted error",
                                      "type": "scripted", "code": reply.status}}

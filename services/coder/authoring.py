@@ -1,4 +1,4 @@
-"""Writing a scene's code with any `SceneModel`: checked before render, repaired on failure.
+"""Writing a scene's code with any `SceneCoder`: checked before render, repaired on failure.
 
 A draft that fails the cheap checks goes straight back to the model with the reasons,
 a bounded number of times; a render failure goes back with the error, the failing
@@ -12,9 +12,10 @@ import re
 from collections.abc import Callable
 
 from services.coder.checks import check_report
-from shared.builtin_model import BuiltinModel
+from services.coder.models import SceneCoder
+from services.coder.models.builtin import BuiltinCoder
 from shared.events import RenderError
-from shared.model import SceneModel, ScenePlan
+from shared.plans import ScenePlan
 
 TRACEBACK_CHARS = 3000
 _BOX = re.compile("[\u2500-\u257f\u2770-\u2775]")  # box drawing, and rich's ❱ marker
@@ -30,13 +31,13 @@ class CodeRejected(Exception):
         self.problems = problems
 
 
-async def write_checked(model: SceneModel, plan: ScenePlan, *, check: Check, rounds: int) -> str:
+async def write_checked(model: SceneCoder, plan: ScenePlan, *, check: Check, rounds: int) -> str:
     """The model's code for `plan`, re-asked with the reasons while the checks fail."""
     return await _until_clean(model, plan, await model.write_code(plan), check=check, rounds=rounds)
 
 
 async def repair_checked(
-    model: SceneModel, plan: ScenePlan, *, code: str, error: str, check: Check, rounds: int
+    model: SceneCoder, plan: ScenePlan, *, code: str, error: str, check: Check, rounds: int
 ) -> str:
     """The model's fix of `code` for `error`, held to the same checks."""
     fixed = await model.repair_code(plan, code=code, error=error)
@@ -44,7 +45,7 @@ async def repair_checked(
 
 
 async def _until_clean(
-    model: SceneModel, plan: ScenePlan, code: str, *, check: Check, rounds: int
+    model: SceneCoder, plan: ScenePlan, code: str, *, check: Check, rounds: int
 ) -> str:
     for _ in range(rounds):
         problems = check(code)
@@ -78,4 +79,4 @@ def plain_traceback(traceback: str) -> str:
 async def fallback_code(plan: ScenePlan) -> str:
     """The built-in model's code for the scene. It is deterministic, so a failed attempt
     whose code equals this one is recognised as the fallback itself."""
-    return await BuiltinModel().write_code(plan)
+    return await BuiltinCoder().write_code(plan)

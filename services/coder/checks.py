@@ -12,10 +12,9 @@ import builtins
 import difflib
 import functools
 
-ALLOWED_IMPORTS = frozenset(
-    {"manim", "numpy", "math", "random", "itertools", "functools", "colorsys", "typing",
-     "__future__"}
-)
+from shared.code_policy import SCENE_IMPORTS
+
+ALLOWED_IMPORTS = frozenset({*SCENE_IMPORTS, "__future__"})
 # Names of manimgl and older Manim versions that LLMs still write, with today's spelling.
 RENAMED = {
     "ShowCreation": "Create",

@@ -23,15 +23,23 @@ from services.coder.authoring import (
     write_checked,
 )
 from services.coder.checks import code_problems, manim_names
+from services.coder.models import SceneCoder, resolve_coder
 from shared import artifacts
 from shared.broker import CONSUMERS
 from shared.errors import PermanentError
-from shared.events import JobContext, SceneCoded, ScenePlanned, SceneRenderFailed, UsageRecorded
-from shared.llm.providers import LLMClients
+from shared.events import (
+    JobContext,
+    SceneCoded,
+    ScenePlanned,
+    SceneRenderFailed,
+    UsageRecorded,
+    abandoned,
+)
+from shared.llm.providers import LLMClients, UnknownModel
 from shared.llm.usage import UsageMeter
 from shared.logs import timed
-from shared.model import SceneModel, ScenePlan, UnknownModel, resolve_model
-from shared.runtime import backoff_delay
+from shared.plans import ScenePlan
+from shared.retry import backoff_delay
 from shared.service import StageDeps
 
 if TYPE_CHECKING:
@@ -49,10 +57,10 @@ class Coder:
     clients: LLMClients
     docs: DocsIndex | None
 
-    def model(self, context: JobContext, meter: UsageMeter) -> SceneModel:
+    def model(self, context: JobContext, meter: UsageMeter) -> SceneCoder:
         docs = self.docs if context.use_rag else None
         try:
-            return resolve_model(context.scene_model, clients=self.clients, docs=docs, meter=meter)
+            return resolve_coder(context.scene_model, clients=self.clients, docs=docs, meter=meter)
         except UnknownModel as exc:
             raise PermanentError(
                 str(exc), code="MODEL_UNAVAILABLE",
@@ -64,7 +72,7 @@ class Coder:
             _problems, class_name=plan.class_name, known_names=manim_names()
         )
 
-    def may_fall_back(self, model: SceneModel) -> bool:
+    def may_fall_back(self, model: SceneCoder) -> bool:
         return model.name != "builtin" and self.deps.settings.scene_fallback == "builtin"
 
 
@@ -100,6 +108,11 @@ async def register(deps: StageDeps) -> None:
         deps.broker, CONSUMERS["coder"], ScenePlanned, on_scene_planned,
         stage="code_generation", concurrency=concurrency,
     )
+    # High and urgent jobs' scenes: a slot of their own, never behind the normal backlog.
+    deps.runner.subscribe(
+        deps.broker, CONSUMERS["coder-priority"], ScenePlanned, on_scene_planned,
+        stage="code_generation",
+    )
     deps.runner.subscribe(
         deps.broker, CONSUMERS["coder-repair"], SceneRenderFailed, on_render_failed,
         stage="rendering", concurrency=concurrency,
@@ -134,9 +147,11 @@ async def repair_scene(coder: Coder, event: SceneRenderFailed) -> None:
     attempt = event.attempt + 1
     failure = f"attempt {event.attempt} failed to render: {event.error.message}"
     if not event.error.recoverable:
-        raise _render_failed(event, "no change of the code can help")
+        await _abandon(coder, event, plan, "no change of the code can help")
+        return
     if model.name != "builtin" and code == await fallback_code(plan):
-        raise _render_failed(event, "even the built-in model's version failed to render")
+        await _abandon(coder, event, plan, "even the built-in model's version failed to render")
+        return
     if event.attempt > deps.settings.max_fix_attempts:
         await _give_up(coder, event, plan, model, attempt=attempt, reason=failure)
         return
@@ -156,23 +171,42 @@ async def repair_scene(coder: Coder, event: SceneRenderFailed) -> None:
 
 
 async def _give_up(
-    coder: Coder, event: Source, plan: ScenePlan, model: SceneModel, *, attempt: int,
+    coder: Coder, event: Source, plan: ScenePlan, model: SceneCoder, *, attempt: int,
     reason: str,
 ) -> None:
-    """Fall back to the built-in model's scene, or fail the job when that is not allowed."""
+    """Fall back to the built-in model's scene, or abandon it when that is not allowed."""
     if not coder.may_fall_back(model):
-        if isinstance(event, SceneRenderFailed):
-            raise _render_failed(event, reason)
-        raise PermanentError(
-            f"scene {plan.number}: {model.name} wrote no usable code: {reason}",
-            code="CODE_GENERATION_FAILED",
-            suggestion="Try again, choose another model, or set SCENE_FALLBACK=builtin.",
-        )
+        await _abandon(coder, event, plan, reason, model=model.name)
+        return
     log.warning("scene %d falls back to the built-in model: %s", plan.number, reason)
     await _publish_code(
         coder.deps, event, plan, await fallback_code(plan), attempt=attempt, model="builtin",
         fallback_reason=f"{model.name}: {reason}",
     )
+
+
+async def _abandon(
+    coder: Coder, event: Source, plan: ScenePlan, reason: str, *, model: str = ""
+) -> None:
+    """Give up on the scene: announce it (PARTIAL_ASSEMBLY leaves it out), else fail the job.
+
+    This is the one place that decides no further attempt will come; the renderer learns
+    it from `scene.abandoned`.
+    """
+    if not coder.deps.settings.partial_assembly:
+        if isinstance(event, SceneRenderFailed):
+            raise _render_failed(event, reason)
+        raise PermanentError(
+            f"scene {plan.number}: {model} wrote no usable code: {reason}",
+            code="CODE_GENERATION_FAILED",
+            suggestion="Try again, choose another model, or set SCENE_FALLBACK=builtin.",
+        )
+    failed = event if isinstance(event, SceneRenderFailed) else None
+    log.warning("scene %d is abandoned: %s", plan.number, reason)
+    await coder.deps.bus.publish(abandoned(
+        event, attempt=failed.attempt if failed else 1, reason=reason,
+        error=failed.error if failed else None,
+    ))
 
 
 def _render_failed(event: SceneRenderFailed, reason: str) -> PermanentError:
@@ -198,13 +232,6 @@ async def _publish_code(
     deps: StageDeps, event: Source, plan: ScenePlan, code: str, *, attempt: int, model: str,
     fallback_reason: str | None = None,
 ) -> None:
-    problems = code_problems(code, class_name=plan.class_name)
-    if problems:
-        raise PermanentError(
-            f"scene {plan.number}: generated code is unusable: {'; '.join(problems)}",
-            code="CODE_GENERATION_FAILED",
-            suggestion="Try again or choose another model.",
-        )
     ref = await deps.artifacts.put_bytes(
         artifacts.code_name(event.job_id, plan.number, attempt), code.encode()
     )

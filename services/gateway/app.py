@@ -34,8 +34,8 @@ from shared.broker import CONSUMERS
 from shared.metrics import watch_pending
 from shared.service import connected
 from shared.settings import Settings
+from shared.storage_modes import open_video_store
 from shared.tracing import instrument_app
-from shared.videostore import open_video_store
 
 log = logging.getLogger("videogen.gateway")
 

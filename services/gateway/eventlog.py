@@ -12,6 +12,7 @@ from shared.events import (
     JobFailed,
     JobRequested,
     ProgressReported,
+    SceneAbandoned,
     SceneCoded,
     ScenePlanned,
     SceneRendered,
@@ -88,6 +89,11 @@ def _describe(event: AnyEvent) -> tuple[str, str, str]:
             return "error", "rendering", (
                 f"Scene {event.scene_number} failed to render (attempt {event.attempt}): "
                 f"{event.error.message}"
+            )
+        case SceneAbandoned():
+            return "warning", "rendering", (
+                f"Scene {event.scene_number} left out after attempt {event.attempt}: "
+                f"{event.reason}"
             )
         case VideoCombined():
             return "info", "combining", f"Scenes combined ({event.duration_seconds:.1f} s)"

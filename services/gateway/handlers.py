@@ -30,7 +30,8 @@ from shared import subjects
 from shared.broker import CONSUMERS
 from shared.jobview import JobStore, JobView
 from shared.metrics import JOBS
-from shared.runtime import backoff_delay, decode_or_reject
+from shared.retry import backoff_delay
+from shared.runtime import decode_or_reject
 from shared.service import StageDeps
 
 log = logging.getLogger("videogen.gateway.projector")

@@ -16,6 +16,7 @@ from shared.events import (
     JobCancelled,
     JobFailed,
     ProgressReported,
+    SceneAbandoned,
     SceneCoded,
     ScenePlanned,
     SceneRendered,
@@ -29,6 +30,7 @@ from shared.stages import BY_NAME, ORDER, percentage_within
 # How far one attempt at a scene has got; a rendered scene is done whatever the attempt.
 _PHASE_RANK = {"planned": 0, "coding": 1, "coded": 2, "rendering": 3, "failed": 4}
 _RENDERED = (float("inf"), float("inf"))
+_SETTLED = frozenset({"rendered", "abandoned"})  # no later event moves these back
 _SCENE_PHASE_OF_STAGE = {"code_generation": "coding", "rendering": "rendering"}
 
 
@@ -101,6 +103,9 @@ def _fold(view: JobView, event: AnyEvent) -> None:
             if event.attempt >= scene.attempts:
                 scene.last_error = event.error.message
             _advance_scene(view, event.scene_number, attempt=event.attempt, phase="failed")
+        case SceneAbandoned():
+            scene = _scene(view, event.scene_number)
+            scene.status, scene.last_error = "abandoned", event.reason
         case SceneRendered():
             scene = _scene(view, event.scene_number)
             scene.status = "rendered"
@@ -223,7 +228,7 @@ def _advance_scene(view: JobView, number: int, *, attempt: int, phase: str) -> N
 
 
 def _scene_position(scene: SceneRecord) -> tuple[float, float]:
-    if scene.status == "rendered":
+    if scene.status in _SETTLED:
         return _RENDERED
     return (scene.attempts, _PHASE_RANK.get(scene.status, 0))
 

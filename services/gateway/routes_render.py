@@ -67,7 +67,7 @@ async def render_video(body: RenderRequest, user: User, app: App) -> schemas.Job
     )
     context = JobContext(
         quality=quality, scene_model=USER_MODEL, enable_subtitles=False,
-        enable_thumbnails=body.enable_thumbnails,
+        enable_thumbnails=body.enable_thumbnails, priority=body.priority,
     )
     view = await open_job(
         app, job_id=job_id, user=user, config=config, priority=body.priority, now=now,

@@ -9,7 +9,7 @@ import re
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
 
 Quality = Literal["low", "medium", "high", "ultra"]
 Priority = Literal["low", "normal", "high", "urgent"]
@@ -53,9 +53,26 @@ class Configuration(BaseModel):
     enable_subtitles: bool = True
     enable_thumbnails: bool = True
     output_format: Literal["mp4"] = "mp4"
-    custom_config: dict[str, Any] | None = None
-    template_id: str | None = Field(default=None, max_length=200)
-    style_preferences: dict[str, Any] | None = None
+    # In the contract, but this server has no custom configs or templates: a value other
+    # than null is refused rather than stored and ignored.
+    custom_config: None = Field(default=None, description="Not supported: must be null.")
+    template_id: None = Field(default=None, description="Not supported: must be null.")
+    # Reach the LLM prompts of the planner and the coder as "key: value" pairs.
+    style_preferences: dict[str, Any] | None = Field(default=None, max_length=20)
+
+    @field_validator("style_preferences")
+    @classmethod
+    def _flat_style(cls, value: dict[str, Any] | None) -> dict[str, Any] | None:
+        """Short "name: value" pairs a prompt can carry; nested data has no place there."""
+        for key, item in (value or {}).items():
+            if not 1 <= len(key) <= 50:
+                raise ValueError("a style preference's name has 1 to 50 characters")
+            if not isinstance(item, str | int | float | bool) or len(str(item)) > 200:
+                raise ValueError(
+                    f"style preference {key!r} must be a string (at most 200 characters), "
+                    "a number or a boolean"
+                )
+        return value
 
 
 class GenerateRequest(BaseModel):

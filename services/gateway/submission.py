@@ -45,6 +45,7 @@ def new_job(
             enable_subtitles=config.enable_subtitles,
             enable_thumbnails=config.enable_thumbnails,
             use_rag=config.use_rag,
+            priority=request.priority,
         ),
         priority=request.priority,
     )

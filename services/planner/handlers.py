@@ -7,16 +7,17 @@ from typing import TypeVar
 
 import msgspec
 
+from services.planner.models import Planner, resolve_planner
 from services.planner.scenario import OutlineRejected, check_outline, write_scenes
 from shared import artifacts
 from shared.artifacts import ArtifactMissing
 from shared.broker import CONSUMERS
 from shared.errors import PermanentError
 from shared.events import JobRequested, ScenePlanned, UsageRecorded
-from shared.llm.providers import LLMClients
+from shared.llm.providers import LLMClients, UnknownModel
 from shared.llm.usage import UsageMeter
 from shared.logs import timed
-from shared.model import Outline, SceneModel, ScenePlan, UnknownModel, resolve_model
+from shared.plans import Outline, ScenePlan, style_text
 from shared.service import StageDeps
 
 log = logging.getLogger("videogen.planner")
@@ -29,9 +30,10 @@ def register(deps: StageDeps) -> None:
     async def on_job_requested(event: JobRequested) -> None:
         await plan_job(deps, clients, event)
 
-    deps.runner.subscribe(
-        deps.broker, CONSUMERS["planner"], JobRequested, on_job_requested, stage="planning"
-    )
+    for consumer in ("planner", "planner-priority"):  # high and urgent jobs: their own lane
+        deps.runner.subscribe(
+            deps.broker, CONSUMERS[consumer], JobRequested, on_job_requested, stage="planning"
+        )
 
 
 async def plan_job(deps: StageDeps, clients: LLMClients, event: JobRequested) -> None:
@@ -42,6 +44,7 @@ async def plan_job(deps: StageDeps, clients: LLMClients, event: JobRequested) ->
     )
     await deps.bus.progress(event, "initializing")
     config = event.config
+    style = style_text(config.style_preferences)
     await deps.bus.progress(event, "planning")
     outline = await _stored(deps, artifacts.outline_name(event.job_id), Outline)
     if outline is None:
@@ -50,7 +53,7 @@ async def plan_job(deps: StageDeps, clients: LLMClients, event: JobRequested) ->
         with timed(log, "planning", model=model.name):
             try:
                 outline = check_outline(
-                    await model.outline(topic=config.topic, context=config.context)
+                    await model.outline(topic=config.topic, context=config.context, style=style)
                 )
             except OutlineRejected as exc:
                 raise PermanentError(str(exc), code="PLANNING_FAILED") from exc
@@ -66,7 +69,7 @@ async def plan_job(deps: StageDeps, clients: LLMClients, event: JobRequested) ->
         try:
             plans = await write_scenes(
                 model, topic=config.topic, context=config.context, outline=outline,
-                concurrency=deps.settings.max_scene_concurrency,
+                concurrency=deps.settings.max_scene_concurrency, style=style,
             )
         finally:
             await _record_usage(deps, event, meter, stage="scenario_creation")
@@ -74,9 +77,9 @@ async def plan_job(deps: StageDeps, clients: LLMClients, event: JobRequested) ->
         await _publish_plan(deps, event, plan, scene_count=len(plans))
 
 
-def _model(deps: StageDeps, clients: LLMClients, meter: UsageMeter) -> SceneModel:
+def _model(deps: StageDeps, clients: LLMClients, meter: UsageMeter) -> Planner:
     try:
-        return resolve_model(deps.settings.planner_model, clients=clients, meter=meter)
+        return resolve_planner(deps.settings.planner_model, clients=clients, meter=meter)
     except UnknownModel as exc:
         raise PermanentError(
             str(exc), code="MODEL_UNAVAILABLE", suggestion="Check PLANNER_MODEL."

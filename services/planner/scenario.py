@@ -5,7 +5,8 @@ from __future__ import annotations
 import asyncio
 import keyword
 
-from shared.model import MAX_SCENES, MIN_SCENES, Outline, SceneModel, ScenePlan
+from services.planner.models import Planner
+from shared.plans import MAX_SCENES, MIN_SCENES, Outline, ScenePlan
 
 
 class OutlineRejected(ValueError):
@@ -23,17 +24,21 @@ def check_outline(outline: Outline) -> Outline:
 
 
 async def write_scenes(
-    model: SceneModel, *, topic: str, context: str, outline: Outline, concurrency: int
+    model: Planner, *, topic: str, context: str, outline: Outline, concurrency: int,
+    style: str = "",
 ) -> list[ScenePlan]:
-    """Every scene's storyboard, technical plan and narration, at most `concurrency` at once."""
+    """Every scene's storyboard, technical plan and narration, at most `concurrency` at once.
+
+    Each plan carries the job's `style`, so the coder's prompts get it with the plan.
+    """
     limit = asyncio.Semaphore(concurrency)
 
     async def one(number: int) -> ScenePlan:
         async with limit:
             plan = await model.plan_scene(
-                topic=topic, context=context, outline=outline, number=number
+                topic=topic, context=context, outline=outline, number=number, style=style
             )
-        plan.number = number
+        plan.number, plan.style = number, style
         return plan
 
     plans = list(await asyncio.gather(*(one(s.number) for s in outline.scenes)))

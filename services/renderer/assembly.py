@@ -18,9 +18,9 @@ from services.renderer.combine import combine_clips
 from services.renderer.subtitles import scene_cues, to_srt, to_vtt
 from shared import artifacts
 from shared.artifacts import ArtifactMissing, Artifacts
-from shared.events import SceneCoded, SceneRendered, VideoCombined
+from shared.events import SceneAbandoned, SceneRendered, VideoCombined
 from shared.logs import timed
-from shared.model import ScenePlan
+from shared.plans import ScenePlan
 from shared.service import StageDeps
 
 log = logging.getLogger("videogen.renderer")
@@ -28,7 +28,7 @@ log = logging.getLogger("videogen.renderer")
 
 async def combine_job(
     deps: StageDeps,
-    source: SceneRendered | SceneCoded,
+    source: SceneRendered | SceneAbandoned,
     *,
     scenes: Sequence[int],
     omitted: Sequence[int] = (),

@@ -37,9 +37,10 @@ class ObjectStoreClips:
         return True
 
     async def store(self, key: str, path: Path, *, last_used: float) -> None:
-        meta = api.ObjectMeta(name=artifacts.cache_clip_name(key), description=repr(last_used))
+        name = artifacts.cache_clip_name(key)
+        meta = api.ObjectMeta(name=name, description=repr(last_used))
         with path.open("rb") as source:
-            await self.objects.put(meta.name, source, meta=meta)
+            await self.objects.put(name, source, meta=meta)
 
     async def touch(self, key: str, *, last_used: float) -> None:
         name = artifacts.cache_clip_name(key)

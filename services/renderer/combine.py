@@ -18,6 +18,8 @@ from pathlib import Path
 
 import av
 
+from shared.mediaprobe import first_video_stream, stream_seconds, video_duration
+
 __all__ = ["ClipFormat", "CombinedVideo", "clip_format", "combine_clips", "reencode_clips"]
 
 _CONTAINER_OPTIONS = {"movflags": "+faststart"}  # index up front: playable while downloading
@@ -48,7 +50,7 @@ class ClipFormat:
 def clip_format(path: Path) -> ClipFormat:
     """Read the stream-copy compatibility key of a clip's first video stream."""
     with av.open(str(path)) as container:
-        stream = _video_stream(container, path)
+        stream = first_video_stream(container, path)
         ctx = stream.codec_context
         rate = stream.average_rate or stream.guessed_rate
         return ClipFormat(
@@ -124,7 +126,7 @@ def reencode_clips(
         out.mux(stream.encode())
     return CombinedVideo(
         path=output,
-        duration_seconds=_duration(output),
+        duration_seconds=video_duration(output),
         scene_offsets=offsets,
         reencoded=True,
     )
@@ -147,7 +149,7 @@ def _stream_copy(clips: list[Path], output: Path) -> CombinedVideo:
         for clip in clips:
             offsets.append(float(offset))
             with av.open(str(clip)) as inp:
-                in_stream = _video_stream(inp, clip)
+                in_stream = first_video_stream(inp, clip)
                 if out_stream is None:
                     out_stream = out.add_stream_from_template(in_stream)
                 tb = in_stream.time_base
@@ -178,7 +180,7 @@ def _stream_copy(clips: list[Path], output: Path) -> CombinedVideo:
             offset += (end - start) * tb
     return CombinedVideo(
         path=output,
-        duration_seconds=_duration(output),
+        duration_seconds=video_duration(output),
         scene_offsets=offsets,
         reencoded=False,
     )
@@ -194,10 +196,10 @@ def _resampled_frames(
     """
     step = 1 / fps
     with av.open(str(clip)) as inp:
-        in_stream = _video_stream(inp, clip)
+        in_stream = first_video_stream(inp, clip)
         tb = in_stream.time_base or Fraction(1, 90000)
         src_rate = in_stream.average_rate or in_stream.guessed_rate or fps
-        total = max(1, round(_stream_seconds(inp, in_stream) * fps))
+        total = max(1, round(stream_seconds(inp, in_stream) * fps))
         emitted = 0
         first_pts: int | None = None
         previous: av.VideoFrame | None = None
@@ -255,28 +257,9 @@ def _even(value: int) -> int:
     return max(2, value - value % 2)
 
 
-def _video_stream(container: av.container.InputContainer, path: Path) -> av.VideoStream:
-    if not container.streams.video:
-        raise ValueError(f"{path} has no video stream")
-    return container.streams.video[0]
-
-
 def _frame_ticks(stream: av.VideoStream) -> int:
     """One frame's duration in stream ticks, for packets that don't carry a duration."""
     rate = stream.average_rate or stream.guessed_rate
     if not rate or stream.time_base is None:
         return 1
     return max(1, round(1 / (Fraction(rate) * stream.time_base)))
-
-
-def _stream_seconds(container: av.container.InputContainer, stream: av.VideoStream) -> Fraction:
-    if stream.duration is not None and stream.time_base is not None:
-        return stream.duration * stream.time_base
-    if container.duration is not None:
-        return Fraction(container.duration, av.time_base)
-    return Fraction(0)
-
-
-def _duration(path: Path) -> float:
-    with av.open(str(path)) as container:
-        return float(_stream_seconds(container, _video_stream(container, path)))

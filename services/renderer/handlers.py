@@ -1,4 +1,9 @@
-"""Renderer: scene.coded → scene.rendered | scene.render_failed; all settled → video.combined."""
+"""Renderer: scene.coded → scene.rendered | scene.render_failed; all settled → video.combined.
+
+A scene is settled when it is rendered or abandoned; the coder announces the scenes it
+gives up on (scene.abandoned), so combining never has to guess whether another attempt
+will come.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +12,6 @@ import tempfile
 from pathlib import Path
 
 from faststream.nats.annotations import NatsMessage
-from nats.js.kv import KeyValue
 
 from services.renderer.assembly import combine_job
 from services.renderer.cache import ClipStore, RenderCache
@@ -16,7 +20,6 @@ from services.renderer.engine import RenderEngine
 from services.renderer.errors import RenderFailure
 from services.renderer.ledger import (
     SceneLedger,
-    failure_is_final,
     is_rendered,
     record_abandoned,
     record_rendered,
@@ -26,14 +29,17 @@ from services.renderer.sandbox import RenderLimits, network_isolation_available
 from services.renderer.warm import PoolUnavailable, WarmPool
 from shared import artifacts, subjects
 from shared.broker import CONSUMERS
+from shared.code_policy import SCENE_IMPORTS
 from shared.diskspace import start_disk_guard
 from shared.errors import JobGone, PermanentError
 from shared.events import (
     JobCancelled,
     RenderError,
+    SceneAbandoned,
     SceneCoded,
     SceneRendered,
     SceneRenderFailed,
+    abandoned,
 )
 from shared.logs import job_scope, timed
 from shared.metrics import observed_render
@@ -43,8 +49,8 @@ from shared.settings import Settings
 
 log = logging.getLogger("videogen.renderer")
 _SUGGESTIONS = {
-    "policy": "Remove what the message names: scene code may only draw with Manim, numpy, "
-    "math and random.",
+    "policy": "Remove what the message names: scene code may only import "
+    f"{', '.join(SCENE_IMPORTS)}.",
     "timeout": "Shorten the scene or simplify it (3D scenes render slowly), or raise "
     "RENDER_TIMEOUT_SECONDS.",
     "resource": "The scene hit a memory, CPU-time or file-size limit; make it smaller.",
@@ -94,14 +100,22 @@ async def register(deps: StageDeps) -> None:
         await disk.check()
         failure = await render_one(deps, engine, event, running)
         if failure is not None:
-            settled = await handle_failure(deps, event, failure, ledger=ledger)
-            if settled is not None:
-                await _combine_if_settled(deps, event, settled)
+            await handle_failure(deps, event, failure)
 
     async def on_scene_rendered(event: SceneRendered) -> None:
         settled = await record_rendered(
             ledger, event.job_id, scene=event.scene_number, scene_count=event.scene_count,
             attempt=event.attempt,
+        )
+        await _combine_if_settled(deps, event, settled)
+
+    async def on_scene_abandoned(event: SceneAbandoned) -> None:
+        await deps.bus.progress(
+            event, "rendering", scene=event.scene_number,
+            detail=f"scene {event.scene_number} left out: {event.reason}",
+        )
+        settled = await record_abandoned(
+            ledger, event.job_id, scene=event.scene_number, scene_count=event.scene_count
         )
         await _combine_if_settled(deps, event, settled)
 
@@ -125,6 +139,13 @@ async def register(deps: StageDeps) -> None:
         CONSUMERS["renderer-combine"],
         SceneRendered,
         on_scene_rendered,
+        stage="combining",
+    )
+    deps.runner.subscribe(
+        deps.broker,
+        CONSUMERS["renderer-abandoned"],
+        SceneAbandoned,
+        on_scene_abandoned,
         stage="combining",
     )
     # Every replica must hear a cancellation, so this is a plain (non-durable) subscription.
@@ -177,39 +198,25 @@ async def render_one(
     return None
 
 
-async def handle_failure(
-    deps: StageDeps, event: SceneCoded, failure: RenderFailure, *, ledger: KeyValue
-) -> SceneLedger | None:
-    """Hand a failed render to the coder for repair, fail the job, or leave the scene out.
-
-    Returns the ledger when the scene was abandoned (PARTIAL_ASSEMBLY), else None.
-    """
-    settings = deps.settings
+async def handle_failure(deps: StageDeps, event: SceneCoded, failure: RenderFailure) -> None:
+    """Announce a failed render to the coder, who decides what comes next; a client's own
+    scene has no coder behind it, so it is failed or (PARTIAL_ASSEMBLY) abandoned here."""
     log.warning(
         "scene %d attempt %d failed to render: %s", event.scene_number, event.attempt,
         failure.message, extra={"kind": failure.kind, "traceback": failure.traceback[-4000:]},
     )
-    final = failure_is_final(
-        attempt=event.attempt, repairable=event.repairable, model=event.model,
-        scene_model=event.context.scene_model, max_fix_attempts=settings.max_fix_attempts,
-        scene_fallback=settings.scene_fallback,
-    )
-    if event.repairable and not (final and settings.partial_assembly):
+    if event.repairable:
         await deps.bus.publish(_failed_event(event, failure))
-        return None
-    if not settings.partial_assembly:
+    elif deps.settings.partial_assembly:
+        await deps.bus.publish(abandoned(
+            event, attempt=event.attempt, reason=failure.message, error=_render_error(failure)
+        ))
+    else:
         raise _render_failed(event, failure)
-    await deps.bus.progress(
-        event, "rendering", scene=event.scene_number,
-        detail=f"scene {event.scene_number} left out: {failure.message}",
-    )
-    return await record_abandoned(
-        ledger, event.job_id, scene=event.scene_number, scene_count=event.scene_count
-    )
 
 
 async def _combine_if_settled(
-    deps: StageDeps, source: SceneCoded | SceneRendered, ledger: SceneLedger
+    deps: StageDeps, source: SceneRendered | SceneAbandoned, ledger: SceneLedger
 ) -> None:
     if not ledger.settled:
         return

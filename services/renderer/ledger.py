@@ -3,7 +3,8 @@
 Several renderer replicas finish scenes of one job concurrently; exactly the update that
 settles the last scene sees `settled=True` first, and a redelivered event sees it again, so
 combining happens once (and a repeat is harmless: its output is de-duplicated). A scene is
-abandoned only under PARTIAL_ASSEMBLY, when its last possible attempt failed.
+abandoned when a `scene.abandoned` event says so (the coder gave up on it, or a
+client's own scene failed), which happens only under PARTIAL_ASSEMBLY.
 
 The ledger remembers which attempt rendered each scene: a later attempt (a replay) renders
 again and changes the ledger's `revision`, which makes the combined video a new output.
@@ -15,8 +16,10 @@ import hashlib
 from collections.abc import Callable
 
 import msgspec
-from nats.js.errors import KeyNotFoundError, KeyWrongLastSequenceError
+from nats.js.errors import KeyNotFoundError
 from nats.js.kv import KeyValue
+
+from shared.kvstate import compare_and_set
 
 
 class SceneLedger(msgspec.Struct):
@@ -46,20 +49,7 @@ class SceneLedger(msgspec.Struct):
         return hashlib.sha256(msgspec.json.encode(settled)).hexdigest()[:12]
 
 
-def failure_is_final(
-    *, attempt: int, repairable: bool, model: str, scene_model: str, max_fix_attempts: int,
-    scene_fallback: str,
-) -> bool:
-    """Whether no further attempt at a scene will follow this failed one.
-
-    Mirrors the coder's rules: it repairs up to MAX_FIX_ATTEMPTS times, then (with
-    SCENE_FALLBACK=builtin and a non-built-in model) tries the built-in model's version once.
-    """
-    if not repairable:
-        return True
-    if attempt <= max_fix_attempts:
-        return False
-    return model == "builtin" or scene_model == "builtin" or scene_fallback != "builtin"
+_DECODER = msgspec.json.Decoder(SceneLedger)
 
 
 async def record_rendered(
@@ -103,21 +93,11 @@ async def is_rendered(kv: KeyValue, job_id: str, scene: int, *, attempt: int) ->
 async def _record(
     kv: KeyValue, job_id: str, scene_count: int, change: Callable[[SceneLedger], bool]
 ) -> SceneLedger:
-    while True:
-        try:
-            entry = await kv.get(job_id)
-            ledger = msgspec.json.decode(entry.value or b"{}", type=SceneLedger)
-            revision: int | None = entry.revision
-        except KeyNotFoundError:
-            ledger, revision = SceneLedger(scene_count=scene_count), None
-        if not change(ledger):
-            return ledger
-        data = msgspec.json.encode(ledger)
-        try:
-            if revision is None:
-                await kv.create(job_id, data)
-            else:
-                await kv.update(job_id, data, last=revision)
-        except KeyWrongLastSequenceError:
-            continue
-        return ledger
+    def changed(current: SceneLedger | None) -> SceneLedger | None:
+        ledger = current or SceneLedger(scene_count=scene_count)
+        return ledger if change(ledger) else None
+
+    stored = await compare_and_set(
+        kv, job_id, changed, decode=_DECODER.decode, encode=msgspec.json.encode
+    )
+    return stored or SceneLedger(scene_count=scene_count)

@@ -13,6 +13,7 @@ from pathlib import Path
 import av
 
 from services.renderer.errors import RenderFailure
+from shared.mediaprobe import video_duration
 
 OUTPUT_NAME = "clip"
 STILL_SECONDS = 2.0
@@ -75,18 +76,10 @@ def find_output(media_dir: Path, kind: str, suffix: str) -> Path | None:
 
 
 def probe_duration(path: Path) -> float:
-    """Clip length in seconds, from the video stream (container duration as fallback)."""
+    """Clip length in seconds (shared/mediaprobe.py), an unreadable clip as a failure."""
     try:
-        with av.open(str(path)) as container:
-            if not container.streams.video:
-                raise RenderFailure("no_output", f"{path.name} has no video stream")
-            stream = container.streams.video[0]
-            if stream.duration is not None and stream.time_base is not None:
-                return float(stream.duration * stream.time_base)
-            if container.duration is not None:
-                return container.duration / av.time_base
-            rate = stream.average_rate or stream.guessed_rate
-            frames = sum(1 for p in container.demux(stream) if p.size)
-            return float(frames / rate) if rate else 0.0
+        return video_duration(path)
+    except ValueError as exc:
+        raise RenderFailure("no_output", f"{path.name} has no video stream") from exc
     except av.error.FFmpegError as exc:
         raise RenderFailure("no_output", f"output clip is unreadable: {exc}") from exc

@@ -42,7 +42,7 @@ from services.renderer.outputs import (
     still_to_clip,
 )
 from services.renderer.sandbox import RenderLimits, confine, render_environment
-from shared.code_policy import policy_violations
+from shared.code_policy import violations
 
 __all__ = [
     "QUALITY_FLAGS",
@@ -340,15 +340,15 @@ def _raise_on_syntax_error(code: str) -> None:
 
 def _raise_on_policy_violation(code: str) -> None:
     """Refuse code the static policy rejects, before any process starts."""
-    violations = policy_violations(code)
-    if not violations:
+    found = violations(code)
+    if not found:
         return
-    line = int(violations[0].split(":", 1)[0].removeprefix("line "))
-    more = f" (and {len(violations) - 1} more)" if len(violations) > 1 else ""
+    first, line = found[0], found[0].line
+    more = f" (and {len(found) - 1} more)" if len(found) > 1 else ""
     raise RenderFailure(
         "policy",
-        f"PolicyViolation: {violations[0].split(': ', 1)[1]}{more} (line {line})",
-        traceback="\n".join(violations),
+        f"PolicyViolation: {first.message}{more} (line {line})",
+        traceback="\n".join(map(str, found)),
         line=line,
         error_type="PolicyViolation",
         code_excerpt=code_excerpt(code, line),

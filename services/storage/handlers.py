@@ -17,8 +17,8 @@ from shared.errors import PermanentError
 from shared.events import VideoCombined, VideoStored
 from shared.logs import timed
 from shared.service import StageDeps
+from shared.storage_modes import open_video_store
 from shared.tempdirs import owned_tempdir, sweep_orphans
-from shared.videostore import open_video_store
 
 log = logging.getLogger("videogen.storage")
 TEMP_PREFIX = "videogen-store-"

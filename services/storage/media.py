@@ -1,4 +1,4 @@
-"""Facts about stored videos (probe, checksum) and their thumbnails.
+"""Thumbnails of stored videos (their facts come from shared/mediaprobe.py).
 
 Storage records what a video actually is rather than trusting the renderer's claims, and
 thumbnails must show something meaningful: Manim scenes usually start on an empty (black)
@@ -8,10 +8,8 @@ canvas, so the first frame is the worst possible choice.
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import os
 import uuid
-from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
 
@@ -19,77 +17,18 @@ import av
 import numpy as np
 from PIL import Image
 
+from shared.mediaprobe import first_video_stream, stream_seconds
+
 __all__ = [
     "THUMBNAIL_WIDTHS",
-    "VideoInfo",
     "make_thumbnails",
     "pick_representative_frame",
-    "probe_video",
-    "sha256_file",
 ]
 
 THUMBNAIL_WIDTHS: dict[str, int] = {"small": 320, "medium": 640, "large": 1280}
 THUMBNAIL_SAMPLES = 8
 _JPEG_QUALITY = 85
 _SCORE_WIDTH = 160  # frames are scored on a small copy; enough to tell content from background
-
-
-@dataclass(frozen=True)
-class VideoInfo:
-    """What a stored video file really contains."""
-
-    duration_seconds: float
-    width: int
-    height: int
-    fps: float
-    frame_count: int
-    codec: str
-    file_size: int
-    sha256: str
-
-
-def sha256_file(path: Path, *, chunk_size: int = 1 << 20) -> str:
-    """Hex SHA-256 of a file, read in chunks so large videos don't load into memory."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        while chunk := handle.read(chunk_size):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
-def probe_video(path: Path) -> VideoInfo:
-    """Probe the first video stream; counts packets when the container lacks a frame count."""
-    path = Path(path)
-    with av.open(str(path)) as container:
-        if not container.streams.video:
-            raise ValueError(f"{path} has no video stream")
-        stream = container.streams.video[0]
-        rate = stream.average_rate or stream.guessed_rate
-        if stream.duration is not None and stream.time_base is not None:
-            duration = float(stream.duration * stream.time_base)
-        elif container.duration is not None:
-            duration = container.duration / av.time_base
-        else:
-            duration = 0.0
-        width = int(stream.codec_context.width)
-        height = int(stream.codec_context.height)
-        codec = str(stream.codec_context.name)
-        fps = float(rate) if rate else 0.0
-        frame_count = int(stream.frames)
-        if not frame_count:
-            frame_count = sum(1 for packet in container.demux(stream) if packet.size)
-    if not duration and frame_count and fps:
-        duration = frame_count / fps
-    return VideoInfo(
-        duration_seconds=duration,
-        width=width,
-        height=height,
-        fps=fps,
-        frame_count=frame_count,
-        codec=codec,
-        file_size=path.stat().st_size,
-        sha256=sha256_file(path),
-    )
 
 
 def make_thumbnails(video: Path, out_dir: Path) -> dict[str, Path]:
@@ -141,18 +80,11 @@ def _sample_frames(video: Path, samples: int) -> list[Image.Image]:
     """Decode the frame at (or just after) each sample time; falls back to the first frame."""
     images: list[Image.Image] = []
     with av.open(str(video)) as container:
-        if not container.streams.video:
-            raise ValueError(f"{video} has no video stream")
-        stream = container.streams.video[0]
+        stream = first_video_stream(container, video)
         stream.thread_type = "AUTO"
         tb = stream.time_base or Fraction(1, av.time_base)
         start = stream.start_time or 0
-        if stream.duration is not None:
-            duration = stream.duration * tb
-        elif container.duration is not None:
-            duration = Fraction(container.duration, av.time_base)
-        else:
-            duration = Fraction(0)
+        duration = stream_seconds(container, stream)
         rate = stream.average_rate or stream.guessed_rate or 30
         half_frame = 1 / (2 * Fraction(rate))
         targets = [duration * (i + Fraction(1, 2)) / samples for i in range(max(1, samples))]

@@ -7,11 +7,12 @@ import logging
 from pathlib import Path
 
 from services.storage import metrics
-from services.storage.media import make_thumbnails, probe_video, sha256_file
+from services.storage.media import make_thumbnails
 from services.storage.upload import LocalFile, RetryPolicy, save_verified
 from shared.errors import PermanentError
 from shared.events import StoredVideo
 from shared.jobview import user_key
+from shared.mediaprobe import probe_video, sha256_file
 from shared.videostore import SUBTITLE_TYPES, VideoStore, object_key
 
 log = logging.getLogger("videogen.storage")

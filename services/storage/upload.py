@@ -8,7 +8,6 @@ says how many attempts were made and what S3 answered last.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import time
 from collections.abc import Mapping
@@ -16,8 +15,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from services.storage import metrics
-from shared.errors import PermanentError, TransientError
-from shared.runtime import backoff_delay
+from shared.errors import PermanentError, StageError, TransientError
+from shared.retry import GaveUp, backoff_delay, retrying
 from shared.videostore import StoredObject, VideoStore
 
 log = logging.getLogger("videogen.storage")
@@ -57,7 +56,8 @@ async def save_verified(
     configuration can help them.
     """
     attempts = policy.retries + 1
-    for attempt in range(1, attempts + 1):
+
+    async def attempt_save(attempt: int) -> StoredObject:
         started = time.perf_counter()
         try:
             stored = await store.save(
@@ -65,28 +65,37 @@ async def save_verified(
                 metadata={**metadata, "sha256": file.sha256},
             )
             verify(stored, file)
-        except TransientError as exc:
-            outcome = "retry" if attempt < attempts else "failure"
-            metrics.observe(mode=mode, operation="upload", outcome=outcome,
-                            seconds=time.perf_counter() - started)
-            if attempt == attempts:
-                raise upload_failed(file, exc, attempts=attempts) from exc
-            delay = backoff_delay(attempt, base=policy.base_seconds, cap=policy.cap_seconds)
-            log.warning(
-                "saving %s failed (attempt %d of %d), retrying in %.2fs: %s",
-                file.key, attempt, attempts, delay, exc.message,
-            )
-            await asyncio.sleep(delay)
-        except PermanentError as exc:
-            metrics.observe(mode=mode, operation="upload", outcome="failure",
-                            seconds=time.perf_counter() - started)
-            exc.stage, exc.attempts = "storage", attempt
+        except StageError as exc:
+            retried = isinstance(exc, TransientError) and attempt < attempts
+            metrics.observe(mode=mode, operation="upload", outcome="retry" if retried
+                            else "failure", seconds=time.perf_counter() - started)
             raise
-        else:
-            metrics.observe(mode=mode, operation="upload", outcome="success",
-                            seconds=time.perf_counter() - started, size=file.size)
-            return stored
-    raise AssertionError("unreachable: the last attempt returns or raises")
+        metrics.observe(mode=mode, operation="upload", outcome="success",
+                        seconds=time.perf_counter() - started, size=file.size)
+        return stored
+
+    def on_retry(exc: Exception, attempt: int, wait: float) -> None:
+        log.warning(
+            "saving %s failed (attempt %d of %d), retrying in %.2fs: %s",
+            file.key, attempt, attempts, wait, exc,
+        )
+
+    try:
+        return await retrying(
+            attempt_save, attempts=attempts,
+            retry_on=lambda exc: isinstance(exc, TransientError),
+            delay=lambda _exc, attempt: backoff_delay(
+                attempt, base=policy.base_seconds, cap=policy.cap_seconds
+            ),
+            on_retry=on_retry,
+        )
+    except GaveUp as gave_up:
+        error = gave_up.error
+        if isinstance(error, TransientError):
+            raise upload_failed(file, error, attempts=gave_up.attempts) from error
+        if isinstance(error, PermanentError):
+            error.stage, error.attempts = "storage", gave_up.attempts
+        raise error from None
 
 
 def verify(stored: StoredObject, file: LocalFile) -> None:

@@ -10,28 +10,36 @@ broker does not multiply the retries; a rate limit that outlasts the budget beco
 
 from __future__ import annotations
 
-import asyncio
 import email.utils
 import logging
 import time
 from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
+from dataclasses import dataclass, field
+from typing import Any, NamedTuple, TypeVar
 
 import openai
+from openai import AsyncOpenAI
 
 from shared.errors import PermanentError, StageError, TransientError
-from shared.runtime import backoff_delay
-
-if TYPE_CHECKING:
-    from openai import AsyncOpenAI
-
-    from shared.llm.providers import Endpoint
-    from shared.llm.usage import UsageMeter
+from shared.llm.metrics import observed_llm_call
+from shared.llm.usage import UsageMeter
+from shared.retry import GaveUp, backoff_delay, retrying
 
 log = logging.getLogger("videogen.llm")
 T = TypeVar("T")
 Message = dict[str, str]
 MAX_RETRY_AFTER_SECONDS = 120.0
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    """Where a model is served and what it is called there."""
+
+    model_string: str
+    base_url: str
+    api_key: str = field(repr=False)
+    model: str
+    setting: str  # the variable to check when the endpoint misbehaves
 
 
 class RetryPolicy(NamedTuple):
@@ -110,25 +118,28 @@ async def with_retries(
     call: Callable[[], Awaitable[T]], *, endpoint: Endpoint, policy: RetryPolicy
 ) -> T:
     """`call()` retried on transient failures, then translated into a stage error."""
-    attempt = 0
-    while True:
-        attempt += 1
-        try:
-            return await call()
-        except openai.OpenAIError as exc:
-            if not _retryable(exc) or attempt > policy.max_retries:
-                raise translate(exc, endpoint, attempts=attempt) from exc
-            asked = retry_after(exc) if isinstance(exc, openai.APIStatusError) else None
-            delay = (
-                min(asked, MAX_RETRY_AFTER_SECONDS) if asked is not None
-                else backoff_delay(attempt, base=policy.base_delay)
-            )
-            log.warning(
-                "LLM call failed (attempt %d of %d), retrying in %.2fs: %s",
-                attempt, policy.max_retries + 1, delay, exc,
-                extra={"model": endpoint.model_string},
-            )
-            await asyncio.sleep(delay)
+
+    def delay(exc: Exception, attempt: int) -> float:
+        asked = retry_after(exc) if isinstance(exc, openai.APIStatusError) else None
+        if asked is not None:
+            return min(asked, MAX_RETRY_AFTER_SECONDS)
+        return backoff_delay(attempt, base=policy.base_delay)
+
+    def on_retry(exc: Exception, attempt: int, wait: float) -> None:
+        log.warning(
+            "LLM call failed (attempt %d of %d), retrying in %.2fs: %s",
+            attempt, policy.max_retries + 1, wait, exc, extra={"model": endpoint.model_string},
+        )
+
+    try:
+        return await retrying(
+            lambda _attempt: call(), attempts=policy.max_retries + 1, retry_on=_retryable,
+            delay=delay, on_retry=on_retry,
+        )
+    except GaveUp as gave_up:
+        if not isinstance(gave_up.error, openai.OpenAIError):
+            raise gave_up.error from None
+        raise translate(gave_up.error, endpoint, attempts=gave_up.attempts) from gave_up.error
 
 
 class ChatClient:
@@ -148,16 +159,22 @@ class ChatClient:
         return self.endpoint.model_string
 
     async def complete(
-        self, messages: list[Message], *, json_mode: bool = False, temperature: float = 0.2
+        self, messages: list[Message], *, purpose: str = "chat", json_mode: bool = False,
+        temperature: float = 0.2,
     ) -> str:
-        """The assistant's reply text to `messages`."""
+        """The assistant's reply text to `messages`; `purpose` (the prompt) labels metrics."""
         extra: dict[str, Any] = {"response_format": {"type": "json_object"}} if json_mode else {}
 
         async def call() -> Any:
-            return await self.sdk.chat.completions.create(
-                model=self.endpoint.model, messages=messages,  # type: ignore[arg-type]
-                temperature=temperature, timeout=self.policy.timeout_seconds, **extra,
-            )
+            with observed_llm_call(model=self.model_string, purpose=purpose) as observed:
+                response = await self.sdk.chat.completions.create(
+                    model=self.endpoint.model, messages=messages,  # type: ignore[arg-type]
+                    temperature=temperature, timeout=self.policy.timeout_seconds, **extra,
+                )
+                if response.usage is not None:
+                    observed.prompt_tokens = response.usage.prompt_tokens
+                    observed.completion_tokens = response.usage.completion_tokens
+                return response
 
         response = await with_retries(call, endpoint=self.endpoint, policy=self.policy)
         if self.meter is not None:
@@ -189,9 +206,13 @@ class EmbeddingClient:
 
     async def embed(self, texts: list[str]) -> list[list[float]]:
         async def call() -> Any:
-            return await self.sdk.embeddings.create(
-                model=self.endpoint.model, input=texts, timeout=self.policy.timeout_seconds
-            )
+            with observed_llm_call(model=self.model_string, purpose="embeddings") as observed:
+                response = await self.sdk.embeddings.create(
+                    model=self.endpoint.model, input=texts, timeout=self.policy.timeout_seconds
+                )
+                if response.usage is not None:
+                    observed.prompt_tokens = response.usage.prompt_tokens
+                return response
 
         response = await with_retries(call, endpoint=self.endpoint, policy=self.policy)
         return [item.embedding for item in sorted(response.data, key=lambda d: d.index)]

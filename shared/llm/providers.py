@@ -8,28 +8,18 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
 from openai import AsyncOpenAI
 
-from shared.llm.client import ChatClient, EmbeddingClient, RetryPolicy
+from shared.llm.client import ChatClient, EmbeddingClient, Endpoint, RetryPolicy
 from shared.llm.usage import UsageMeter
-from shared.model import UnknownModel
 from shared.settings import Settings
 
 OPENAI_URL = "https://api.openai.com/v1"
 OPENROUTER_URL = "https://openrouter.ai/api/v1"
 
 
-@dataclass(frozen=True)
-class Endpoint:
-    """Where a model is served and what it is called there."""
-
-    model_string: str
-    base_url: str
-    api_key: str = field(repr=False)
-    model: str
-    setting: str  # the variable to check when the endpoint misbehaves
+class UnknownModel(ValueError):
+    """A model name no configured provider serves."""
 
 
 def endpoint_for(model_string: str, settings: Settings) -> Endpoint:

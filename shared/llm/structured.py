@@ -42,6 +42,7 @@ async def ask_structured(
     messages: list[Message],
     kind: type[T],
     *,
+    purpose: str = "chat",
     max_reasks: int,
     check: Callable[[T], None] | None = None,
 ) -> T:
@@ -49,7 +50,7 @@ async def ask_structured(
     what was wrong and asked again, at most `max_reasks` times."""
     conversation = list(messages)
     for asked in range(max_reasks + 1):
-        reply = await chat.complete(conversation, json_mode=True)
+        reply = await chat.complete(conversation, purpose=purpose, json_mode=True)
         try:
             answer = msgspec.json.decode(json_text(reply), type=kind)
             if check is not None:

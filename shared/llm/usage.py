@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from shared.model import ModelUsage
+from shared.events import ModelUsage
 
 # USD per million (prompt, completion) tokens, by bare model name. Unknown and local models
 # cost 0: the estimate is a guide for hosted models, not a bill.

@@ -8,9 +8,20 @@ from typing import Any
 
 import httpx
 
+from tests.llm_server import ScriptedLLM
 from videogen.topics import find_topic
 
 Status = dict[str, Any]
+LLM_MODEL = "openai/scripted"
+
+
+def llm_settings(llm: ScriptedLLM) -> dict[str, Any]:
+    """A stack's settings for planning and coding on the scripted server, fast and small."""
+    return {
+        "PLANNER_MODEL": LLM_MODEL, "SCENE_MODEL": LLM_MODEL, "OPENAI_BASE_URL": llm.base_url,
+        "OPENAI_API_KEY": "sk-test-not-a-secret", "LLM_RETRY_BASE_SECONDS": "0.05",
+        "FIX_BACKOFF_SECONDS": "0.01", "MAX_FIX_ATTEMPTS": "1", "DEFAULT_QUALITY": "low",
+    }
 
 
 def submit(api: httpx.Client, topic_name: str, headers: dict[str, str]) -> str:

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from tests.e2e.helpers import wait_for
+from tests.e2e.helpers import llm_settings, wait_for
 from tests.integration.test_llm_pipeline import (
     ALWAYS_FAILS,
     FIXED,
@@ -40,12 +40,7 @@ def llm() -> Iterator[ScriptedLLM]:
 
 @pytest.fixture(scope="module")
 def stack(llm: ScriptedLLM, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    with isolated_stack(
-        tmp_path_factory.mktemp("llm-stack"), PLANNER_MODEL=MODEL, SCENE_MODEL=MODEL,
-        OPENAI_BASE_URL=llm.base_url, OPENAI_API_KEY="sk-test-not-a-secret",
-        LLM_RETRY_BASE_SECONDS="0.05", FIX_BACKOFF_SECONDS="0.01", MAX_FIX_ATTEMPTS="1",
-        DEFAULT_QUALITY="low",
-    ) as running:
+    with isolated_stack(tmp_path_factory.mktemp("llm-stack"), **llm_settings(llm)) as running:
         yield running
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
+from typing import Any
 
 from shared import subjects
 from shared.broker import ConsumerSpec, consumer_config
@@ -38,7 +39,7 @@ async def forget_jobs(deps: StageDeps) -> None:
         await deps.jobs.delete(USER, view.job_id)
 
 
-async def new_job(deps: StageDeps, **view: object) -> SceneRenderFailed:
+async def new_job(deps: StageDeps, **view: Any) -> SceneRenderFailed:
     """Store a fresh job's view; return an event of that job for a handler to take."""
     job_id = str(uuid.uuid4())
     await deps.jobs.create(

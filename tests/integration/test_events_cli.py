@@ -6,6 +6,7 @@ import asyncio
 import sys
 import uuid
 from collections.abc import AsyncIterator
+from typing import Any
 
 import pytest
 
@@ -40,9 +41,9 @@ async def deps(settings: Settings) -> AsyncIterator[StageDeps]:
 
 def _history(job_id: str) -> list[Event]:
     """A job whose only scene failed to render twice."""
-    common = {"job_id": job_id, "user_id": USER}
-    scene = {**common, "context": CONTEXT, "scene_number": 1, "scene_count": 1}
-    code = {**scene, "class_name": "S", "plan_ref": "plan", "model": "builtin"}
+    common: dict[str, Any] = {"job_id": job_id, "user_id": USER}
+    scene: dict[str, Any] = {**common, "context": CONTEXT, "scene_number": 1, "scene_count": 1}
+    code: dict[str, Any] = {**scene, "class_name": "S", "plan_ref": "plan", "model": "builtin"}
     failure = RenderError(kind="timeout", message="took too long")
     return [
         JobRequested(**common, config=JobConfig(topic="t", context="c"), context=CONTEXT),
@@ -106,7 +107,7 @@ async def test_replay_of_scene_code_is_a_new_attempt_with_a_new_dedup_key(deps: 
     assert message_id == replayed.dedup_key() == f"{job_id}:scene.coded:1:3"
     stored = await deps.js.get_msg(subjects.STREAM, records[-1].sequence)
     assert stored.headers is not None and stored.headers["Nats-Msg-Id"] == message_id
-    assert decode(stored.data) == replayed
+    assert decode(stored.data or b"") == replayed
 
     view = await deps.jobs.get(USER, job_id)
     assert view is not None and (view.status, view.current_stage) == ("processing", "rendering")

@@ -120,6 +120,12 @@ async def test_generate_answers_201_with_a_queued_job(client: httpx.AsyncClient)
         ({"configuration": {**REQUEST["configuration"], "output_format": "gif"}},
          "configuration.output_format"),
         ({**REQUEST, "priority": "asap"}, "priority"),
+        ({"configuration": {**REQUEST["configuration"], "custom_config": {"fps": 60}}},
+         "configuration.custom_config"),
+        ({"configuration": {**REQUEST["configuration"], "template_id": "t1"}},
+         "configuration.template_id"),
+        ({"configuration": {**REQUEST["configuration"], "style_preferences": {"a": [1]}}},
+         "configuration.style_preferences"),
         ({"configuration": {"topic": "only a topic"}}, "configuration.context"),
     ],
 )

@@ -13,7 +13,7 @@ from services.renderer.engine import RenderEngine
 from services.renderer.handlers import build_engine
 from services.renderer.render import CliLauncher
 from services.renderer.warm import WarmPool
-from services.storage.media import probe_video
+from shared.mediaprobe import probe_video
 from shared.settings import load_settings
 
 SCENE = """\

@@ -61,7 +61,7 @@ async def test_a_job_is_one_trace_across_every_stage(
 
     finished = spans.get_finished_spans()
     [request] = [s for s in finished if s.name == "POST /api/v1/videos/generate"
-                 and s.attributes.get("http.route") == "/api/v1/videos/generate"
+                 and (s.attributes or {}).get("http.route") == "/api/v1/videos/generate"
                  and s.parent is None]
     in_trace = [s for s in finished if s.context.trace_id == request.context.trace_id]
     handled = {s.name for s in in_trace}

@@ -13,6 +13,7 @@ import json
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass, replace
+from typing import Any
 
 import pytest
 from nats.js import api as js_api
@@ -84,7 +85,7 @@ def llm() -> Iterator[ScriptedLLM]:
     server.stop()
 
 
-def _llm_settings(settings: Settings, llm: ScriptedLLM, **overrides: object) -> Settings:
+def _llm_settings(settings: Settings, llm: ScriptedLLM, **overrides: Any) -> Settings:
     return replace(
         settings, planner_model=MODEL, scene_model=MODEL, openai_base_url=llm.base_url,
         llm_retry_base_seconds=0.05, fix_backoff_seconds=0.01, max_fix_attempts=1,

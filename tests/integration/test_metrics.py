@@ -16,8 +16,8 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from shared.errors import PermanentError
 from shared.events import SceneRenderFailed
+from shared.llm.metrics import observed_llm_call
 from shared.metrics import (
-    observed_llm_call,
     observed_render,
     start_metrics_server,
     watch_pending,

@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -190,7 +191,7 @@ async def test_cpu_limit_stops_a_busy_render(pool: WarmPool, tmp_path: Path) -> 
 
 
 async def test_forked_children_die_with_the_render(pool: WarmPool, tmp_path: Path) -> None:
-    started = []
+    started: list[Any] = []
     with pytest.raises(RenderFailure) as info:
         await render_scene(
             FORKS, class_name="Clip", quality="low", workdir=tmp_path, timeout_seconds=4,

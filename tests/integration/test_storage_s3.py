@@ -42,7 +42,8 @@ from shared.jobview import JobView
 from shared.s3store import S3VideoStore
 from shared.service import StageDeps, connected
 from shared.settings import Secret, Settings
-from shared.videostore import object_key, open_video_store
+from shared.storage_modes import open_video_store
+from shared.videostore import object_key
 from tests.s3server import ACCESS_KEY, SECRET_KEY, FlakyRelay
 from videogen.natsd import NatsServer
 
@@ -198,7 +199,7 @@ async def test_s3_only_stores_objects_and_serves_ranges(
     async with httpx.AsyncClient() as client:
         partial = await client.get(url, headers={"Range": "bytes=1000-4999"})
         thumbs = {
-            size: (await client.get(store.presigned_get(key, expires=timedelta(minutes=5))))
+            size: (await client.get(str(store.presigned_get(key, expires=timedelta(minutes=5)))))
             for size, key in video.thumbnail_keys.items()
         }
     assert partial.status_code == 206

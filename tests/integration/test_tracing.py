@@ -63,7 +63,7 @@ async def test_one_trace_from_publish_through_the_stage(
 
     def trace_of_job() -> list[ReadableSpan]:
         handler = [span for span in spans.get_finished_spans()
-                   if span.attributes.get("videogen.job_id") == event.job_id]
+                   if (span.attributes or {}).get("videogen.job_id") == event.job_id]
         if not handler:
             return []
         trace_id = handler[0].context.trace_id
@@ -75,8 +75,8 @@ async def test_one_trace_from_publish_through_the_stage(
         await asyncio.sleep(0.1)
     one_trace = trace_of_job()
     assert names <= {span.name for span in one_trace}
-    published = {str(span.attributes.get("messaging.destination.name")) for span in one_trace
-                 if span.name.endswith(" publish")}
+    published = {str((span.attributes or {}).get("messaging.destination.name"))
+                 for span in one_trace if span.name.endswith(" publish")}
     assert published == {subjects.event_subject(event.job_id, kind)
                          for kind in (SceneRenderFailed.type, ProgressReported.type)}
     assert not any(event.job_id in span.name for span in spans.get_finished_spans())
@@ -109,7 +109,7 @@ async def test_an_http_request_and_the_stage_it_starts_share_one_trace(
                    if span.name == "POST /jobs/{job_id}/retry")
     for _ in range(50):
         handler = [span for span in spans.get_finished_spans()
-                   if span.attributes.get("videogen.job_id") == event.job_id]
+                   if (span.attributes or {}).get("videogen.job_id") == event.job_id]
         if handler:
             break
         await asyncio.sleep(0.1)

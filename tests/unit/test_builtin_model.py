@@ -10,19 +10,20 @@ from pathlib import Path
 
 import pytest
 
-from shared.builtin_model import BuiltinModel
-from shared.builtin_model.analysis import (
-    LINE_CHARS,
+from services.coder.models import SceneCoder
+from services.coder.models.builtin import BuiltinCoder
+from services.coder.models.builtin.code import LINE_CHARS, wrap
+from services.coder.models.builtin.latex import escape_latex_text, to_latex
+from services.planner.models import Planner
+from services.planner.models.builtin import BuiltinPlanner
+from services.planner.models.builtin.analysis import (
     analyze,
     choose_diagram,
     detect_formulas,
-    escape_latex_text,
     shorten,
-    split_sentences,
-    to_latex,
-    wrap,
 )
-from shared.model import SceneModel, ScenePlan
+from shared.plaintext import split_sentences
+from shared.plans import ScenePlan
 
 TOPICS_DIR = Path(__file__).resolve().parents[2] / "videogen" / "topics"
 ALLOWED_IMPORTS = {"manim", "numpy", "math", "random"}
@@ -44,14 +45,15 @@ def all_topics() -> list[tuple[str, str]]:
 
 
 async def scenes_for(topic: str, context: str) -> list[tuple[ScenePlan, str]]:
-    model: SceneModel = BuiltinModel()
-    outline = await model.outline(topic=topic, context=context)
+    planner: Planner = BuiltinPlanner()
+    coder: SceneCoder = BuiltinCoder()
+    outline = await planner.outline(topic=topic, context=context)
     result = []
     for scene in outline.scenes:
-        plan = await model.plan_scene(
+        plan = await planner.plan_scene(
             topic=topic, context=context, outline=outline, number=scene.number
         )
-        result.append((plan, await model.write_code(plan)))
+        result.append((plan, await coder.write_code(plan)))
     return result
 
 
@@ -216,7 +218,7 @@ async def test_output_is_deterministic() -> None:
 
 
 async def test_repair_drops_latex_on_tex_errors_and_diagrams_otherwise() -> None:
-    model: SceneModel = BuiltinModel()
+    model: SceneCoder = BuiltinCoder()
     assert model.name == "builtin"
     scenes = await scenes_for("The Pythagorean Theorem", PYTHAGORAS)
     formula_plan, formula_code = scenes[2]
@@ -242,7 +244,7 @@ async def test_repair_handles_foreign_plans() -> None:
         technical_plan="",
         narration="First we do this. Then we do that.",
     )
-    code = await BuiltinModel().repair_code(plan, code="broken", error="SyntaxError")
+    code = await BuiltinCoder().repair_code(plan, code="broken", error="SyntaxError")
     check_module(code, "Scene07")
 
 

@@ -10,7 +10,7 @@ from PIL import Image
 
 from services.renderer.combine import combine_clips, reencode_clips
 from services.renderer.render import still_to_clip
-from services.storage.media import probe_video
+from shared.mediaprobe import probe_video
 
 FRAME = 1 / 15  # the -ql frame length
 

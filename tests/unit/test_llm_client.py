@@ -8,10 +8,9 @@ from collections.abc import Iterator
 import pytest
 
 from shared.errors import PermanentError, TransientError
-from shared.llm.providers import LLMClients, endpoint_for
+from shared.llm.providers import LLMClients, UnknownModel, endpoint_for
 from shared.llm.structured import ask_structured
 from shared.llm.usage import UsageMeter
-from shared.model import UnknownModel
 from shared.settings import Secret, Settings, load_settings
 from tests.llm_server import Reply, ScriptedLLM
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 from pathlib import Path
+from typing import cast
 
 import av
 import numpy as np
@@ -11,12 +12,8 @@ import pytest
 from PIL import Image
 
 from services.renderer.render import RenderedClip, still_to_clip
-from services.storage.media import (
-    THUMBNAIL_WIDTHS,
-    make_thumbnails,
-    probe_video,
-    sha256_file,
-)
+from services.storage.media import THUMBNAIL_WIDTHS, make_thumbnails
+from shared.mediaprobe import probe_video, sha256_file
 
 
 def _first_frame(path: Path) -> np.ndarray:
@@ -104,7 +101,7 @@ def test_thumbnails_of_two_second_and_one_frame_videos(tmp_path: Path) -> None:
         thumbs = make_thumbnails(video, tmp_path / video.stem)
         with Image.open(thumbs["small"]) as img:
             assert img.size == (320, 180)
-            r, _g, b = img.convert("RGB").getpixel((160, 90))
+            r, _g, b = cast(tuple[int, int, int], img.convert("RGB").getpixel((160, 90)))
             assert b > 150 and r < 80  # the blue still, not a black frame
 
 

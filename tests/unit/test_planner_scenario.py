@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from services.planner.scenario import OutlineRejected, check_outline, with_usable_class_names
-from shared.model import Outline, SceneOutline, ScenePlan
+from shared.plans import Outline, SceneOutline, ScenePlan
 
 
 def _plan(number: int, class_name: str) -> ScenePlan:

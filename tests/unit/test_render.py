@@ -6,6 +6,7 @@ import asyncio
 import os
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -17,7 +18,7 @@ from services.renderer.render import (
     parse_manim_error,
     render_scene,
 )
-from services.storage.media import probe_video
+from shared.mediaprobe import probe_video
 
 LOOP_SCENE = """\
 from manim import *
@@ -139,7 +140,7 @@ async def test_missing_scene_class_is_a_crash(tmp_path: Path) -> None:
 
 
 async def test_infinite_loop_times_out_and_kills_process_group(tmp_path: Path) -> None:
-    started: list[asyncio.subprocess.Process] = []
+    started: list[Any] = []
     begin = time.monotonic()
     with pytest.raises(RenderFailure) as info:
         await render_scene(
@@ -161,9 +162,9 @@ async def test_infinite_loop_times_out_and_kills_process_group(tmp_path: Path) -
 
 async def test_kill_process_group_reports_cancelled(tmp_path: Path) -> None:
     loop = asyncio.get_running_loop()
-    started: list[asyncio.subprocess.Process] = []
+    started: list[Any] = []
 
-    def on_start(proc: asyncio.subprocess.Process) -> None:
+    def on_start(proc: Any) -> None:
         started.append(proc)
         loop.call_later(1.0, kill_process_group, proc)
 
@@ -185,7 +186,7 @@ async def test_cancelling_the_task_kills_the_render(tmp_path: Path) -> None:
     started = asyncio.Event()
     procs: list[asyncio.subprocess.Process] = []
 
-    def on_start(proc: asyncio.subprocess.Process) -> None:
+    def on_start(proc: Any) -> None:
         procs.append(proc)
         started.set()
 

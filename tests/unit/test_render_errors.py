@@ -5,7 +5,7 @@ from __future__ import annotations
 import signal
 
 from services.renderer.errors import code_excerpt, failure_from_exit
-from services.renderer.ledger import SceneLedger, failure_is_final
+from services.renderer.ledger import SceneLedger
 
 CODE = "a = 1\nb = 2\nc = oops\nd = 4\ne = 5\nf = 6\n"
 
@@ -32,22 +32,6 @@ def test_limit_signals_are_resource_failures() -> None:
     assert "> 3 | c = oops" in crash.code_excerpt
     memory = failure_from_exit(1, stdout="", stderr="MemoryError: Unable to allocate\n", code=CODE)
     assert memory.kind == "resource"
-
-
-def test_failure_is_final_follows_the_coders_rules() -> None:
-    rules = {"max_fix_attempts": 3, "scene_fallback": "builtin"}
-    assert failure_is_final(attempt=1, repairable=False, model="user", scene_model="user", **rules)
-    assert not failure_is_final(attempt=3, repairable=True, model="builtin",
-                                scene_model="builtin", **rules)
-    assert failure_is_final(attempt=4, repairable=True, model="builtin", scene_model="builtin",
-                            **rules)
-    # An LLM's last repair failed: the built-in fallback still comes.
-    assert not failure_is_final(attempt=4, repairable=True, model="openai/x",
-                                scene_model="openai/x", **rules)
-    assert failure_is_final(attempt=5, repairable=True, model="builtin",
-                            scene_model="openai/x", **rules)
-    assert failure_is_final(attempt=4, repairable=True, model="openai/x",
-                            scene_model="openai/x", max_fix_attempts=3, scene_fallback="fail")
 
 
 def test_ledger_settles_with_abandoned_scenes() -> None:

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import msgspec
 
+from services.coder.models.llm import DocHit
 from services.coder.retrieval.index import DocsIndex
-from shared.llm.scene_model import DocHit
 
 
 class Question(msgspec.Struct, frozen=True):

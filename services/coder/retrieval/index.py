@@ -19,14 +19,14 @@ import re
 import time
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 import msgspec
 from qdrant_client import QdrantClient, models
 
+from services.coder.models.llm import DocHit
 from services.coder.retrieval.corpus import Document, build_corpus, manim_version
 from services.coder.retrieval.sparse import Bm25, SparseVector
-from shared.llm.scene_model import DocHit
 
 log = logging.getLogger("videogen.coder.retrieval")
 
@@ -110,7 +110,7 @@ def _write_atomically(path: Path, data: bytes) -> None:
 
 
 class DocsIndex:
-    """Searches the Manim docs; satisfies shared.llm's `DocSearch`."""
+    """Searches the Manim docs; satisfies the coder's `DocSearch` (models/llm.py)."""
 
     def __init__(
         self, client: QdrantClient, *, collection: str, corpus: CachedCorpus,
@@ -215,7 +215,7 @@ def _fill(
     )
     points = []
     for n, (document, sparse) in enumerate(zip(corpus.documents, corpus.sparse, strict=True)):
-        vector: dict[str, object] = {
+        vector: dict[str, Any] = {
             SPARSE: models.SparseVector(indices=sparse.indices, values=sparse.values)
         }
         if dense:

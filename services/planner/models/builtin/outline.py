@@ -1,4 +1,4 @@
-"""Outline and scene plans of the built-in model, derived from the text analysis.
+"""Outline and scene plans of the built-in planner, derived from the text analysis.
 
 A video is 3-5 short scenes: intro, one or two key-statement scenes, a formula scene
 when the context has a formula, a diagram scene when a diagram kind fits, and a summary.
@@ -8,14 +8,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from shared.builtin_model.analysis import (
+from services.planner.models.builtin.analysis import (
     DIAGRAM_CAPTIONS,
     Analysis,
     analyze,
     diagram_variant,
     shorten,
 )
-from shared.model import Outline, SceneOutline, ScenePlan
+from shared.plans import Outline, SceneOutline, ScenePlan
 
 STATEMENTS_PER_SCENE = 3
 MAX_SCENES = 5
@@ -191,6 +191,7 @@ def _diagram_plan(analysis: Analysis, kind: str, common: dict[str, Any]) -> Scen
         narration=f"Let us picture it. {caption}",
         statements=[caption],
         diagram=kind,
+        diagram_variant=variant,
         **common,
     )
 

@@ -1,4 +1,4 @@
-"""Text analysis for the built-in model: key statements, formulas and a diagram kind.
+"""Text analysis for the built-in planner: key statements, formulas and a diagram kind.
 
 Everything here is plain, deterministic string work so the offline model gives the
 same video for the same topic and context, with no network and no randomness.
@@ -7,36 +7,13 @@ same video for the same topic and context, with no network and no randomness.
 from __future__ import annotations
 
 import re
-import textwrap
 from dataclasses import dataclass
 
+from shared.plaintext import FUNCTION_NAMES, Tok, clean_text, formula_tokens, split_sentences
+
 MAX_STATEMENT_CHARS = 180  # about three displayed lines; longer sentences are cut
-LINE_CHARS = 52  # wrap width for prose on screen (well under the ~90 char cap)
 MAX_STATEMENTS = 6
 MAX_FORMULAS = 2
-
-_EMPHASIS = re.compile(r"(?<![\w*])\*{1,2}(?=\S)([^*\n]+?)(?<=\S)\*{1,2}(?![\w*])")
-_LIST_MARKER = re.compile(r"^\s*(?:\(?\d{1,2}[.)]|[-•*])\s+")
-_INLINE_ITEM = re.compile(r"\s+(?=\(?\d{1,2}\)\s+[A-Z])")
-_SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[\"'(]?[A-Z0-9])")
-
-
-def clean_text(text: str) -> str:
-    """Drop markdown emphasis and collapse spaces so sentences split cleanly."""
-    text = _EMPHASIS.sub(r"\1", text.replace("\r", ""))
-    return "\n".join(re.sub(r"[ \t]+", " ", line).strip() for line in text.split("\n"))
-
-
-def split_sentences(text: str) -> list[str]:
-    """Split prose into sentences; list items ("1." / "2)") start a new sentence."""
-    sentences: list[str] = []
-    for line in clean_text(text).split("\n"):
-        for chunk in _INLINE_ITEM.split(line):
-            for part in _SENTENCE_END.split(_LIST_MARKER.sub("", chunk)):
-                part = _LIST_MARKER.sub("", part).strip()
-                if part:
-                    sentences.append(part)
-    return sentences
 
 
 def shorten(text: str, limit: int = MAX_STATEMENT_CHARS) -> str:
@@ -49,11 +26,6 @@ def shorten(text: str, limit: int = MAX_STATEMENT_CHARS) -> str:
     clause = max(cut.rfind(mark) for mark in (", ", "; ", ": ", " (", " — "))
     cut = cut[:clause] if clause >= limit * 0.6 else cut.rsplit(" ", 1)[0]
     return cut.rstrip(",;:-( ") + "…"
-
-
-def wrap(text: str, width: int = LINE_CHARS) -> str:
-    """Break text into display lines joined by newlines; never empty (Text needs a glyph)."""
-    return "\n".join(textwrap.wrap(" ".join(text.split()), width=width)) or "…"
 
 
 def _as_sentence(text: str) -> str:
@@ -82,16 +54,6 @@ def key_statements(context: str, *, exclude: tuple[str, ...] = ()) -> list[str]:
 
 # --- formulas -------------------------------------------------------------------
 
-_TOKEN = re.compile(
-    r"(?P<space>\s+)"
-    r"|(?P<num>\d+(?:\.\d+)?[⁰-⁹₀-₉²³¹]*)"
-    r"|(?P<word>[A-Za-zα-ωΑ-Ω]+\d*(?:_\w+)?[⁰-⁹₀-₉²³¹⁻⁺]*)"
-    r"|(?P<rel>!=|>=|<=|==|[=≠≤≥≈<>])"
-    r"|(?P<op>[-+*/^·×±∓√∞∑∫∂|'!_−])"
-    r"|(?P<open>[(\[{])"
-    r"|(?P<close>[)\]}])"
-    r"|(?P<other>.)"
-)
 _STOP_WORDS = frozenset(
     (
         "a",
@@ -134,38 +96,6 @@ _STOP_WORDS = frozenset(
         "with",
     )
 )
-_FUNCTIONS = frozenset(
-    (
-        "sin",
-        "cos",
-        "tan",
-        "cot",
-        "sec",
-        "csc",
-        "sinh",
-        "cosh",
-        "tanh",
-        "log",
-        "ln",
-        "exp",
-        "lim",
-        "max",
-        "min",
-        "sqrt",
-        "det",
-        "gcd",
-    )
-)
-
-
-@dataclass(frozen=True)
-class _Tok:
-    kind: str
-    text: str
-
-
-def _tokens(line: str) -> list[_Tok]:
-    return [_Tok(m.lastgroup or "other", m.group()) for m in _TOKEN.finditer(line)]
 
 
 def _is_math_word(word: str) -> bool:
@@ -173,14 +103,14 @@ def _is_math_word(word: str) -> bool:
     base = word.rstrip("⁰¹²³⁴⁵⁶⁷⁸⁹₀₁₂₃₄₅₆₇₈₉⁻⁺")
     if "_" in base or base != word or len(base) == 1:
         return True
-    if base.lower() in _FUNCTIONS:
+    if base.lower() in FUNCTION_NAMES:
         return True
     if base.lower() in _STOP_WORDS:
         return False
     return len(base) <= 2 or (len(base) <= 4 and any(c.isupper() for c in base))
 
 
-def _is_math(tok: _Tok, depth: int) -> bool:
+def _is_math(tok: Tok, depth: int) -> bool:
     if tok.kind in ("space", "num", "rel", "op", "open", "close"):
         return True
     if tok.kind == "word":
@@ -188,7 +118,7 @@ def _is_math(tok: _Tok, depth: int) -> bool:
     return tok.text == "," and depth > 0
 
 
-def _walk(tokens: list[_Tok], start: int, step: int) -> int:
+def _walk(tokens: list[Tok], start: int, step: int) -> int:
     """Extend from a relation sign while tokens look like math; return the last index."""
     depth, last, i = 0, start, start + step
     while 0 <= i < len(tokens) and _is_math(tokens[i], depth):
@@ -235,7 +165,7 @@ def _compact(text: str) -> str:
 
 
 def _candidates(line: str) -> list[str]:
-    tokens = _tokens(line)
+    tokens = formula_tokens(line)
     found: list[str] = []
     covered = -1
     for i, tok in enumerate(tokens):
@@ -277,204 +207,6 @@ def standalone_formula_lines(context: str, formulas: tuple[str, ...]) -> tuple[s
     """Formulas written on a line of their own, so they are not repeated as prose."""
     lines = {_compact(line) for line in clean_text(context).split("\n")}
     return tuple(f for f in formulas if _compact(f) in lines)
-
-
-# --- LaTeX ------------------------------------------------------------------------
-
-_SUPERSCRIPTS = dict(zip("⁰¹²³⁴⁵⁶⁷⁸⁹⁺⁻", "0123456789+-", strict=True))
-_SUBSCRIPTS = dict(zip("₀₁₂₃₄₅₆₇₈₉", "0123456789", strict=True))
-_SYMBOLS = {
-    "×": r"\times ",
-    "·": r"\cdot ",
-    "*": r"\cdot ",
-    "±": r"\pm ",
-    "∓": r"\mp ",
-    "≤": r"\le ",
-    "≥": r"\ge ",
-    "≠": r"\ne ",
-    "≈": r"\approx ",
-    "∞": r"\infty ",
-    "∑": r"\sum ",
-    "∫": r"\int ",
-    "∂": r"\partial ",
-    "−": "-",
-    "→": r"\to ",
-    "<=": r"\le ",
-    ">=": r"\ge ",
-    "!=": r"\ne ",
-    "==": "=",
-    "%": r"\%",
-    "&": r"\&",
-    "#": r"\#",
-    "$": r"\$",
-    "~": r"\sim ",
-}
-_GREEK = {
-    "α": "alpha",
-    "β": "beta",
-    "γ": "gamma",
-    "δ": "delta",
-    "ε": "epsilon",
-    "ζ": "zeta",
-    "η": "eta",
-    "θ": "theta",
-    "ι": "iota",
-    "κ": "kappa",
-    "λ": "lambda",
-    "μ": "mu",
-    "ν": "nu",
-    "ξ": "xi",
-    "π": "pi",
-    "ρ": "rho",
-    "σ": "sigma",
-    "τ": "tau",
-    "φ": "phi",
-    "χ": "chi",
-    "ψ": "psi",
-    "ω": "omega",
-    "Γ": "Gamma",
-    "Δ": "Delta",
-    "Θ": "Theta",
-    "Λ": "Lambda",
-    "Ξ": "Xi",
-    "Π": "Pi",
-    "Σ": "Sigma",
-    "Φ": "Phi",
-    "Ψ": "Psi",
-    "Ω": "Omega",
-}
-_TEXT_SPECIALS = {
-    "\\": r"\textbackslash{}",
-    "{": r"\{",
-    "}": r"\}",
-    "%": r"\%",
-    "&": r"\&",
-    "#": r"\#",
-    "$": r"\$",
-    "_": r"\_",
-    "^": r"\^{}",
-    "~": r"\~{}",
-}
-
-
-def escape_latex_text(text: str) -> str:
-    """Escape LaTeX specials in plain (non-math) text."""
-    return "".join(_TEXT_SPECIALS.get(ch, ch) for ch in text)
-
-
-def _word_to_latex(word: str) -> str:
-    """Split a word into name, subscript and unicode scripts, then spell it in LaTeX."""
-    sup = "".join(_SUPERSCRIPTS[c] for c in word if c in _SUPERSCRIPTS)
-    sub = "".join(_SUBSCRIPTS[c] for c in word if c in _SUBSCRIPTS)
-    core = "".join(c for c in word if c not in _SUPERSCRIPTS and c not in _SUBSCRIPTS)
-    name, _, underscore = core.partition("_")
-    if not sub and underscore:
-        sub = underscore
-    match = re.fullmatch(r"([A-Za-z])(\d+)", name)
-    if match and not sub:
-        name, sub = match.groups()
-    out = _name_to_latex(name)
-    if sub:
-        sub_tex = sub if len(sub) == 1 or sub.isdigit() else rf"\text{{{escape_latex_text(sub)}}}"
-        out += f"_{{{sub_tex}}}"
-    if sup:
-        out += f"^{{{sup}}}"
-    return out
-
-
-def _name_to_latex(name: str) -> str:
-    if name.lower() in _FUNCTIONS and name.lower() != "sqrt":
-        return "\\" + name.lower() + " "
-    if any(c in _GREEK for c in name):
-        return "".join(f"\\{_GREEK[c]} " if c in _GREEK else c for c in name)
-    if len(name) >= 3 and (name.islower() or name.istitle()):
-        return rf"\text{{{name}}}"
-    return name
-
-
-def _group_end(tokens: list[_Tok], start: int) -> int:
-    """Index of the bracket closing the one at `start` (or the last token)."""
-    depth = 0
-    for i in range(start, len(tokens)):
-        depth += (tokens[i].kind == "open") - (tokens[i].kind == "close")
-        if depth == 0:
-            return i
-    return len(tokens) - 1
-
-
-def _script_argument(tokens: list[_Tok], i: int) -> tuple[str, int]:
-    """The operand after ^, _ or √: a bracket group (brackets dropped) or one token."""
-    while i < len(tokens) and tokens[i].kind == "space":
-        i += 1
-    if i >= len(tokens):
-        return "", i
-    if tokens[i].kind == "open":
-        end = _group_end(tokens, i)
-        return _convert(tokens[i + 1 : end]), end + 1
-    if tokens[i].text in "-+−" and i + 1 < len(tokens):
-        inner, nxt = _script_argument(tokens, i + 1)
-        return ("-" if tokens[i].text != "+" else "+") + inner, nxt
-    return _convert(tokens[i : i + 1]), i + 1
-
-
-def _convert(tokens: list[_Tok]) -> str:
-    out: list[str] = []
-    i = 0
-    while i < len(tokens):
-        tok = tokens[i]
-        if tok.text in ("^", "_"):
-            arg, i = _script_argument(tokens, i + 1)
-            out.append(f"{tok.text}{{{arg}}}")
-            continue
-        if tok.text == "√":
-            arg, i = _script_argument(tokens, i + 1)
-            out.append(rf"\sqrt{{{arg}}}")
-            continue
-        if tok.kind == "word" and tok.text.lower() == "sqrt":
-            arg, i = _script_argument(tokens, i + 1)
-            out.append(rf"\sqrt{{{arg}}}")
-            continue
-        if tok.kind == "word" or tok.kind == "num":
-            out.append(_word_to_latex(tok.text))
-        elif tok.kind == "open":
-            out.append(r"\{" if tok.text == "{" else tok.text)
-        elif tok.kind == "close":
-            out.append(r"\}" if tok.text == "}" else tok.text)
-        elif tok.kind == "space":
-            out.append(" ")
-        elif tok.text in _SYMBOLS:
-            out.append(_SYMBOLS[tok.text])
-        elif tok.text in _GREEK:
-            out.append(f"\\{_GREEK[tok.text]} ")
-        elif tok.text.isascii() and tok.text not in "\\":
-            out.append(tok.text)
-        else:
-            raise ValueError(f"no LaTeX for {tok.text!r}")
-        i += 1
-    return "".join(out)
-
-
-def to_latex(formula: str) -> str:
-    """Convert a plain-text formula to MathTex source; falls back to escaped \\text{}."""
-    try:
-        latex = re.sub(r"\s+", " ", _convert(_tokens(formula.strip()))).strip()
-    except ValueError:
-        latex = ""
-    if not latex or not _braces_balanced(latex) or not latex.isascii():
-        ascii_text = formula.encode("ascii", "ignore").decode() or "formula"
-        return rf"\text{{{escape_latex_text(ascii_text)}}}"
-    return latex
-
-
-def _braces_balanced(latex: str) -> bool:
-    depth = 0
-    for i, ch in enumerate(latex):
-        if ch in "{}" and i and latex[i - 1] == "\\":
-            continue
-        depth += (ch == "{") - (ch == "}")
-        if depth < 0:
-            return False
-    return depth == 0
 
 
 # --- diagram kind -----------------------------------------------------------------
@@ -686,21 +418,19 @@ DIAGRAM_CAPTIONS: dict[str, str] = {
     "wave/plain": "A travelling wave, with its wavelength λ and amplitude.",
 }
 
-_VARIANT_NOTE = re.compile(r"\bvariant:\s*([a-z_]+)")
-
 
 def diagram_variant(kind: str, text: str) -> str:
-    """Which drawing of a kind fits: an explicit "variant: x" note wins, then keywords."""
+    """Which drawing of a kind fits `text`: the first whose keywords match, else the last.
+
+    The plan carries the answer as `diagram_variant`, so the coder never reads it back
+    out of the plan's prose.
+    """
     variants = DIAGRAM_VARIANTS.get(kind, (("plain", ()),))
-    names = [name for name, _ in variants]
-    note = _VARIANT_NOTE.search(text.lower())
-    if note and note.group(1) in names:
-        return note.group(1)
     lower = text.lower()
     for name, keywords in variants:
         if any(keyword_hits(lower, k) for k in keywords):
             return name
-    return names[-1]
+    return variants[-1][0]
 
 
 # --- everything the planner needs ---------------------------------------------------

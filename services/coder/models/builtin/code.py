@@ -1,4 +1,4 @@
-"""Manim code templates of the built-in model: one short scene module per ScenePlan.
+"""Manim code templates of the built-in coder: one short scene module per ScenePlan.
 
 Every module imports only manim (plus math where a curve needs it), defines exactly one
 Scene class and runs for about 4-7 seconds. Prose is Pango Text; LaTeX (MathTex) is used
@@ -10,17 +10,15 @@ from __future__ import annotations
 import keyword
 import math
 import re
+import textwrap
 from collections.abc import Callable
 from string import Template
 
-from shared.builtin_model.analysis import (
-    DIAGRAM_CAPTIONS,
-    diagram_variant,
-    split_sentences,
-    to_latex,
-    wrap,
-)
-from shared.model import ScenePlan
+from services.coder.models.builtin.latex import to_latex
+from shared.plaintext import split_sentences
+from shared.plans import ScenePlan
+
+LINE_CHARS = 52  # wrap width for prose on screen (well under the ~90 char cap)
 
 _TEX_ERROR = re.compile(r"latex|mathtex|\btex\b|\.tex\b|dvi|tex_file|tex error", re.IGNORECASE)
 
@@ -89,6 +87,11 @@ caption.scale(min(1, 12.5 / caption.width)).to_edge(DOWN, buff=0.35)
 self.play(FadeIn(caption, shift=UP * 0.2), run_time=0.5)
 self.wait(1.2)
 """
+
+
+def wrap(text: str, width: int = LINE_CHARS) -> str:
+    """Break text into display lines joined by newlines; never empty (Text needs a glyph)."""
+    return "\n".join(textwrap.wrap(" ".join(text.split()), width=width)) or "…"
 
 
 def _fill(template: str, **values: str) -> list[str]:
@@ -169,9 +172,8 @@ def _formula(plan: ScenePlan, *, tex: bool) -> str:
 
 
 def _diagram(plan: ScenePlan, kind: str) -> str:
-    text = f"{plan.title} {plan.storyboard} {plan.technical_plan} {' '.join(plan.statements)}"
-    variant = diagram_variant(kind, text)
-    caption = plan.statements[0] if plan.statements else DIAGRAM_CAPTIONS[f"{kind}/{variant}"]
+    variant = plan.diagram_variant or ""  # each drawing has a default for an unknown variant
+    caption = plan.statements[0] if plan.statements else plan.title
     body = (
         _heading(plan.title)
         + _DRAWINGS[kind](variant)
@@ -427,6 +429,7 @@ def _breadth_first(pairs: list[tuple[int, int]], count: int) -> list[int]:
 
 
 def _graph_nodes(variant: str) -> list[str]:
+    variant = variant if variant in _GRAPHS else "graph"
     names, spots, pairs, link = _GRAPHS[variant]
     box = variant == "list"
     lines = _fill(
