@@ -140,6 +140,10 @@ class Settings:
     # Concurrency and quality (requirement 6.3-6.6).
     max_scene_concurrency: int = _env("MAX_SCENE_CONCURRENCY", _positive_int, default=3)
     max_concurrent_renders: int = _env("MAX_CONCURRENT_RENDERS", _positive_int, default=2)
+    # Fair rendering (services/renderer/fairness.py): one user's running renders per replica,
+    # and scene events a replica takes beyond its slots to wait for their user's turn.
+    max_renders_per_user: int = _env("MAX_RENDERS_PER_USER", _positive_int, default=1)
+    render_lookahead: int = _env("RENDER_LOOKAHEAD", _non_negative_int, default=8)
     default_quality: str = _env("DEFAULT_QUALITY", _choice(*QUALITIES), default="medium")
     use_gpu_acceleration: bool = _env("USE_GPU_ACCELERATION", _bool, default=False)
     max_fix_attempts: int = _env("MAX_FIX_ATTEMPTS", _positive_int, default=3)

@@ -14,6 +14,7 @@ from services.renderer.cache import ClipStore, RenderCache
 from services.renderer.clipstore import ObjectStoreClips
 from services.renderer.engine import RenderEngine
 from services.renderer.errors import RenderFailure
+from services.renderer.fairness import FairSlots
 from services.renderer.ledger import (
     SceneLedger,
     failure_is_final,
@@ -74,6 +75,7 @@ async def register(deps: StageDeps) -> None:
     settings = deps.settings
     ledger = await deps.js.key_value(subjects.LEDGER_BUCKET)
     running = RunningRenders()
+    slots = FairSlots(settings.max_concurrent_renders, settings.max_renders_per_user)
     engine = build_engine(settings, clips=ObjectStoreClips(deps.artifacts.store))
     if settings.render_isolate_network and not network_isolation_available():
         log.warning("renders cannot get their own network namespace here; the code policy "
@@ -89,7 +91,9 @@ async def register(deps: StageDeps) -> None:
             log.info("scene %d attempt %d already rendered; skipping",
                      event.scene_number, event.attempt)
             return
-        failure = await render_one(deps, engine, event, running)
+        async with slots.slot(event.user_id):
+            await _still_wanted(deps, event)  # it may have waited a while for its turn
+            failure = await render_one(deps, engine, event, running)
         if failure is not None:
             settled = await handle_failure(deps, event, failure, ledger=ledger)
             if settled is not None:
@@ -115,7 +119,8 @@ async def register(deps: StageDeps) -> None:
         SceneCoded,
         on_scene_coded,
         stage="rendering",
-        concurrency=settings.max_concurrent_renders,
+        # Events beyond the slots wait in `slots` for their user's turn (fairness.py).
+        concurrency=settings.max_concurrent_renders + settings.render_lookahead,
     )
     deps.runner.subscribe(
         deps.broker,
@@ -126,6 +131,13 @@ async def register(deps: StageDeps) -> None:
     )
     # Every replica must hear a cancellation, so this is a plain (non-durable) subscription.
     deps.broker.subscriber(subjects.events_of_type(JobCancelled.type))(on_cancelled)
+
+
+async def _still_wanted(deps: StageDeps, event: SceneCoded) -> None:
+    """Raise JobGone when the job was cancelled, failed or deleted while the render waited."""
+    view = await deps.jobs.get(event.user_id, event.job_id)
+    if view is None or view.is_terminal:
+        raise JobGone(event.job_id)
 
 
 async def render_one(
