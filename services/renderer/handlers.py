@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import tempfile
 from pathlib import Path
 
 from faststream.nats.annotations import NatsMessage
@@ -15,6 +14,7 @@ from services.renderer.clipstore import ObjectStoreClips
 from services.renderer.engine import RenderEngine
 from services.renderer.errors import RenderFailure
 from services.renderer.fairness import FairSlots
+from services.renderer.jail import jail_for
 from services.renderer.ledger import (
     SceneLedger,
     failure_is_final,
@@ -22,8 +22,9 @@ from services.renderer.ledger import (
     record_abandoned,
     record_rendered,
 )
+from services.renderer.render import CliLauncher
 from services.renderer.running import RunningRenders
-from services.renderer.sandbox import RenderLimits, network_isolation_available
+from services.renderer.sandbox import RenderLimits
 from services.renderer.warm import PoolUnavailable, WarmPool
 from shared import artifacts, subjects
 from shared.broker import CONSUMERS
@@ -52,7 +53,11 @@ _SUGGESTIONS = {
 
 
 def build_engine(settings: Settings, *, clips: ClipStore | None) -> RenderEngine:
-    """The render engine this replica's settings describe (``clips``: the cache's store)."""
+    """The render engine this replica's settings describe (``clips``: the cache's store).
+
+    Raises JailUnavailable (the service refuses to start) when renders cannot be jailed.
+    """
+    jail = jail_for(settings.render_sandbox)
     cache = None
     if settings.render_cache_mb and clips is not None:
         cache = RenderCache(clips, max_bytes=settings.render_cache_mb * 2**20)
@@ -64,10 +69,10 @@ def build_engine(settings: Settings, *, clips: ClipStore | None) -> RenderEngine
             cpu_seconds=settings.render_cpu_seconds,
             max_file_mb=settings.render_max_file_mb,
             max_processes=settings.render_max_processes,
-            isolate_network=settings.render_isolate_network,
         ),
-        pool=WarmPool() if settings.render_warm_pool else None,
+        pool=WarmPool(jail=jail) if settings.render_warm_pool else None,
         cache=cache,
+        cli=CliLauncher(jail=jail),
     )
 
 
@@ -77,9 +82,6 @@ async def register(deps: StageDeps) -> None:
     running = RunningRenders()
     slots = FairSlots(settings.max_concurrent_renders, settings.max_renders_per_user)
     engine = build_engine(settings, clips=ObjectStoreClips(deps.artifacts.store))
-    if settings.render_isolate_network and not network_isolation_available():
-        log.warning("renders cannot get their own network namespace here; the code policy "
-                    "is what keeps them off the network")
     if engine.pool is not None:
         try:
             await engine.pool.start()  # import Manim now, not inside the first job
@@ -147,7 +149,7 @@ async def render_one(
     await deps.bus.progress(event, "rendering", scene=event.scene_number)
     code = (await deps.artifacts.get_bytes(event.code_ref)).decode()
     quality = event.context.quality
-    with tempfile.TemporaryDirectory(prefix="videogen-render-") as folder:
+    with engine.workdir() as folder:
         try:
             with (
                 observed_render(
@@ -161,6 +163,7 @@ async def render_one(
                 clip = await engine.render(
                     code, class_name=event.class_name, quality=quality,
                     workdir=Path(folder), on_start=on_start, use_cache=not event.replayed,
+                    strict=event.repairable,  # LLM code is linted; a client's own is not
                 )
                 outcome.update(video_seconds=round(clip.duration_seconds, 2), cached=clip.cached)
         except RenderFailure as failure:
