@@ -11,7 +11,8 @@ this one piece of code:
 2. it forks the cell's *init* (pid 1 of the new pid namespace). Init mounts a fresh
    ``/proc`` (it shows only the cell), binds the render's own folder to ``/render`` and
    covers the folder of all renders, ``/tmp`` and ``/dev/shm`` with empty tmpfs; then it
-   applies the resource limits, ``no_new_privs``, ``dumpable=0`` and the seccomp filter;
+   applies the resource limits, drops every capability (bounding set included),
+   sets ``no_new_privs`` and ``dumpable=0`` and installs the seccomp filter;
 3. init forks the *render* (pid 2), which runs the scene (or execs ``manim``), and reaps
    every process of the cell until the render ends. When init exits, the kernel kills
    whatever is left in the namespace — a ``setsid`` daemon, a LaTeX run — so nothing
@@ -47,10 +48,14 @@ _CLONE_NEWIPC = 0x08000000
 _CLONE_NEWUSER = 0x10000000
 _CLONE_NEWPID = 0x20000000
 _CLONE_NEWNET = 0x40000000
-_MS_NOSUID, _MS_NODEV, _MS_NOEXEC = 2, 4, 8
+_MS_RDONLY, _MS_NOSUID, _MS_NODEV, _MS_NOEXEC = 1, 2, 4, 8
+_TMPFS_BYTES = 1 << 30  # a render's /tmp and /dev/shm (memory, bounded)
 _MS_BIND, _MS_REC, _MS_PRIVATE = 4096, 16384, 1 << 18
 _PR_SET_PDEATHSIG = 1
 _PR_SET_DUMPABLE = 4
+_PR_CAPBSET_DROP = 24
+_PR_CAP_AMBIENT, _PR_CAP_AMBIENT_CLEAR_ALL = 47, 4
+_CAPABILITY_VERSION_3 = 0x20080522
 _libc = ctypes.CDLL(None, use_errno=True)
 
 
@@ -117,6 +122,7 @@ def _init(name: str, limits: RenderLimits, render: Callable[[], int],
         _mount_cell(name)
         os.chdir(CELL_DIR)
         confine(limits)
+        _drop_capabilities()
         _check(_libc.prctl(_PR_SET_DUMPABLE, 0, 0, 0, 0), "PR_SET_DUMPABLE")
         seccomp.install()
         child = os.fork()
@@ -145,16 +151,25 @@ def _mount_cell(name: str) -> None:
     folder = f"{RENDERS_DIR}/{name}".encode()
     _check(_libc.mount(folder, CELL_DIR.encode(), None, _MS_BIND | _MS_REC, None),
            "bind the render's folder")
-    for target in (RENDERS_DIR, "/tmp", "/dev/shm"):
+    _check(_libc.mount(b"tmpfs", RENDERS_DIR.encode(), b"tmpfs",
+                       _MS_RDONLY | _MS_NOSUID | _MS_NODEV, b"size=4k"), "hide the others")
+    for target in ("/tmp", "/dev/shm"):
         _check(_libc.mount(b"tmpfs", target.encode(), b"tmpfs", _MS_NOSUID | _MS_NODEV,
-                           b"mode=1777,size=" + str(_tmpfs_bytes(target)).encode()),
+                           b"mode=1777,size=" + str(_TMPFS_BYTES).encode()),
                f"tmpfs on {target}")
     with contextlib.suppress(OSError):
         _libc.sethostname(b"render", 6)
 
 
-def _tmpfs_bytes(target: str) -> int:
-    return 1 << 20 if target == RENDERS_DIR else 1 << 30
+def _drop_capabilities() -> None:
+    """Give up the capabilities the new user namespace granted (mounting is done)."""
+    for number in range(64):
+        if _libc.prctl(_PR_CAPBSET_DROP, number, 0, 0, 0) != 0:
+            break  # past the last capability this kernel knows
+    _libc.prctl(_PR_CAP_AMBIENT, _PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0)
+    header = struct.pack("<Ii", _CAPABILITY_VERSION_3, 0)
+    data = bytes(24)  # two empty {effective, permitted, inheritable} sets
+    _check(_libc.capset(header, data), "capset")
 
 
 def _reap_until(child: int) -> int:  # pragma: no cover - pid 1 of the cell

@@ -47,7 +47,8 @@ APP_DIR = "/app"  # where the renderer's own source is importable inside the jai
 _PACKAGES = ("services",)  # what the pool's parent and the cell import (not the project)
 _SYSTEM_READ_ONLY = (
     "/usr", "/etc/ld.so.cache", "/etc/fonts", "/etc/texmf", "/etc/alternatives",
-    "/etc/localtime", "/etc/mime.types", "/var/lib/texmf", "/var/cache/fontconfig",
+    "/etc/localtime", "/etc/mime.types", "/etc/glvnd", "/var/lib/texmf",
+    "/var/cache/fontconfig",
 )
 _MERGED_USR = ("/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32")
 _CLONE_NEWNS = 0x00020000
