@@ -57,8 +57,11 @@ _PR_SET_PDEATHSIG = 1
 _libc = ctypes.CDLL(None, use_errno=True)
 
 
-class JailUnavailable(RuntimeError):
-    """This machine lacks a primitive the jail needs; the message says which."""
+class JailUnavailable(SystemExit):
+    """This machine lacks a primitive the jail needs; the message says which.
+
+    A SystemExit: uncaught, the renderer stops with this message instead of starting.
+    """
 
 
 @dataclass(frozen=True)
@@ -308,9 +311,11 @@ def jail_for(mode: str) -> Jail | None:
         return None
     missing = probe()
     if missing:
-        raise JailUnavailable(
+        message = (
             "renders cannot be jailed on this machine: " + "; ".join(missing)
             + ". Fix that, or set RENDER_SANDBOX=unsafe-dev on a development machine "
             "(renders then run unjailed)."
         )
+        log.error("refusing to start: %s", message)
+        raise JailUnavailable(message)
     return Jail()

@@ -13,6 +13,8 @@ import asyncio
 import json
 import os
 import signal
+import subprocess
+import sys
 import textwrap
 import time
 import uuid
@@ -27,6 +29,7 @@ from services.renderer.jail import probe
 from services.renderer.render import CliLauncher, Launcher, render_scene
 from services.renderer.warm import PoolLost, WarmPool
 from shared.errors import TransientError
+from videogen.natsd import NatsServer
 
 PROJECT = Path(__file__).resolve().parents[2]
 
@@ -250,3 +253,17 @@ def test_dead_renderers_folders_are_swept(tmp_path: Path) -> None:
     reused.mkdir()
     assert sorted(scratch.sweep(tmp_path)) == sorted([dead, reused])
     assert alive.exists() and not dead.exists() and not reused.exists()
+
+
+def test_the_renderer_refuses_to_start_without_the_jail(
+    nats_server: NatsServer, tmp_path: Path
+) -> None:
+    bin_dir = tmp_path / "bin"  # a PATH with everything but bubblewrap
+    bin_dir.mkdir()
+    env = {**os.environ, "PATH": str(bin_dir), "NATS_URL": nats_server.url,
+           "DATA_DIR": str(tmp_path / "data"), "METRICS_PORT": "0"}
+    done = subprocess.run([sys.executable, "-m", "videogen", "worker", "renderer"], env=env,
+                          capture_output=True, timeout=120, check=False)
+    assert done.returncode != 0
+    assert "bubblewrap is not installed" in done.stderr.decode()
+    assert "RENDER_SANDBOX=unsafe-dev" in done.stderr.decode()
