@@ -267,3 +267,19 @@ def test_the_renderer_refuses_to_start_without_the_jail(
     assert done.returncode != 0
     assert "bubblewrap is not installed" in done.stderr.decode()
     assert "RENDER_SANDBOX=unsafe-dev" in done.stderr.decode()
+
+
+async def test_unsafe_dev_renders_without_the_jail(tmp_path: Path) -> None:
+    """RENDER_SANDBOX=unsafe-dev: the same renders, visibly unjailed (the host's /proc)."""
+    pool = WarmPool(jail=None)
+    await pool.start()
+    try:
+        for name, launcher in (("warm", pool), ("cli", CliLauncher(jail=None))):
+            result = await _run(launcher, """
+                result['pids'] = len([p for p in os.listdir('/proc') if p.isdigit()])
+                result['seccomp'] = [l for l in open('/proc/self/status')
+                                     if l.startswith('Seccomp:')][0].split()[1]
+            """, tmp_path / name)
+            assert result["pids"] > 2 and result["seccomp"] == "0", (name, result)
+    finally:
+        await pool.close()
