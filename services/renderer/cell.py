@@ -49,7 +49,12 @@ _CLONE_NEWUSER = 0x10000000
 _CLONE_NEWPID = 0x20000000
 _CLONE_NEWNET = 0x40000000
 _MS_RDONLY, _MS_NOSUID, _MS_NODEV, _MS_NOEXEC = 1, 2, 4, 8
-_TMPFS_BYTES = 1 << 30  # a render's /tmp and /dev/shm (memory, bounded)
+_MS_REMOUNT, _MS_NOATIME, _MS_NODIRATIME, _MS_RELATIME = 32, 1024, 2048, 1 << 21
+_ST_RELATIME = 4096
+# A render's private /tmp and /dev/shm live in memory, outside RLIMIT_AS: keep them small
+# (Manim and LaTeX write into the render's folder, not here).
+_TMP_BYTES = 256 << 20
+_SHM_BYTES = 64 << 20
 _MS_BIND, _MS_REC, _MS_PRIVATE = 4096, 16384, 1 << 18
 _PR_SET_PDEATHSIG = 1
 _PR_SET_DUMPABLE = 4
@@ -153,12 +158,21 @@ def _mount_cell(name: str) -> None:
            "bind the render's folder")
     _check(_libc.mount(b"tmpfs", RENDERS_DIR.encode(), b"tmpfs",
                        _MS_RDONLY | _MS_NOSUID | _MS_NODEV, b"size=4k"), "hide the others")
-    for target in ("/tmp", "/dev/shm"):
+    # /dev is the jail's shared tmpfs: read-only here, so it cannot carry files between cells.
+    _check(_libc.mount(None, b"/dev", None, _MS_REMOUNT | _MS_BIND | _MS_RDONLY
+                       | _kept_flags("/dev"), None), "read-only /dev")
+    for target, size in (("/tmp", _TMP_BYTES), ("/dev/shm", _SHM_BYTES)):
         _check(_libc.mount(b"tmpfs", target.encode(), b"tmpfs", _MS_NOSUID | _MS_NODEV,
-                           b"mode=1777,size=" + str(_TMPFS_BYTES).encode()),
-               f"tmpfs on {target}")
+                           f"mode=1777,size={size}".encode()), f"tmpfs on {target}")
     with contextlib.suppress(OSError):
         _libc.sethostname(b"render", 6)
+
+
+def _kept_flags(path: str) -> int:
+    """The mount's flags a remount must repeat (a locked flag may not be cleared)."""
+    flags = os.statvfs(path).f_flag
+    kept = flags & (_MS_NOSUID | _MS_NODEV | _MS_NOEXEC | _MS_NOATIME | _MS_NODIRATIME)
+    return kept | (_MS_RELATIME if flags & _ST_RELATIME else 0)
 
 
 def _drop_capabilities() -> None:

@@ -113,7 +113,8 @@ class Jail:
         args += [
             "--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp",
             "--bind", str(self.renders), RENDERS_DIR, "--dir", "/render",
-            "--chdir", "/tmp", "--", *argv,
+            # bwrap's root is a tmpfs every cell shares: read-only, or it is a channel
+            "--remount-ro", "/", "--chdir", "/tmp", "--", *argv,
         ]
         return args
 

@@ -158,7 +158,8 @@ async def test_no_ptrace_no_namespaces_no_mounts(launcher: Launcher, tmp_path: P
 async def test_writes_stay_in_the_render_folder(launcher: Launcher, tmp_path: Path) -> None:
     marker = f"pwned-{uuid.uuid4().hex}"
     targets = [f"/usr/{marker}", f"/app/services/{marker}", f"{PROJECT}/{marker}",
-               f"/renders/{marker}", f"/render/{marker}", f"/tmp/{marker}"]
+               f"/renders/{marker}", f"/{marker}", f"/dev/{marker}", f"/etc/{marker}",
+               f"/render/{marker}", f"/tmp/{marker}", f"/dev/shm/{marker}"]
     result = await _run(launcher, f"""
         for path in {targets!r}:
             try:
@@ -169,11 +170,16 @@ async def test_writes_stay_in_the_render_folder(launcher: Launcher, tmp_path: Pa
                 result[path] = type(exc).__name__
     """, tmp_path)
     assert result[f"/render/{marker}"] == "written"  # its own folder is writable
-    for path in targets[:4]:
+    for path in targets[:7]:  # the jail's root and /dev are shared by cells: read-only
         assert result[path] != "written", (path, result)
     assert not (PROJECT / marker).exists() and not (PROJECT / "services" / marker).exists()
     assert not Path("/tmp", marker).exists()
     assert (tmp_path / marker).exists()  # collected back with the render's files
+    # What one render left in its private /tmp and /dev/shm, the next one does not see.
+    later = await _run(launcher, f"""
+        result['seen'] = [p for p in {targets!r} if os.path.exists(p)]
+    """, tmp_path / "next")
+    assert later["seen"] == [], later
 
 
 async def test_symlinks_are_not_collected(launcher: Launcher, tmp_path: Path) -> None:
