@@ -9,7 +9,10 @@ Victim renders a fixed scene before and after each attack, and must get the same
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
+import os
+import signal
 import struct
 import time
 import uuid
@@ -149,6 +152,7 @@ class Arena:
     api: httpx.Client = field(init=False)
     victim_video: Path = field(init=False)
     victim_sha256: str = field(init=False)
+    victim_original: bytes = field(init=False)
     reference_frames: list[bytes] = field(init=False)
     victim_jobs: set[str] = field(default_factory=set)
     idle_tree: int = 0
@@ -172,6 +176,7 @@ class Arena:
         assert outcome.video is not None
         self.reference_frames = frame_digest(outcome.video)
         [self.victim_video] = (self.stack.data_dir / "videos").glob(f"*/{outcome.job_id}/*.mp4")
+        self.victim_original = self.victim_video.read_bytes()
         self.victim_sha256 = _sha256(self.victim_video)
         self.idle_tree = self._wait_tree_settles()
 
@@ -228,7 +233,12 @@ class Arena:
     # --- what the attacker achieved ---------------------------------------------------------
 
     def findings(self, payload: Payload, mark: str, outcome: Outcome) -> list[str]:
-        """Everything the payload achieved; empty when the jail held."""
+        """Everything the payload achieved; empty when the jail held.
+
+        Lasting damage is reported once and then undone (files removed, the victim's video
+        restored, leftover processes and a tampered warm pool killed), so the next payload
+        is judged on what it achieves itself.
+        """
         found: list[str] = []
         secrets = self.planted.canaries
         for body in outcome.bodies:
@@ -247,6 +257,7 @@ class Arena:
         found += [f"file written outside the work dir: {path}" for path in self._files(mark)]
         if _sha256(self.victim_video) != self.victim_sha256:
             found.append(f"the victim's stored video was changed: {self.victim_video}")
+            self.victim_video.write_bytes(self.victim_original)
         found += self._leftover_processes(mark)
         found += self._victim_unaffected(mark)
         return found
@@ -301,7 +312,10 @@ class Arena:
             if tree > self.idle_tree:
                 leftovers.append(f"{tree - self.idle_tree} more processes under the stack than "
                                  f"when idle ({self.idle_tree})")
-            if not leftovers or time.monotonic() > deadline:
+            if not leftovers:
+                return leftovers
+            if time.monotonic() > deadline:
+                self._reset_renderer(mark)
                 return leftovers
             time.sleep(0.5)
 
@@ -313,12 +327,24 @@ class Arena:
         if frame_digest(outcome.video) != self.reference_frames:
             text = ocr_video(outcome.video)
             found.append(f"the victim's next render differs from a clean one (OCR: {text[:120]!r})")
+            self._reset_renderer(mark)
         listed = self.api.get("/api/v1/jobs", headers=self.victim,
                               params={"items_per_page": 100}).json()
         others = {job["job_id"] for job in listed.get("jobs", [])} - self.victim_jobs
         if others:
             found.append(f"jobs in the victim's name that the victim never made: {others}")
+            self.victim_jobs |= others
         return found
+
+    def _reset_renderer(self, mark: str) -> None:
+        """Kill what a payload left running: its marked processes, and every process under
+        the renderer service (renders and the warm pool, which restarts at the next render)."""
+        table = processes()
+        doomed = {p.pid for p in table.values() if mark in p.cmdline}
+        doomed |= descendants([self.stack.processes["renderer"].pid], table)
+        for pid in doomed:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
 
     def _tree(self, table: dict[int, Any]) -> set[int]:
         roots = [p.pid for p in self.stack.processes.values()]

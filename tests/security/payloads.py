@@ -406,8 +406,9 @@ class Probe(Scene):
                 Tex(source)
             except Exception:
                 pass
-        logs = " ".join(p.read_text(errors="replace") for p in Path(".").rglob("*.log"))
-        show(self, pick(logs.replace("^^@", " ")))
+        logs = "".join(p.read_text(errors="replace") for p in Path(".").rglob("*.log"))
+        # TeX wraps its log at 79 columns and prints NUL as ^^@.
+        show(self, pick(logs.replace("\n", "").replace("^^@", " ")))
 '''),
     _p("proc", "sees_outside_namespaces", '''
 class Probe(Scene):
