@@ -46,6 +46,7 @@ MANIM_QUALITY = {
     "ultra": "fourk_quality",
 }
 _POLL_SECONDS = 0.02
+_MAX_FDS = 1 << 20
 _PR_SET_CHILD_SUBREAPER = 36
 
 
@@ -93,6 +94,7 @@ def _fork(request: dict[str, Any], protocol: TextIO) -> int:
             limits = RenderLimits(**request["limits"])
             if request["cell"]:
                 _redirect(Path(RENDERS_DIR) / request["folder"])
+                os.closerange(3, _MAX_FDS)  # nothing of the parent's reaches the render
                 exit_like(run_in_cell(request["folder"], limits,
                                       lambda: _render_in_child(request, Path(CELL_DIR))))
             folder = Path(request["folder"])

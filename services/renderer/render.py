@@ -24,6 +24,7 @@ import signal
 import sys
 import time
 import traceback as traceback_module
+import uuid
 import warnings
 import weakref
 from collections.abc import Callable, Mapping, Sequence
@@ -178,7 +179,7 @@ class CliLauncher:
                 )
                 self.launches += 1
                 return process
-            cell = jail.folder(f"cli-{os.getpid()}-{id(request):x}")
+            cell = jail.folder(f"cli-{uuid.uuid4().hex[:16]}")
             shutil.copyfile(request.scene_path, cell / SCENE_FILE_NAME)
             limits = json.dumps(dataclasses.asdict(request.limits))
             argv = [jail.python, "-m", "services.renderer.cell", cell.name, limits, "--", *args]

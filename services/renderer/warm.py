@@ -24,6 +24,7 @@ import logging
 import os
 import shutil
 import sys
+import uuid
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
@@ -115,7 +116,7 @@ class WarmPool:
         request_id = self._next_id
         folder: Path | None = None
         if self.jail is not None:
-            folder = self.jail.folder(f"{os.getpid()}-{id(self):x}-{request_id}")
+            folder = self.jail.folder(f"warm-{uuid.uuid4().hex[:16]}")
             shutil.copyfile(request.scene_path, folder / request.scene_path.name)
             where, env = folder.name, render_environment(CELL_DIR)
         else:
