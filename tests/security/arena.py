@@ -31,7 +31,6 @@ from tests.security.evidence import (
     bytes_under,
     canary,
     descendants,
-    environ_mentions,
     files_named,
     frame_digest,
     ocr_video,
@@ -63,7 +62,6 @@ class Planted:
     canaries: Canaries
     victim_key: str
     outside: Path
-    tmpdir: Path
     file_canary: Path
     data_canary: Path
     svg_canary: Path
@@ -81,14 +79,16 @@ class Planted:
             "svg canary": canary(),
             "png canary": canary(),
         }
+        # Worst case: permissions would let any uid read the canaries and write the
+        # folders, so only the jail's own view of the file system can keep them safe.
         outside = root / "outside"
         outside.mkdir()
         data_dir.mkdir(parents=True, exist_ok=True)
-        tmpdir = root / "tmp"
-        tmpdir.mkdir()
+        for folder in (root, outside, data_dir):
+            folder.chmod(0o777)
         planted = cls(
             canaries=Canaries(values), victim_key=values["victim API key"], outside=outside,
-            tmpdir=tmpdir, file_canary=outside / "canary.txt",
+            file_canary=outside / "canary.txt",
             data_canary=data_dir / "canary.txt", svg_canary=outside / "canary.svg",
             png_canary=outside / "canary.png",
         )
@@ -96,6 +96,9 @@ class Planted:
         planted.data_canary.write_text(values["file canary (DATA_DIR)"] + "\n")
         planted.svg_canary.write_text(_svg_encoding(values["svg canary"]))
         planted.png_canary.write_bytes(_png_encoding(values["png canary"]))
+        for path in (planted.file_canary, planted.data_canary, planted.svg_canary,
+                     planted.png_canary):
+            path.chmod(0o644)
         return planted
 
     def environment(self) -> dict[str, str]:
@@ -105,7 +108,6 @@ class Planted:
             "AWS_SECRET_ACCESS_KEY": values["AWS_SECRET_ACCESS_KEY"],
             "OPENROUTER_API_KEY": values["OPENROUTER_API_KEY"],
             "API_KEYS": f"{self.victim_key}:victim,{MALLORY}:mallory",
-            "TMPDIR": str(self.tmpdir),
         }
 
 
@@ -176,6 +178,7 @@ class Arena:
         assert outcome.video is not None
         self.reference_frames = frame_digest(outcome.video)
         [self.victim_video] = (self.stack.data_dir / "videos").glob(f"*/{outcome.job_id}/*.mp4")
+        self.victim_video.chmod(0o666)  # only the jail may stand between it and a render
         self.victim_original = self.victim_video.read_bytes()
         self.victim_sha256 = _sha256(self.victim_video)
         self.idle_tree = self._wait_tree_settles()
@@ -293,7 +296,6 @@ class Arena:
         """Files the payload left outside its work dir (removed once found: /tmp is shared)."""
         found = files_named(mark, [
             (self.planted.outside, False), (self.stack.data_dir, True), (Path("/tmp"), False),
-            (self.planted.tmpdir, False),
         ])
         for path in found:
             path.unlink(missing_ok=True)
@@ -304,10 +306,8 @@ class Arena:
         deadline = time.monotonic() + settle_seconds
         while True:
             table = processes()
-            render_home = f"{self.planted.tmpdir}/videogen-render-".encode()
             leftovers = [f"process left behind: {p.pid} {p.cmdline[:120]!r}"
-                         for p in table.values()
-                         if mark in p.cmdline or environ_mentions(p.pid, render_home)]
+                         for p in table.values() if mark in p.cmdline]
             tree = len(self._tree(table))
             if tree > self.idle_tree:
                 leftovers.append(f"{tree - self.idle_tree} more processes under the stack than "

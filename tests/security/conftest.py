@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import shutil
+import tempfile
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -22,8 +25,11 @@ def llm() -> Iterator[ScriptedLLM]:
 
 
 @pytest.fixture(scope="package")
-def arena(tmp_path_factory: pytest.TempPathFactory, llm: ScriptedLLM) -> Iterator[Arena]:
-    root = tmp_path_factory.mktemp("hostile")
+def arena(request: pytest.FixtureRequest, llm: ScriptedLLM) -> Iterator[Arena]:
+    # Not under pytest's own temp folder: that one is private to root, and the canaries
+    # must be reachable by permissions (see Planted.create).
+    root = Path(tempfile.mkdtemp(prefix="videogen-hostile-"))
+    request.addfinalizer(lambda: shutil.rmtree(root, ignore_errors=True))
     data_dir = root / "data"
     planted = Planted.create(root, data_dir)
     with isolated_stack(

@@ -149,10 +149,3 @@ def descendants(roots: Iterable[int], table: dict[int, Proc] | None = None) -> s
                 found.add(child)
                 pending.append(child)
     return found
-
-
-def environ_mentions(pid: int, needle: bytes) -> bool:
-    try:
-        return needle in Path(f"/proc/{pid}/environ").read_bytes()
-    except OSError:
-        return False
