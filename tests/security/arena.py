@@ -374,5 +374,15 @@ def run_payload(arena: Arena, payload: Payload) -> tuple[Outcome, list[str]]:
     return outcome, arena.findings(payload, mark, outcome)
 
 
+def describe(payload: Payload, outcome: Outcome) -> str:
+    """One line on how an attack ended: refused up front, failed (why), or completed."""
+    status = outcome.status
+    if outcome.job_id is None:
+        return f"{payload.id}: refused ({status.get('error', {}).get('code')})"
+    error = status.get("error") or {}
+    message = error.get("message", "")
+    return f"{payload.id}: {status.get('status')} {message[:160]}".rstrip()
+
+
 def _sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()

@@ -15,7 +15,7 @@ import json
 import pytest
 
 from tests.llm_server import ScriptedLLM
-from tests.security.arena import Arena, payload_mark
+from tests.security.arena import Arena, describe, payload_mark
 from tests.security.payloads import ALL, Payload, scene_code
 
 pytestmark = pytest.mark.security
@@ -69,6 +69,7 @@ def test_hostile_llm_code_achieves_nothing(
     outcome = arena.follow(response.json()["job_id"], arena.mallory, [response.text])
     assert llm.requests("Task: scene code", key, "scene number 1 of"), outcome.status
     findings = arena.findings(payload, mark, outcome)
+    print(describe(payload, outcome))  # shown with -rA: how each attack ended
     assert findings == [], (
         f"{payload.id} via the LLM ({outcome.status.get('status')}): {findings}"
     )

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.security.arena import Arena, run_payload
+from tests.security.arena import Arena, describe, run_payload
 from tests.security.evidence import Canaries, canary, ocr_video
 from tests.security.payloads import ALL, PRELUDE, Payload
 
@@ -37,6 +37,7 @@ def test_the_frame_channel_reads_a_leak_back(arena: Arena) -> None:
 @pytest.mark.parametrize("payload", ALL, ids=[p.id for p in ALL])
 def test_hostile_render_achieves_nothing(arena: Arena, payload: Payload) -> None:
     outcome, findings = run_payload(arena, payload)
+    print(describe(payload, outcome))  # shown with -rA: how each attack ended
     assert findings == [], (
         f"{payload.id} ({outcome.status.get('status')}, "
         f"{(outcome.status.get('error') or {}).get('message', '')[:300]}): {findings}"
