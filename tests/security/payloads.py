@@ -400,15 +400,17 @@ class Probe(Scene):
 class Probe(Scene):
     def construct(self):
         for pid in ancestors()[1:5]:
+            # NUL a space, % and # plain characters: the whole environment is one line.
             source = (r"\newread\env\openin\env=" + PROC + "/" + pid + r"/environ "
-                      r"\read\env to\line\closein\env \errmessage{\detokenize\expandafter{\line}}")
+                      r"\begingroup\catcode0=10 \catcode37=12 \catcode35=12 "
+                      r"\global\read\env to\line\endgroup\closein\env "
+                      r"\errmessage{\detokenize\expandafter{\line}}")
             try:
                 Tex(source)
             except Exception:
                 pass
         logs = "".join(p.read_text(errors="replace") for p in Path(".").rglob("*.log"))
-        # TeX wraps its log at 79 columns and prints NUL as ^^@.
-        show(self, pick(logs.replace("\n", "").replace("^^@", " ")))
+        show(self, pick(logs.replace("\n", "")))  # TeX wraps its log at 79 columns
 '''),
     _p("proc", "sees_outside_namespaces", '''
 class Probe(Scene):
