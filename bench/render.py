@@ -1,6 +1,9 @@
 """Renderer benchmark, side by side in one run: `python -m bench.render` prints `run()`'s JSON.
 
-- warm pool vs the `manim` CLI, the same scenes at -ql and -qm (sequential: 2 cores);
+- the jailed warm pool vs the plain (unjailed) `manim` CLI and the jailed CLI, the same
+  scenes at -ql and -qm (sequential: 2 cores);
+- the jail's start-up cost per render: a trivial scene forked from a jailed and from an
+  unjailed pool (and run by the jailed and the plain CLI), launch to exit;
 - a cache hit (real JetStream object store) against the render it replaces;
 - combining clips by stream copy vs re-encoding;
 - scenes per minute through the whole stack with 1 and 2 renderer replicas.
@@ -27,7 +30,8 @@ from services.renderer.cache import RenderCache
 from services.renderer.clipstore import ObjectStoreClips
 from services.renderer.combine import combine_clips, reencode_clips
 from services.renderer.engine import RenderEngine
-from services.renderer.render import CliLauncher, render_scene
+from services.renderer.render import CliLauncher, Launcher, RenderRequest, render_scene
+from services.renderer.sandbox import RenderLimits
 from services.renderer.warm import WarmPool
 from videogen.natsd import running_nats_server
 
@@ -64,7 +68,9 @@ async def _local(root: Path) -> dict[str, Any]:
             rows = []
             for name, body in SCENES.items():
                 row: dict[str, Any] = {"scene": name}
-                for path, launcher in (("cli", CliLauncher()), ("warm", pool)):
+                launchers = (("cli", CliLauncher(jail=None)), ("cli_jailed", CliLauncher()),
+                             ("warm", pool))
+                for path, launcher in launchers:
                     begin = time.perf_counter()
                     clip = await render_scene(
                         _code(body), class_name="Clip", quality=quality,
@@ -77,16 +83,57 @@ async def _local(root: Path) -> dict[str, Any]:
                         clips.append(clip.path)
                 rows.append(row)
             cli = statistics.mean(r["cli_seconds"] for r in rows)
+            jailed = statistics.mean(r["cli_jailed_seconds"] for r in rows)
             warm = statistics.mean(r["warm_seconds"] for r in rows)
             results[f"warm_vs_cli_{quality}"] = {
                 "scenes": rows, "cli_mean_seconds": round(cli, 3),
+                "cli_jailed_mean_seconds": round(jailed, 3),
                 "warm_mean_seconds": round(warm, 3), "speedup": round(cli / warm, 2),
             }
         results["cache"] = await _cache(root, pool)
+        results["jail_startup"] = await _jail_startup(root, pool)
     finally:
         await pool.close()
     results["combine"] = _combine(clips * 3, root)
     return results
+
+
+async def _launch_to_exit(launcher: Launcher, workdir: Path) -> float:
+    """Seconds from launch to exit of a scene that draws nothing (no clip is made)."""
+    workdir.mkdir(parents=True)
+    (workdir / "scene.py").write_text(_code("pass"))
+    request = RenderRequest(workdir=workdir, class_name="Clip", quality="low",
+                            renderer="cairo", env=None, limits=RenderLimits())
+    begin = time.perf_counter()
+    process = await launcher.launch(request)
+    code = await process.wait()
+    assert code == 0, (workdir / "stderr.log").read_text()[-2000:]
+    return time.perf_counter() - begin
+
+
+async def _jail_startup(root: Path, jailed: WarmPool, runs: int = 10) -> dict[str, Any]:
+    """What the jail and the cell add to one render: jailed vs unjailed, same scene."""
+    plain = WarmPool(jail=None)
+    await plain.start()
+    try:
+        times: dict[str, list[float]] = {"warm_jailed": [], "warm_unjailed": [],
+                                         "cli_jailed": [], "cli_unjailed": []}
+        for run in range(runs):
+            for name, launcher in (("warm_jailed", jailed), ("warm_unjailed", plain)):
+                times[name].append(await _launch_to_exit(launcher, root / f"{name}-{run}"))
+        for run in range(3):
+            for name, launcher in (("cli_jailed", CliLauncher()),
+                                   ("cli_unjailed", CliLauncher(jail=None))):
+                times[name].append(await _launch_to_exit(launcher, root / f"{name}-{run}"))
+    finally:
+        await plain.close()
+    medians = {f"{name}_median_seconds": round(statistics.median(values), 4)
+               for name, values in times.items()}
+    medians["warm_jail_cost_seconds"] = round(
+        medians["warm_jailed_median_seconds"] - medians["warm_unjailed_median_seconds"], 4)
+    medians["cli_jail_cost_seconds"] = round(
+        medians["cli_jailed_median_seconds"] - medians["cli_unjailed_median_seconds"], 4)
+    return {"trivial_scene_runs": runs, **medians}
 
 
 async def _cache(root: Path, pool: WarmPool) -> dict[str, Any]:

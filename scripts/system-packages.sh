@@ -9,6 +9,8 @@ APT_PACKAGES=(
   texlive-latex-base texlive-latex-extra dvisvgm preview-latex-style  # MathTex
   libegl1 libegl-mesa0 libgl1-mesa-dri              # headless OpenGL (USE_GPU_ACCELERATION)
   chromium                                           # tests render /docs in a headless browser
+  bubblewrap                                        # the render jail (services/renderer/jail.py)
+  tesseract-ocr                                     # tests read leaked text off frames (OCR)
 )
 
 missing=()

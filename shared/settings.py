@@ -151,16 +151,22 @@ class Settings:
     # Concurrency and quality (requirement 6.3-6.6).
     max_scene_concurrency: int = _env("MAX_SCENE_CONCURRENCY", _positive_int, default=3)
     max_concurrent_renders: int = _env("MAX_CONCURRENT_RENDERS", _positive_int, default=2)
+    # Fair rendering (services/renderer/fairness.py): one user's running renders per replica,
+    # and scene events a replica takes beyond its slots to wait for their user's turn.
+    max_renders_per_user: int = _env("MAX_RENDERS_PER_USER", _positive_int, default=1)
+    render_lookahead: int = _env("RENDER_LOOKAHEAD", _non_negative_int, default=8)
     default_quality: str = _env("DEFAULT_QUALITY", _choice(*QUALITIES), default="medium")
     use_gpu_acceleration: bool = _env("USE_GPU_ACCELERATION", _bool, default=False)
     max_fix_attempts: int = _env("MAX_FIX_ATTEMPTS", _positive_int, default=3)
     render_timeout_seconds: float = _env("RENDER_TIMEOUT_SECONDS", _positive_float, default=600.0)
-    # The render sandbox (services/renderer/sandbox.py), warm pool and clip cache.
+    # The render jail and limits (services/renderer/jail.py, sandbox.py), warm pool, cache.
     render_memory_mb: int = _env("RENDER_MEMORY_MB", _positive_int, default=4096)
     render_cpu_seconds: int = _env("RENDER_CPU_SECONDS", _positive_int, default=900)
     render_max_file_mb: int = _env("RENDER_MAX_FILE_MB", _positive_int, default=1024)
     render_max_processes: int = _env("RENDER_MAX_PROCESSES", _positive_int, default=256)
-    render_isolate_network: bool = _env("RENDER_ISOLATE_NETWORK", _bool, default=True)
+    # jail: every render in bubblewrap + its own cell (refuse to start without);
+    # unsafe-dev: no jail at all, for a development machine that lacks the primitives.
+    render_sandbox: str = _env("RENDER_SANDBOX", _choice("jail", "unsafe-dev"), default="jail")
     render_warm_pool: bool = _env("RENDER_WARM_POOL", _bool, default=True)
     render_cache_mb: int = _env("RENDER_CACHE_MB", _non_negative_int, default=1024)  # 0: off
     # A scene that failed for good is left out and the rest combined (false: the job fails).

@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
 
+from services.renderer import scratch
 from services.renderer.cache import RenderCache, cache_key
 from services.renderer.outputs import probe_duration
 from services.renderer.render import (
@@ -58,14 +60,17 @@ class RenderEngine:
         workdir: Path,
         on_start: Callable[[RenderProcess], None] | None = None,
         use_cache: bool = True,
+        strict: bool = True,
     ) -> RenderedClip:
         """A clip for the scene; raise RenderFailure (policy, syntax, timeout, crash, …).
 
         `use_cache=False` renders anyway (a replay after a renderer fix) and refreshes
-        the cached clip.
+        the cached clip. `strict` lints the code with the static policy first: LLM code,
+        whose author (the coder) repairs what the lint names; a client's own code is not
+        linted (the jail is the boundary, and real scenes use os.path, sys, pathlib).
         """
         started = time.monotonic()
-        check_code(code)  # refused code is never served, not even from the cache
+        check_code(code, policy=strict)  # refused code is never served, not even cached
         key = cache_key(code, class_name=class_name, quality=quality, renderer=self.renderer)
         if self.cache is not None and use_cache:
             cached = await self.cache.get(key, Path(workdir) / "cached.mp4")
@@ -85,10 +90,16 @@ class RenderEngine:
             launcher=await self._launcher(),
             limits=self.limits,
             on_start=on_start,
+            check_policy=False,  # done above
         )
         if self.cache is not None:
             await self.cache.put(key, clip.path)
         return clip
+
+    def workdir(self) -> tempfile.TemporaryDirectory[str]:
+        """A temporary folder for one render's files, inside this process's own folder
+        (removed on exit, and by the next renderer after a crash)."""
+        return tempfile.TemporaryDirectory(prefix="render-", dir=scratch.process_root())
 
     async def close(self) -> None:
         if self.pool is not None:

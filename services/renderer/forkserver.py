@@ -2,16 +2,21 @@
 
 Run as ``python -m services.renderer.forkserver`` by :class:`services.renderer.warm.WarmPool`
 with the allow-listed render environment (it never holds a secret, so neither does a
-child). It speaks JSON lines: it prints ``{"ready": true}`` once Manim is imported, then
-for each request line ``{"id", "workdir", "class_name", "quality", "renderer", "env",
-"limits"}`` it forks a child and prints ``{"id", "pid"}``, and when that child ends
+child). Normally it runs inside the render jail (:mod:`services.renderer.jail`).
+It speaks JSON lines: it prints ``{"ready": true}`` once Manim is imported, then
+for each request line ``{"id", "folder", "cell", "class_name", "quality", "renderer",
+"env", "limits"}`` it forks a child and prints ``{"id", "pid"}``, and when that child ends
 ``{"id", "exit"}`` (a subprocess-style return code: negative for a signal).
 
 A child is as isolated as a CLI render: its own process group (set by parent and child,
-so a kill can never miss it), the request's environment and working directory, the
-sandbox limits, and output in the workdir's log files. Because each render is a fresh
-fork, nothing one scene does (globals, Manim config, monkey-patches) reaches the next.
-The parent stays single-threaded, which is what makes forking it safe.
+so a kill can never miss it), the request's environment, the sandbox limits, and output
+in its folder's log files. With ``"cell": true`` (the jailed pool) ``folder`` names the
+render's folder under the jail's RENDERS_DIR and the child becomes the supervisor of a
+render cell (:mod:`services.renderer.cell`): the scene then runs in its own namespaces,
+sees only its own folder (as ``/render``) and its own ``/proc``, and cannot reach this
+parent or any other render. Because each render is a fresh fork, nothing one scene does
+(globals, Manim config, monkey-patches) reaches the next. The parent stays
+single-threaded, which is what makes forking it safe.
 """
 
 from __future__ import annotations
@@ -24,9 +29,11 @@ import os
 import select
 import signal
 import sys
+import traceback
 from pathlib import Path
 from typing import Any, TextIO
 
+from services.renderer.cell import CELL_DIR, RENDERS_DIR, exit_like, run_in_cell
 from services.renderer.errors import SCENE_FILE_NAME
 from services.renderer.outputs import OUTPUT_NAME
 from services.renderer.sandbox import RenderLimits, confine
@@ -39,6 +46,7 @@ MANIM_QUALITY = {
     "ultra": "fourk_quality",
 }
 _POLL_SECONDS = 0.02
+_MAX_FDS = 1 << 20
 _PR_SET_CHILD_SUBREAPER = 36
 
 
@@ -83,7 +91,19 @@ def _fork(request: dict[str, Any], protocol: TextIO) -> int:
         try:
             os.setpgid(0, 0)
             os.close(protocol.fileno())
-            status = _render_in_child(request)
+            limits = RenderLimits(**request["limits"])
+            if request["cell"]:
+                _redirect(Path(RENDERS_DIR) / request["folder"])
+                os.closerange(3, _MAX_FDS)  # nothing of the parent's reaches the render
+                exit_like(run_in_cell(request["folder"], limits,
+                                      lambda: _render_in_child(request, Path(CELL_DIR))))
+            folder = Path(request["folder"])
+            _redirect(folder)
+            os.chdir(folder)
+            confine(limits)
+            status = _render_in_child(request, folder)
+        except BaseException:
+            traceback.print_exc()  # a failed set-up is the render's error, in its log
         finally:
             os._exit(status)
     with contextlib.suppress(OSError):  # the child may already have done it, or exited
@@ -118,14 +138,10 @@ def _send(protocol: TextIO, message: dict[str, Any]) -> None:
     protocol.flush()
 
 
-def _render_in_child(request: dict[str, Any]) -> int:  # pragma: no cover - runs forked
-    """Become an isolated render process and render one scene, as ``manim render`` would."""
-    workdir = Path(request["workdir"])
-    _redirect(workdir)
-    os.chdir(workdir)
+def _render_in_child(request: dict[str, Any], workdir: Path) -> int:  # pragma: no cover
+    """Render one scene from ``workdir``, as ``manim render`` would (runs forked)."""
     os.environ.clear()
     os.environ.update(request["env"])
-    confine(RenderLimits(**request["limits"]))
 
     from manim import config, tempconfig
     from manim._config import error_console, logger

@@ -18,14 +18,17 @@ from services.renderer.cache import ClipStore, RenderCache
 from services.renderer.clipstore import ObjectStoreClips
 from services.renderer.engine import RenderEngine
 from services.renderer.errors import RenderFailure
+from services.renderer.fairness import FairSlots
+from services.renderer.jail import jail_for
 from services.renderer.ledger import (
     SceneLedger,
     is_rendered,
     record_abandoned,
     record_rendered,
 )
+from services.renderer.render import CliLauncher
 from services.renderer.running import RunningRenders
-from services.renderer.sandbox import RenderLimits, network_isolation_available
+from services.renderer.sandbox import RenderLimits
 from services.renderer.warm import PoolUnavailable, WarmPool
 from shared import artifacts, subjects
 from shared.broker import CONSUMERS
@@ -58,7 +61,11 @@ _SUGGESTIONS = {
 
 
 def build_engine(settings: Settings, *, clips: ClipStore | None) -> RenderEngine:
-    """The render engine this replica's settings describe (``clips``: the cache's store)."""
+    """The render engine this replica's settings describe (``clips``: the cache's store).
+
+    Raises JailUnavailable (the service refuses to start) when renders cannot be jailed.
+    """
+    jail = jail_for(settings.render_sandbox)
     cache = None
     if settings.render_cache_mb and clips is not None:
         cache = RenderCache(clips, max_bytes=settings.render_cache_mb * 2**20)
@@ -70,10 +77,10 @@ def build_engine(settings: Settings, *, clips: ClipStore | None) -> RenderEngine
             cpu_seconds=settings.render_cpu_seconds,
             max_file_mb=settings.render_max_file_mb,
             max_processes=settings.render_max_processes,
-            isolate_network=settings.render_isolate_network,
         ),
-        pool=WarmPool() if settings.render_warm_pool else None,
+        pool=WarmPool(jail=jail) if settings.render_warm_pool else None,
         cache=cache,
+        cli=CliLauncher(jail=jail),
     )
 
 
@@ -81,11 +88,9 @@ async def register(deps: StageDeps) -> None:
     settings = deps.settings
     ledger = await deps.js.key_value(subjects.LEDGER_BUCKET)
     running = RunningRenders()
+    slots = FairSlots(settings.max_concurrent_renders, settings.max_renders_per_user)
     engine = build_engine(settings, clips=ObjectStoreClips(deps.artifacts.store))
     disk = start_disk_guard(deps, [Path(tempfile.gettempdir())])  # where renders write
-    if settings.render_isolate_network and not network_isolation_available():
-        log.warning("renders cannot get their own network namespace here; the code policy "
-                    "is what keeps them off the network")
     if engine.pool is not None:
         try:
             await engine.pool.start()  # import Manim now, not inside the first job
@@ -98,7 +103,9 @@ async def register(deps: StageDeps) -> None:
                      event.scene_number, event.attempt)
             return
         await disk.check()
-        failure = await render_one(deps, engine, event, running)
+        async with slots.slot(event.user_id):
+            await _still_wanted(deps, event)  # it may have waited a while for its turn
+            failure = await render_one(deps, engine, event, running)
         if failure is not None:
             await handle_failure(deps, event, failure)
 
@@ -132,7 +139,8 @@ async def register(deps: StageDeps) -> None:
         SceneCoded,
         on_scene_coded,
         stage="rendering",
-        concurrency=settings.max_concurrent_renders,
+        # Events beyond the slots wait in `slots` for their user's turn (fairness.py).
+        concurrency=settings.max_concurrent_renders + settings.render_lookahead,
     )
     deps.runner.subscribe(
         deps.broker,
@@ -152,6 +160,13 @@ async def register(deps: StageDeps) -> None:
     deps.broker.subscriber(subjects.events_of_type(JobCancelled.type))(on_cancelled)
 
 
+async def _still_wanted(deps: StageDeps, event: SceneCoded) -> None:
+    """Raise JobGone when the job was cancelled, failed or deleted while the render waited."""
+    view = await deps.jobs.get(event.user_id, event.job_id)
+    if view is None or view.is_terminal:
+        raise JobGone(event.job_id)
+
+
 async def render_one(
     deps: StageDeps, engine: RenderEngine, event: SceneCoded, running: RunningRenders
 ) -> RenderFailure | None:
@@ -159,7 +174,7 @@ async def render_one(
     await deps.bus.progress(event, "rendering", scene=event.scene_number)
     code = (await deps.artifacts.get_bytes(event.code_ref)).decode()
     quality = event.context.quality
-    with tempfile.TemporaryDirectory(prefix="videogen-render-") as folder:
+    with engine.workdir() as folder:
         try:
             with (
                 observed_render(
@@ -173,6 +188,7 @@ async def render_one(
                 clip = await engine.render(
                     code, class_name=event.class_name, quality=quality,
                     workdir=Path(folder), on_start=on_start, use_cache=not event.replayed,
+                    strict=event.repairable,  # LLM code is linted; a client's own is not
                 )
                 outcome.update(video_seconds=round(clip.duration_seconds, 2), cached=clip.cached)
         except RenderFailure as failure:

@@ -1,24 +1,30 @@
 """Render one scene's Manim code in an isolated, killable child process.
 
-Generated code is untrusted and may hang or crash, so it never runs in the service process.
-It is checked against the static policy first; then a launcher starts the render — a cold
-``manim render`` CLI child, or a child forked from the warm pool's pre-loaded parent — in
-its own process group with an allow-listed environment and resource limits, bounded by a
-wall-clock timeout. Every failure becomes a :class:`RenderFailure` whose one-line message,
-scene line and code excerpt can be fed back to the code generator for a repair attempt.
+Scene code is untrusted and may hang, crash or attack, so it never runs in the service
+process. A launcher starts the render — a cold ``manim render`` CLI child, or a child
+forked from the warm pool's pre-loaded parent — inside the render jail
+(:mod:`services.renderer.jail`), in its own process group with an allow-listed
+environment and resource limits, bounded by a wall-clock timeout. Code from the LLM is
+linted against the static policy first (``strict``), so the coder hears early what to
+change; a client's own code is not: the jail, not the lint, is the boundary. Every
+failure becomes a :class:`RenderFailure` whose one-line message, scene line and code
+excerpt can be fed back to the code generator for a repair attempt.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import functools
+import json
 import os
 import shutil
 import signal
 import sys
 import time
 import traceback as traceback_module
+import uuid
 import warnings
 import weakref
 from collections.abc import Callable, Mapping, Sequence
@@ -26,6 +32,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
+from services.renderer.cell import CELL_DIR
 from services.renderer.errors import (
     SCENE_FILE_NAME,
     RenderFailure,
@@ -35,6 +42,7 @@ from services.renderer.errors import (
     parse_manim_error,
     scene_not_found,
 )
+from services.renderer.jail import Jail, collect
 from services.renderer.outputs import (
     OUTPUT_NAME,
     find_output,
@@ -100,7 +108,7 @@ class RenderRequest:
     class_name: str
     quality: str
     renderer: str
-    env: Mapping[str, str]
+    env: Mapping[str, str] | None  # None: the launcher's allow-listed environment
     limits: RenderLimits
 
     @property
@@ -128,12 +136,24 @@ class Launcher(Protocol):
 
 @dataclass
 class CliLauncher:
-    """A cold ``python -m manim render`` per scene: pays Manim's import (~2 s) every time."""
+    """A cold ``python -m manim render`` per scene: pays Manim's import (~2 s) every time.
+
+    With a jail (the default) the command runs in a one-off jail, in a render cell set up
+    by the same code as the warm pool's (``python -m services.renderer.cell``); ``jail=None``
+    runs it unjailed (``RENDER_SANDBOX=unsafe-dev``).
+    """
 
     command: Sequence[str] = (sys.executable, "-m", "manim")
+    jail: Jail | bool | None = True
     launches: int = field(default=0, init=False)
 
+    def __post_init__(self) -> None:
+        if self.jail is True:
+            self.jail = Jail()
+
     async def launch(self, request: RenderRequest) -> RenderProcess:
+        jail = self.jail if isinstance(self.jail, Jail) else None
+        folder = str(request.workdir) if jail is None else CELL_DIR
         args = [
             *self.command,
             "render",
@@ -143,25 +163,69 @@ class CliLauncher:
             "--progress_bar",
             "none",
             "--media_dir",
-            str(request.media_dir),
+            f"{folder}/media",
             "-o",
             OUTPUT_NAME,
-            str(request.scene_path),
+            f"{folder}/{SCENE_FILE_NAME}",
             request.class_name,
         ]
+        env = dict(request.env or render_environment(folder))
         with request.stdout_path.open("wb") as out, request.stderr_path.open("wb") as err:
-            process = await asyncio.create_subprocess_exec(
-                *args,
-                cwd=str(request.workdir),
-                stdin=asyncio.subprocess.DEVNULL,
-                stdout=out,
-                stderr=err,
-                env=dict(request.env),
-                start_new_session=True,
-                preexec_fn=functools.partial(confine, request.limits),
-            )
+            if jail is None:
+                process = await asyncio.create_subprocess_exec(
+                    *args, cwd=folder, stdin=asyncio.subprocess.DEVNULL, stdout=out,
+                    stderr=err, env=env, start_new_session=True,
+                    preexec_fn=functools.partial(confine, request.limits),
+                )
+                self.launches += 1
+                return process
+            cell = jail.folder(f"cli-{uuid.uuid4().hex[:16]}")
+            shutil.copyfile(request.scene_path, cell / SCENE_FILE_NAME)
+            limits = json.dumps(dataclasses.asdict(request.limits))
+            argv = [jail.python, "-m", "services.renderer.cell", cell.name, limits, "--", *args]
+            try:
+                process = await asyncio.create_subprocess_exec(
+                    *jail.command(argv), stdin=asyncio.subprocess.DEVNULL, stdout=out,
+                    stderr=err, env=jail.environment(env), start_new_session=True,
+                    preexec_fn=jail.preexec(),
+                )
+            except BaseException:
+                shutil.rmtree(cell, ignore_errors=True)
+                raise
         self.launches += 1
-        return process
+        return JailedProcess(process, cell, request.workdir)
+
+
+class JailedProcess:
+    """A CLI render in its own jail: its outputs are collected when it ends.
+
+    bwrap reports a render killed by a signal as exit code 128 + signal; this reports it
+    as asyncio does (negative), so failures are classified the same on every path.
+    """
+
+    def __init__(self, process: asyncio.subprocess.Process, folder: Path,
+                 workdir: Path) -> None:
+        self.pid = process.pid
+        self._process, self._folder, self._workdir = process, folder, workdir
+        self._collected = False
+
+    @property
+    def returncode(self) -> int | None:
+        code = self._process.returncode
+        return None if code is None or not self._collected else _signal_code(code)
+
+    async def wait(self) -> int:
+        try:
+            code = await self._process.wait()
+        finally:
+            if not self._collected:
+                self._collected = True
+                collect(self._folder, self._workdir)
+        return _signal_code(code)
+
+
+def _signal_code(code: int) -> int:
+    return -(code - 128) if 128 < code < 128 + 65 else code
 
 
 @dataclass(frozen=True)
@@ -185,7 +249,7 @@ def kill_process_group(proc: RenderProcess, *, cancelled: bool = True) -> bool:
     """
     if cancelled:
         _cancelled.add(proc)
-    if proc.returncode is not None:
+    if proc.returncode is not None or proc.pid <= 1:
         return False
     try:
         os.killpg(proc.pid, signal.SIGKILL)  # every launcher makes the pid its group's id
@@ -216,7 +280,8 @@ async def render_scene(
     ``on_start`` receives the child process as soon as it exists (see
     :func:`kill_process_group`). A scene that never calls play/wait makes Manim write a PNG;
     that is turned into a ~2 s still clip so it combines like any other clip.
-    ``check_policy=False`` skips the static policy (only to test the process limits).
+    ``check_policy=False`` skips the static policy lint (a client's own code, and tests of
+    what the jail itself stops).
     """
     if quality not in QUALITY_FLAGS:
         raise ValueError(f"unknown quality {quality!r}; expected one of {sorted(QUALITY_FLAGS)}")
@@ -234,7 +299,7 @@ async def render_scene(
         class_name=class_name,
         quality=quality,
         renderer=renderer,
-        env=render_environment(workdir) if env is None else env,
+        env=env,
         limits=limits or RenderLimits(),
     )
     # A retry in the same workdir must never pick up the previous attempt's clip.
@@ -262,8 +327,9 @@ async def render_scene(
             await asyncio.shield(proc.wait())
         raise
     # Whatever is left of the group (e.g. a LaTeX grandchild) goes too.
-    with contextlib.suppress(ProcessLookupError, PermissionError):
-        os.killpg(proc.pid, signal.SIGKILL)
+    if proc.pid > 1:
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(proc.pid, signal.SIGKILL)
 
     stdout = _read_tail(request.stdout_path)
     stderr = _read_tail(request.stderr_path)

@@ -1,34 +1,24 @@
-"""What a render's child process may see and use: an allow-listed environment and limits.
+"""What a render process may use: an allow-listed environment and resource limits.
 
-Generated code is untrusted input. Nothing from the service's own environment (API keys,
-S3 credentials) is passed to it, and every render process — a ``manim`` CLI child or a
-child forked from the warm pool — calls :func:`confine` before the scene code runs:
+Isolation itself (namespaces, read-only system, seccomp) is the jail's and the cell's job
+(:mod:`services.renderer.jail`, :mod:`services.renderer.cell`); this module holds the two
+things every render gets on top, on both the jailed and the ``unsafe-dev`` path:
 
-- (set up by the launcher) its own process group, so a timeout or cancellation kills
-  everything it started;
-- ``RLIMIT_CPU``, ``RLIMIT_AS`` (memory), ``RLIMIT_FSIZE`` (largest file) and
-  ``RLIMIT_NPROC`` (processes), and no core dumps. Linux does not enforce ``RLIMIT_NPROC``
-  for root, so where the renderer runs as root the static policy (no fork, no
-  subprocess) and the wall-clock timeout are what stop a fork bomb; run the renderer
-  as a non-root user to get the kernel's limit as well;
-- a fresh, empty network namespace (``unshare(CLONE_NEWNET)``) where the platform allows
-  it (root or CAP_SYS_ADMIN on Linux): no interface but a downed loopback, so no
-  network at all. Elsewhere this is skipped and the policy's ban on network modules is
-  what remains.
+- an environment built from an allow-list: nothing of the service's own (API keys, S3
+  credentials) ever reaches a render;
+- ``RLIMIT_CPU``, ``RLIMIT_AS`` (memory), ``RLIMIT_FSIZE`` (largest file),
+  ``RLIMIT_NPROC`` (processes; counted per render, since each cell has its own user
+  namespace) and no core dumps, applied by :func:`confine` just before the scene runs.
 """
 
 from __future__ import annotations
 
 import contextlib
-import ctypes
-import ctypes.util
 import os
 import resource
 from dataclasses import dataclass
-from pathlib import Path
 
 INHERITED = ("PATH", "LANG", "LC_ALL", "TZ")
-_CLONE_NEWNET = 0x40000000
 _MB = 1024 * 1024
 _CPU_GRACE_SECONDS = 5
 
@@ -41,15 +31,14 @@ class RenderLimits:
     cpu_seconds: int = 900
     max_file_mb: int = 1024
     max_processes: int = 256
-    isolate_network: bool = True
 
 
-def render_environment(workdir: Path) -> dict[str, str]:
-    """The complete environment of a render process."""
+def render_environment(folder: str) -> dict[str, str]:
+    """The complete environment of a render process whose folder is ``folder``."""
     env = {name: os.environ[name] for name in INHERITED if name in os.environ}
     env.update(
-        HOME=str(workdir),
-        TMPDIR=str(workdir),
+        HOME=folder,
+        TMPDIR="/tmp",
         PYTHONDONTWRITEBYTECODE="1",
         PYTHONUNBUFFERED="1",
         # Plain, wide, uncoloured output keeps Rich's tracebacks parseable.
@@ -61,39 +50,16 @@ def render_environment(workdir: Path) -> dict[str, str]:
 
 
 def confine(limits: RenderLimits) -> None:
-    """Apply the limits to the calling process; meant for a freshly forked render child.
+    """Apply the limits to the calling process; meant for a render just before it starts.
 
-    Runs between fork and the scene code (``preexec_fn`` or the warm pool's child), so it
-    only makes async-signal-safe-enough calls and never raises for what a platform lacks.
+    Runs between fork and the scene code, so it never raises for what a platform lacks.
     """
-    if limits.isolate_network:
-        _unshare_network()
     # SIGXCPU at the soft limit names the cause; SIGKILL a few seconds later is certain.
     _limit(resource.RLIMIT_CPU, limits.cpu_seconds, grace=_CPU_GRACE_SECONDS)
     _limit(resource.RLIMIT_AS, limits.memory_mb * _MB)
     _limit(resource.RLIMIT_FSIZE, limits.max_file_mb * _MB)
     _limit(resource.RLIMIT_NPROC, limits.max_processes)
     _limit(resource.RLIMIT_CORE, 0)
-
-
-def network_isolation_available() -> bool:
-    """Whether ``confine`` can give a child its own empty network namespace here."""
-    pid = os.fork()
-    if pid == 0:  # pragma: no cover - runs in the child
-        os._exit(0 if _unshare_network() else 1)
-    _, status = os.waitpid(pid, 0)
-    return os.waitstatus_to_exitcode(status) == 0
-
-
-def _unshare_network() -> bool:
-    path = ctypes.util.find_library("c")
-    if path is None:
-        return False
-    try:
-        libc = ctypes.CDLL(path, use_errno=True)
-        return libc.unshare(_CLONE_NEWNET) == 0
-    except (OSError, AttributeError):
-        return False
 
 
 def _limit(kind: int, value: int, *, grace: int = 0) -> None:

@@ -16,7 +16,7 @@ import pytest
 
 from services.renderer.engine import RenderEngine
 from services.renderer.render import RenderFailure, render_scene
-from services.renderer.sandbox import RenderLimits, network_isolation_available
+from services.renderer.sandbox import RenderLimits
 from services.renderer.warm import WarmPool
 
 CANARY = "canary-secret-5d1f0b"
@@ -147,7 +147,6 @@ async def test_environment_holds_no_secrets(pool: WarmPool, tmp_path: Path) -> N
         assert clip.duration_seconds > 0
 
 
-@pytest.mark.skipif(not network_isolation_available(), reason="no network namespaces here")
 async def test_network_is_unreachable(pool: WarmPool, tmp_path: Path) -> None:
     with pytest.raises(RenderFailure) as info:
         await render_scene(
