@@ -44,7 +44,7 @@ log = logging.getLogger("videogen.renderer.jail")
 
 JAIL_UID = 65534  # nobody: the uid renders run as when the service is root
 APP_DIR = "/app"  # where the renderer's own source is importable inside the jail
-_PACKAGES = ("services",)  # what the pool's parent and the cell import (not the project)
+_PACKAGES = ("services", "shared")  # source the pool and cells import (not the project root)
 _SYSTEM_READ_ONLY = (
     "/usr", "/etc/ld.so.cache", "/etc/fonts", "/etc/texmf", "/etc/alternatives",
     "/etc/localtime", "/etc/mime.types", "/etc/glvnd", "/var/lib/texmf",
