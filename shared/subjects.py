@@ -12,6 +12,9 @@ JOBS_BUCKET = "videogen-jobs"
 IDEMPOTENCY_BUCKET = "videogen-idempotency"
 LEDGER_BUCKET = "videogen-ledger"
 ARTIFACTS_BUCKET = "videogen-artifacts"
+KV_BUCKETS = (JOBS_BUCKET, IDEMPOTENCY_BUCKET, LEDGER_BUCKET)
+OBJECT_STORES = (ARTIFACTS_BUCKET,)
+BUCKETS = (*KV_BUCKETS, *OBJECT_STORES)
 
 ALL_EVENTS = f"{PREFIX}.>"
 
@@ -34,3 +37,18 @@ def events_of_job(job_id: str) -> str:
 def event_type_of(subject: str) -> str:
     """`videogen.<job>.scene.coded` → `scene.coded`."""
     return subject.split(".", 2)[2]
+
+
+def inbox_of(user: str) -> str:
+    """The inbox prefix of a NATS user: replies to it arrive where no other user may read."""
+    return f"_INBOX.{user}" if user else "_INBOX"
+
+
+def bucket_stream(bucket: str) -> str:
+    """The JetStream stream behind a KV bucket or an object store (NATS's naming)."""
+    return f"OBJ_{bucket}" if bucket in OBJECT_STORES else f"KV_{bucket}"
+
+
+def bucket_subjects(bucket: str) -> str:
+    """Every subject a KV bucket or object store writes to."""
+    return f"$O.{bucket}.>" if bucket in OBJECT_STORES else f"$KV.{bucket}.>"

@@ -14,7 +14,6 @@ from typing import Any
 
 import av
 import httpx
-import nats
 import pytest
 
 from shared import subjects
@@ -134,7 +133,7 @@ def test_cancel_stops_the_work(stack: Stack, api: httpx.Client):
 
 def test_malformed_event_is_terminated_not_retried(stack: Stack):
     async def publish_garbage() -> int:
-        connection = await nats.connect(stack.env["NATS_URL"])
+        connection = await stack.connect()
         js = connection.jetstream()
         subject = subjects.event_subject("00000000-0000-4000-8000-000000000000", "scene.coded")
         await js.publish(subject, b"{not json")
