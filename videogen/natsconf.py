@@ -115,5 +115,14 @@ def read_connection(data_dir: Path) -> dict[str, str] | None:
     return {key: str(record[key]) for key in ("url", "user", "password") if key in record}
 
 
+def secrets_env() -> str:
+    """`NAME=password` lines for a compose `.env` file: one fresh password per user."""
+    return "".join(
+        f"{password_variable(user)}={password}\n" for user, password in new_passwords().items()
+    )
+
+
 if __name__ == "__main__":
-    print(deploy_authorization(), end="")
+    import sys
+
+    print(secrets_env() if sys.argv[1:] == ["env"] else deploy_authorization(), end="")
