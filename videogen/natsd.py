@@ -11,6 +11,7 @@ import contextlib
 import json
 import os
 import shutil
+import socket
 import subprocess
 import sys
 import time
@@ -23,6 +24,13 @@ from urllib.parse import urlsplit
 from videogen.natsconf import authorization, render_conf
 
 DEFAULT_MAX_STORE = 10 * 2**30
+
+
+def free_port() -> int:
+    """A loopback port nothing listens on (closed again before it is returned)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
 
 
 def nats_server_binary() -> str:
@@ -178,6 +186,50 @@ def _healthy(ports_file: Path) -> bool:
         with urllib.request.urlopen(f"{monitor}/healthz?js-enabled-only=true", timeout=1) as reply:
             return reply.status == 200
     return False
+
+
+def start_cluster(
+    data_dir: Path, *, size: int = 3, host: str = "127.0.0.1", timeout: float = 60.0,
+    **options: object,
+) -> list[NatsServer]:
+    """`size` JetStream nodes routed to each other on loopback, with a meta leader elected.
+
+    Route and client ports are chosen up front (each node must know its peers' routes).
+    """
+    routes = [free_port() for _ in range(size)]
+    nodes: list[NatsServer] = []
+    try:
+        for index, route in enumerate(routes):
+            cluster = Cluster(
+                name="videogen", port=route,
+                routes=tuple(f"nats-route://{host}:{peer}" for peer in routes if peer != route),
+            )
+            nodes.append(start_nats_server(
+                data_dir / f"n{index}", host=host, port=free_port(), timeout=timeout,
+                cluster=cluster, server_name=f"n{index}", **options,
+            ))
+        _wait_for_meta_leader(nodes, timeout=timeout)
+    except BaseException:
+        for node in nodes:
+            node.stop()
+        raise
+    return nodes
+
+
+def _wait_for_meta_leader(nodes: list[NatsServer], *, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with contextlib.suppress(OSError, ValueError):
+            if all(jsz(node).get("meta_cluster", {}).get("leader") for node in nodes):
+                return
+        time.sleep(0.2)
+    raise TimeoutError("the NATS cluster elected no JetStream leader")
+
+
+def jsz(node: NatsServer, query: str = "") -> dict[str, object]:
+    """The node's JetStream report (`/jsz`), as JSON."""
+    with urllib.request.urlopen(f"{node.monitor_url}/jsz{query}", timeout=5) as reply:
+        return json.load(reply)
 
 
 @contextlib.contextmanager

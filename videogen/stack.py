@@ -12,7 +12,6 @@ import contextlib
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -29,7 +28,7 @@ from shared.access import OPERATOR
 from shared.broker import CONSUMERS, connect_options
 from shared.settings import SERVICES, Secret, load_settings, service_environment
 from videogen.natsconf import new_passwords, record_connection, write_credentials
-from videogen.natsd import NatsServer, start_nats_server
+from videogen.natsd import NatsServer, free_port, start_nats_server
 
 __all__ = ["SERVICES", "Stack", "free_port", "isolated_stack", "start_stack"]
 
@@ -199,13 +198,6 @@ def start_stack(
         stack.stop()
         raise
     return stack
-
-
-def free_port() -> int:
-    """A loopback port nothing listens on (closed again before it is returned)."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 @contextlib.contextmanager

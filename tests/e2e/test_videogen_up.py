@@ -146,6 +146,8 @@ def test_credentials_are_private_and_never_logged(up: Up):
     text = "".join(path.read_text(errors="replace") for path in logs)
     assert "renderer ready" in text or "ready" in text
     assert all(password not in text for password in passwords)
+    # Every service did its work within its NATS permissions.
+    assert "Violation" not in (data / "nats" / "nats-server.log").read_text()
 
 
 def test_the_launcher_restarts_a_killed_nats_server(up: Up):
