@@ -125,6 +125,8 @@ def consumer_config(spec: ConsumerSpec, settings: Settings) -> js_api.ConsumerCo
         max_deliver=-1 if spec.event_type is None else settings.max_deliver,
         max_ack_pending=1000,
         deliver_policy=js_api.DeliverPolicy.ALL,
+        # Explicit: a durable keeps its replicas when its stream's change.
+        num_replicas=settings.jetstream_replicas,
     )
 
 
@@ -136,6 +138,7 @@ async def ensure_topology(js: JetStreamContext, settings: Settings) -> None:
         await js.update_stream(config)
     except NotFoundError:
         await js.add_stream(config)
+    await _wait_for_peers(js, subjects.STREAM, settings.jetstream_replicas)
     for spec in CONSUMERS.values():
         await _ensure_consumer(js, spec, settings)
     replicas = settings.jetstream_replicas
@@ -191,10 +194,12 @@ async def _ensure_consumer(js: JetStreamContext, spec: ConsumerSpec, settings: S
     except NotFoundError:
         await js.add_consumer(subjects.STREAM, config=wanted)
         return
-    if (current.ack_wait, current.max_deliver, current.filter_subject) != (
+    if (current.ack_wait, current.max_deliver, current.filter_subject,
+            current.num_replicas or 1) != (
         wanted.ack_wait,
         wanted.max_deliver,
         wanted.filter_subject,
+        wanted.num_replicas,
     ):
         log.info("updating consumer %s to the current settings", spec.durable)
         await js.add_consumer(subjects.STREAM, config=wanted)
@@ -214,6 +219,20 @@ async def _ensure_bucket(
         )
     else:
         await _ensure_replicas(js, subjects.bucket_stream(bucket), replicas)
+
+
+async def _wait_for_peers(
+    js: JetStreamContext, stream: str, replicas: int, *, timeout: float = 60.0
+) -> None:
+    """A stream's new replicas are placed after `update_stream` returns; its durables may
+    not have more replicas than it has peers yet."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while True:
+        cluster = (await js.stream_info(stream)).cluster
+        peers = 1 + len((cluster.replicas or []) if cluster else [])
+        if peers >= replicas or asyncio.get_running_loop().time() > deadline:
+            return
+        await asyncio.sleep(0.2)
 
 
 async def _ensure_replicas(js: JetStreamContext, stream: str, replicas: int) -> None:

@@ -13,9 +13,11 @@ import httpx
 import pytest
 
 from shared import subjects
+from shared.broker import CONSUMERS, connect, ensure_topology
 from shared.events import VideoStored
 from shared.history import read_job
 from shared.jobview import user_key
+from shared.settings import Secret, load_settings
 from tests.e2e.helpers import submit, terminal, wait_for
 from videogen.natsconf import new_passwords
 from videogen.natsd import NatsServer, jsz, start_cluster
@@ -39,6 +41,7 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[list[Nat
 def stack(cluster: tuple[list[NatsServer], dict], tmp_path_factory: pytest.TempPathFactory
           ) -> Iterator[Stack]:
     nodes, passwords = cluster
+    asyncio.run(_declare_single_copies(nodes, passwords))  # as an older, R1 install left it
     environ = {
         "NATS_URL": ",".join(node.url for node in nodes),
         "JETSTREAM_REPLICAS": "3",
@@ -54,6 +57,18 @@ def stack(cluster: tuple[list[NatsServer], dict], tmp_path_factory: pytest.TempP
         yield running
     finally:
         running.stop()
+
+
+async def _declare_single_copies(nodes: list[NatsServer], passwords: dict[str, str]) -> None:
+    settings = load_settings(
+        {}, nats_url=",".join(node.url for node in nodes), nats_user="gateway",
+        nats_password=Secret(passwords["gateway"]), jetstream_replicas=1,
+    )
+    connection = await connect(settings)
+    try:
+        await ensure_topology(connection.jetstream(), settings)
+    finally:
+        await connection.close()
 
 
 async def _stream_cluster(stack: Stack) -> tuple[str, dict[str, bool], int]:
@@ -119,13 +134,17 @@ def test_a_job_survives_the_stream_leader_dying_and_the_node_catches_up(
         assert "Violation" not in (node.config.data_dir / "nats-server.log").read_text()
 
 
-def test_replicas_setting_reaches_every_bucket(stack: Stack):
+def test_the_gateway_brings_existing_streams_and_buckets_to_three_replicas(stack: Stack):
     async def replicas() -> dict[str, int]:
         connection = await stack.connect("gateway")
         try:
             js = connection.jetstream()
             names = [subjects.STREAM, *map(subjects.bucket_stream, subjects.BUCKETS)]
-            return {name: (await js.stream_info(name)).config.num_replicas for name in names}
+            found = {name: (await js.stream_info(name)).config.num_replicas for name in names}
+            for durable in CONSUMERS:
+                info = await js.consumer_info(subjects.STREAM, durable)
+                found[durable] = info.config.num_replicas or 0
+            return found
         finally:
             await connection.close()
 

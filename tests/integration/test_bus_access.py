@@ -24,7 +24,7 @@ from shared.service import connected
 from shared.settings import Secret, Settings, load_settings
 from tests.integration.onejob import USER
 from videogen.natsconf import new_passwords, record_connection, write_credentials
-from videogen.natsd import NatsServer, running_nats_server
+from videogen.natsd import NatsServer, jsz, running_nats_server
 
 DENIED_WITHIN = 2.0  # a refused request gets no reply: it times out
 
@@ -158,3 +158,9 @@ def test_credentials_files_are_private(tmp_path: Path):
     files = list((tmp_path / "nats").rglob("*.json"))
     assert len(files) == len(passwords) + 1
     assert {oct(path.stat().st_mode & 0o777) for path in files} == {"0o600"}
+
+
+def test_the_store_limit_is_the_setting_not_the_free_disk(tmp_path: Path):
+    limit = load_settings({"NATS_MAX_STORE": "256MB"}).nats_max_store
+    with running_nats_server(tmp_path, max_store=limit) as server:
+        assert jsz(server)["config"]["max_storage"] == 256 * 2**20  # type: ignore[index]
