@@ -9,6 +9,7 @@ import pytest
 
 from shared import subjects
 from shared.access import ACCESS, SERVICE_USERS, permissions
+from shared.broker import CONSUMERS
 from shared.settings import (
     SERVICES,
     Secret,
@@ -81,3 +82,14 @@ def test_every_service_is_a_user_and_permissions_come_from_the_table():
     assert not any(subject.startswith(("$JS.API.STREAM.CREATE", "$JS.API.STREAM.UPDATE"))
                    for user in SERVICE_USERS if user != "gateway"
                    for subject in permissions(user)["publish"]["allow"])
+
+
+def test_every_bus_name_has_an_owner():
+    """A new bucket, object store or durable must get a row in shared/access.py, or the
+    service that uses it meets a permissions violation under `videogen up`."""
+    constants = {value for name, value in vars(subjects).items() if name.endswith("_BUCKET")}
+    assert constants == set(subjects.BUCKETS)
+    written = {bucket for access in ACCESS.values() for bucket in access.writes}
+    assert set(subjects.BUCKETS) <= written
+    consumed = [durable for user in SERVICE_USERS for durable in ACCESS[user].consumes]
+    assert sorted(consumed) == sorted(CONSUMERS)
