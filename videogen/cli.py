@@ -244,17 +244,19 @@ def bus_settings(nats_url: str | None = None) -> Settings:
     )
 
 
-async def _quiet(_: Exception) -> None:
-    """The CLI reports a failed connect once, below, not per attempt."""
-
-
 async def _connect_bus(nats_url: str | None) -> Client:
     settings = bus_settings(nats_url)
+    seen: list[Exception] = []
+
+    async def remember(error: Exception) -> None:  # reported once, below, not per attempt
+        seen.append(error)
+
     try:
-        return await connect(settings, max_reconnect_attempts=1, error_cb=_quiet)
+        return await connect(settings, max_reconnect_attempts=1, error_cb=remember)
     except (OSError, TimeoutError, NatsError) as exc:
+        cause = seen[-1] if seen else exc
         raise BusUnreachable(
-            f"cannot reach NATS at {settings.nats_url}: {exc or type(exc).__name__}\n"
+            f"cannot reach NATS at {settings.nats_url}: {cause or type(cause).__name__}\n"
             f"start the stack with `videogen up` (with the same DATA_DIR, here "
             f"{settings.data_dir}), or set NATS_URL"
         ) from exc

@@ -164,8 +164,10 @@ def test_job_survives_a_killed_renderer(stack: Stack, api: httpx.Client, tmp_pat
 
 
 def _videogen(stack: Stack, *args: str) -> subprocess.CompletedProcess[str]:
+    """The CLI as a user runs it beside the stack: it finds the bus through DATA_DIR."""
+    env = {name: value for name, value in stack.env.items() if name != "NATS_URL"}
     return subprocess.run(
-        [sys.executable, "-m", "videogen", *args], env=stack.env, capture_output=True,
+        [sys.executable, "-m", "videogen", *args], env=env, capture_output=True,
         text=True, timeout=60,
     )
 
