@@ -15,7 +15,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -65,16 +65,16 @@ def _videogen(up: Up, *args: str, timeout: float = 120) -> subprocess.CompletedP
     )
 
 
-@pytest.fixture(scope="module")
-def up(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Up]:
-    cwd = tmp_path_factory.mktemp("user")
+@contextlib.contextmanager
+def _videogen_up(cwd: Path) -> Iterator[Up]:
+    """`videogen up` in `cwd`, in a terminal's process group of its own; killed on exit."""
     console = cwd / "console.txt"
     port = free_port()
     with console.open("wb") as out:
         process = subprocess.Popen(
             [sys.executable, "-m", "videogen", "up", "--port", str(port)],
             cwd=cwd, env=_user_environment() | {"DEFAULT_QUALITY": "low"},
-            stdout=out, stderr=subprocess.STDOUT,
+            stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
         )
     running = Up(process, cwd, console, port)
     try:
@@ -82,9 +82,15 @@ def up(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Up]:
         yield running
     finally:
         if process.poll() is None:
+            _kill_children(process.pid)
             process.kill()
             process.wait()
-            _kill_children(process.pid)
+
+
+@pytest.fixture(scope="module")
+def up(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Up]:
+    with _videogen_up(tmp_path_factory.mktemp("user")) as running:
+        yield running
 
 
 def _children(pid: int) -> dict[int, str]:
@@ -168,9 +174,19 @@ def test_the_launcher_restarts_a_killed_nats_server(up: Up):
 
 
 def test_sigterm_stops_the_services_first_and_nats_last(up: Up):
+    _stop_and_check_order(up, lambda: up.process.send_signal(signal.SIGTERM))
+
+
+def test_ctrl_c_in_the_terminal_stops_them_in_order_too(tmp_path: Path):
+    """Ctrl-C signals the terminal's whole foreground group: only the launcher must act."""
+    with _videogen_up(tmp_path) as up:
+        _stop_and_check_order(up, lambda: os.killpg(up.process.pid, signal.SIGINT))
+
+
+def _stop_and_check_order(up: Up, stop: Callable[[], None]) -> None:
     logs = sorted((up.cwd / "var" / "logs").glob("*.log"))
     before = {log: log.stat().st_size for log in logs}
-    up.process.send_signal(signal.SIGTERM)
+    stop()
     assert up.process.wait(timeout=90) == 0
     lines = up.output().splitlines()
     stopped = [line for line in lines if " stopped (" in line]
@@ -188,5 +204,6 @@ def test_sigterm_stops_the_services_first_and_nats_last(up: Up):
         done = "Application shutdown complete" if log.stem == "gateway" else "stopping"
         assert done in text, log.name
         assert "ConnectionReconnectingError" not in text, log.name
+        assert "Connection broken" not in text, log.name  # NATS went away under it
         assert "Traceback" not in text, log.name
     assert _children(up.process.pid) == {}
