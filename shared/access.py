@@ -31,6 +31,7 @@ from shared.events import (
     VideoCombined,
     VideoStored,
 )
+from shared.settings import SERVICES
 
 API = "$JS.API"
 # The inputs of a stage: what a replay (CLI or REST) publishes again.
@@ -68,8 +69,7 @@ ACCESS: dict[str, Access] = {
         writes=(subjects.ARTIFACTS_BUCKET,),
     ),
     "renderer": Access(
-        publishes=(*_EVERY_STAGE, SceneRendered.type, SceneRenderFailed.type,
-                   VideoCombined.type),
+        publishes=(*_EVERY_STAGE, SceneRendered.type, SceneRenderFailed.type, VideoCombined.type),
         consumes=("renderer", "renderer-combine"),
         listens=(JobCancelled.type,),
         reads=(subjects.JOBS_BUCKET,),
@@ -96,7 +96,7 @@ ACCESS: dict[str, Access] = {
         inspects=True,
     ),
 }
-SERVICE_USERS = ("planner", "coder", "renderer", "storage", "gateway")
+SERVICE_USERS = SERVICES  # each service connects as the user of its name
 OPERATOR = "cli"
 
 
@@ -119,52 +119,61 @@ def _bucket_reads(bucket: str) -> list[str]:
 
 def _bucket_writes(bucket: str) -> list[str]:
     # An object store purges an object's old chunks when it is replaced.
-    return [subjects.bucket_subjects(bucket),
-            f"{API}.STREAM.PURGE.{subjects.bucket_stream(bucket)}"]
-
-
-def _declared_streams() -> list[str]:
-    return [subjects.STREAM, *map(subjects.bucket_stream, subjects.BUCKETS)]
+    return [
+        subjects.bucket_subjects(bucket),
+        f"{API}.STREAM.PURGE.{subjects.bucket_stream(bucket)}",
+    ]
 
 
 def permissions(user: str) -> dict[str, Any]:
     """The server's `permissions` block for `user`: what it may publish and subscribe."""
     access = ACCESS[user]
-    stream = subjects.STREAM
-    publish = [subjects.events_of_type(kind) for kind in dict.fromkeys(access.publishes)]
-    publish.append(f"{API}.STREAM.INFO.{stream}")
-    for durable in access.consumes:
-        publish += [
-            f"{API}.CONSUMER.INFO.{stream}.{durable}",
-            f"{API}.CONSUMER.MSG.NEXT.{stream}.{durable}",
-            f"$JS.ACK.{stream}.{durable}.>",
-        ]
-    if access.inspects:
-        publish += [f"{API}.CONSUMER.INFO.{stream}.{durable}" for durable in CONSUMERS]
-    if access.reads_history:
-        publish += [
-            f"{API}.CONSUMER.CREATE.{stream}.*.{subjects.events_of_job('*')}",
-            f"{API}.CONSUMER.MSG.NEXT.{stream}.*",
-            f"{API}.CONSUMER.INFO.{stream}.*",
-            f"{API}.CONSUMER.DELETE.{stream}.*",
-        ]
+    publish = [subjects.events_of_type(kind) for kind in access.publishes]
+    publish += _stream_rights(access)
     for bucket in dict.fromkeys((*access.reads, *access.writes)):
         publish += _bucket_reads(bucket)
     for bucket in access.writes:
         publish += _bucket_writes(bucket)
     if access.declares:
-        for name in _declared_streams():
-            publish += [f"{API}.STREAM.CREATE.{name}", f"{API}.STREAM.UPDATE.{name}",
-                        f"{API}.STREAM.INFO.{name}"]
-        publish += [
-            f"{API}.CONSUMER.CREATE.{stream}.{spec.durable}.{spec.filter_subject}"
-            for spec in CONSUMERS.values()
-        ]
-        publish += [f"{API}.CONSUMER.INFO.{stream}.{durable}" for durable in CONSUMERS]
+        publish += _declare_rights()
     # The gateway's projector and history reads pull through nats-py's default inbox;
     # they may read every event anyway. A stage hears replies in its own inbox only.
     inbox = subjects.inbox_of("" if access.reads_history else user)
-    subscribe = [f"{inbox}.>"]
-    subscribe += [subjects.events_of_type(kind) for kind in access.listens]
-    return {"publish": {"allow": list(dict.fromkeys(publish))},
-            "subscribe": {"allow": subscribe}}
+    subscribe = [f"{inbox}.>", *(subjects.events_of_type(kind) for kind in access.listens)]
+    return {"publish": {"allow": list(dict.fromkeys(publish))}, "subscribe": {"allow": subscribe}}
+
+
+def _stream_rights(access: Access) -> list[str]:
+    """JetStream API calls on the event stream: its info, own durables, history reads."""
+    stream = subjects.STREAM
+    rights = [f"{API}.STREAM.INFO.{stream}"]
+    for durable in access.consumes:
+        rights += [
+            f"{API}.CONSUMER.INFO.{stream}.{durable}",
+            f"{API}.CONSUMER.MSG.NEXT.{stream}.{durable}",
+            f"$JS.ACK.{stream}.{durable}.>",
+        ]
+    if access.inspects:
+        rights += [f"{API}.CONSUMER.INFO.{stream}.{durable}" for durable in CONSUMERS]
+    if access.reads_history:  # short-lived consumers filtered to one job (shared/history.py)
+        rights += [
+            f"{API}.CONSUMER.CREATE.{stream}.*.{subjects.events_of_job('*')}",
+            f"{API}.CONSUMER.MSG.NEXT.{stream}.*",
+            f"{API}.CONSUMER.INFO.{stream}.*",
+            f"{API}.CONSUMER.DELETE.{stream}.*",
+        ]
+    return rights
+
+
+def _declare_rights() -> list[str]:
+    """Create and update the stream, every bucket and every durable (with its filter)."""
+    rights = [
+        f"{API}.STREAM.{action}.{name}"
+        for name in (subjects.STREAM, *map(subjects.bucket_stream, subjects.BUCKETS))
+        for action in ("CREATE", "UPDATE", "INFO")
+    ]
+    rights += [
+        f"{API}.CONSUMER.CREATE.{subjects.STREAM}.{spec.durable}.{spec.filter_subject}"
+        for spec in CONSUMERS.values()
+    ]
+    return rights + [f"{API}.CONSUMER.INFO.{subjects.STREAM}.{durable}" for durable in CONSUMERS]

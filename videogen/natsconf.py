@@ -94,8 +94,9 @@ def write_private(path: Path, text: str) -> None:
 def write_credentials(data_dir: Path, passwords: Mapping[str, str]) -> None:
     """DATA_DIR/nats/users/<user>.json, one per user, for operators and extra replicas."""
     for user, password in passwords.items():
-        write_private(data_dir / USERS_DIR / f"{user}.json",
-                      json.dumps({"user": user, "password": password}))
+        write_private(
+            data_dir / USERS_DIR / f"{user}.json", json.dumps({"user": user, "password": password})
+        )
 
 
 def record_connection(data_dir: Path, url: str, password: str) -> None:

@@ -158,7 +158,9 @@ def _launch(config: NatsConfig, *, timeout: float) -> NatsServer:
     log_file = (data_dir / "nats-server.log").open("ab")
     process = subprocess.Popen(
         [nats_server_binary(), "-c", str(conf), "--ports_file_dir", str(ports_dir)],
-        stdout=log_file, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+        stdout=log_file,
+        stderr=subprocess.STDOUT,
+        stdin=subprocess.DEVNULL,
         start_new_session=True,  # a Ctrl-C in the terminal reaches the launcher only
     )
     log_file.close()
@@ -189,7 +191,11 @@ def _healthy(ports_file: Path) -> bool:
 
 
 def start_cluster(
-    data_dir: Path, *, size: int = 3, host: str = "127.0.0.1", timeout: float = 60.0,
+    data_dir: Path,
+    *,
+    size: int = 3,
+    host: str = "127.0.0.1",
+    timeout: float = 60.0,
     **options: object,
 ) -> list[NatsServer]:
     """`size` JetStream nodes routed to each other on loopback, with a meta leader elected.
@@ -201,13 +207,21 @@ def start_cluster(
     try:
         for index, route in enumerate(routes):
             cluster = Cluster(
-                name="videogen", port=route,
+                name="videogen",
+                port=route,
                 routes=tuple(f"nats-route://{host}:{peer}" for peer in routes if peer != route),
             )
-            nodes.append(start_nats_server(
-                data_dir / f"n{index}", host=host, port=free_port(), timeout=timeout,
-                cluster=cluster, server_name=f"n{index}", **options,
-            ))
+            nodes.append(
+                start_nats_server(
+                    data_dir / f"n{index}",
+                    host=host,
+                    port=free_port(),
+                    timeout=timeout,
+                    cluster=cluster,
+                    server_name=f"n{index}",
+                    **options,
+                )
+            )
         _wait_for_meta_leader(nodes, timeout=timeout)
     except BaseException:
         for node in nodes:

@@ -38,8 +38,9 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[list[Nat
 
 
 @pytest.fixture(scope="module")
-def stack(cluster: tuple[list[NatsServer], dict], tmp_path_factory: pytest.TempPathFactory
-          ) -> Iterator[Stack]:
+def stack(
+    cluster: tuple[list[NatsServer], dict], tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Stack]:
     nodes, passwords = cluster
     asyncio.run(_declare_single_copies(nodes, passwords))  # as an older, R1 install left it
     environ = {
@@ -49,7 +50,8 @@ def stack(cluster: tuple[list[NatsServer], dict], tmp_path_factory: pytest.TempP
         "ACK_WAIT_SECONDS": "10",
     }
     running = start_stack(
-        tmp_path_factory.mktemp("stack"), port=free_port(),
+        tmp_path_factory.mktemp("stack"),
+        port=free_port(),
         environ={**{k: v for k, v in os.environ.items() if k != "NATS_URL"}, **environ},
         nats_passwords=passwords,
     )
@@ -61,8 +63,11 @@ def stack(cluster: tuple[list[NatsServer], dict], tmp_path_factory: pytest.TempP
 
 async def _declare_single_copies(nodes: list[NatsServer], passwords: dict[str, str]) -> None:
     settings = load_settings(
-        {}, nats_url=",".join(node.url for node in nodes), nats_user="gateway",
-        nats_password=Secret(passwords["gateway"]), jetstream_replicas=1,
+        {},
+        nats_url=",".join(node.url for node in nodes),
+        nats_user="gateway",
+        nats_password=Secret(passwords["gateway"]),
+        jetstream_replicas=1,
     )
     connection = await connect(settings)
     try:
@@ -106,8 +111,9 @@ def test_a_job_survives_the_stream_leader_dying_and_the_node_catches_up(
     nodes, _ = cluster
     with httpx.Client(base_url=stack.base_url, timeout=30) as api:
         job_id = submit(api, "The Pythagorean Theorem", {})
-        midway, _ = wait_for(api, job_id, {},
-                             lambda s: s["progress"]["percentage"] >= 50 or terminal(s))
+        midway, _ = wait_for(
+            api, job_id, {}, lambda s: s["progress"]["percentage"] >= 50 or terminal(s)
+        )
         assert not terminal(midway)
         leader, _, _ = asyncio.run(_stream_cluster(stack))
         victim = next(node for node in nodes if node.config.server_name == leader)

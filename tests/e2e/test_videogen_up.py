@@ -60,8 +60,12 @@ def _user_environment() -> dict[str, str]:
 
 def _videogen(up: Up, *args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "videogen", *args], cwd=up.cwd, env=_user_environment(),
-        capture_output=True, text=True, timeout=timeout,
+        [sys.executable, "-m", "videogen", *args],
+        cwd=up.cwd,
+        env=_user_environment(),
+        capture_output=True,
+        text=True,
+        timeout=timeout,
     )
 
 
@@ -73,8 +77,11 @@ def _videogen_up(cwd: Path) -> Iterator[Up]:
     with console.open("wb") as out:
         process = subprocess.Popen(
             [sys.executable, "-m", "videogen", "up", "--port", str(port)],
-            cwd=cwd, env=_user_environment() | {"DEFAULT_QUALITY": "low"},
-            stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
+            cwd=cwd,
+            env=_user_environment() | {"DEFAULT_QUALITY": "low"},
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
         )
     running = Up(process, cwd, console, port)
     try:
@@ -129,8 +136,7 @@ def test_events_and_replay_work_with_no_flags_after_videogen_up(up: Up):
     event_types = [row.split()[3] for row in events.stdout.strip().splitlines()[1:]]
     assert event_types[0] == "job.requested" and "video.stored" in event_types
 
-    replay = _videogen(up, "replay", job_id, "--from", "scene.coded", "--scene", "1",
-                       "--reopen")
+    replay = _videogen(up, "replay", job_id, "--from", "scene.coded", "--scene", "1", "--reopen")
     assert replay.returncode == 0, replay.stderr
     assert replay.stdout.strip() == f"{job_id}:scene.coded:1:2"  # the scene's next attempt
     with _api(up) as api:
@@ -143,8 +149,14 @@ def test_events_and_replay_work_with_no_flags_after_videogen_up(up: Up):
 def test_credentials_are_private_and_never_logged(up: Up):
     data = up.cwd / "var"
     users = sorted((data / "nats" / "users").glob("*.json"))
-    assert {path.stem for path in users} == {"gateway", "planner", "coder", "renderer",
-                                             "storage", "cli"}
+    assert {path.stem for path in users} == {
+        "gateway",
+        "planner",
+        "coder",
+        "renderer",
+        "storage",
+        "cli",
+    }
     passwords = [json.loads(path.read_text())["password"] for path in users]
     private = [*users, data / "nats" / "connection.json", data / "nats" / "nats.conf"]
     assert {oct(path.stat().st_mode & 0o777) for path in private} == {"0o600"}
@@ -191,10 +203,12 @@ def _stop_and_check_order(up: Up, stop: Callable[[], None]) -> None:
     lines = up.output().splitlines()
     stopped = [line for line in lines if " stopped (" in line]
     assert sorted(line.split()[0] for line in stopped) == sorted(
-        ["planner", "coder", "renderer", "storage", "gateway"])
+        ["planner", "coder", "renderer", "storage", "gateway"]
+    )
     # uvicorn ends a clean shutdown by re-raising the SIGTERM it caught: -15 (checked below).
-    assert all(line.endswith("stopped (0)") or line == "gateway stopped (-15)"
-               for line in stopped), stopped
+    assert all(
+        line.endswith("stopped (0)") or line == "gateway stopped (-15)" for line in stopped
+    ), stopped
     last_service = max(lines.index(line) for line in stopped)
     assert lines.index("nats-server stopped") > last_service
     for log in logs:  # what each service logged while stopping

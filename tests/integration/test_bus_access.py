@@ -35,20 +35,23 @@ def passwords() -> dict[str, str]:
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory, passwords: dict[str, str]
-           ) -> Iterator[NatsServer]:
+def server(
+    tmp_path_factory: pytest.TempPathFactory, passwords: dict[str, str]
+) -> Iterator[NatsServer]:
     with running_nats_server(tmp_path_factory.mktemp("nats-auth"), passwords=passwords) as s:
         yield s
 
 
 def _settings(server: NatsServer, passwords: dict[str, str], user: str) -> Settings:
-    return load_settings({}, nats_url=server.url, nats_user=user,
-                         nats_password=Secret(passwords[user]))
+    return load_settings(
+        {}, nats_url=server.url, nats_user=user, nats_password=Secret(passwords[user])
+    )
 
 
 @contextlib.asynccontextmanager
-async def _as(server: NatsServer, passwords: dict[str, str], user: str
-              ) -> AsyncIterator[tuple[Client, list[str]]]:
+async def _as(
+    server: NatsServer, passwords: dict[str, str], user: str
+) -> AsyncIterator[tuple[Client, list[str]]]:
     """A connection as `user`, and the errors the server sent it (permission violations)."""
     errors: list[str] = []
 
@@ -136,8 +139,15 @@ async def test_a_stage_publishes_only_its_own_events(
     async with _as(server, passwords, "planner") as (connection, _):
         js = connection.jetstream(timeout=DENIED_WITHIN)
         rendered = SceneRendered(
-            job_id=job_id, user_id=USER, context=_context(), scene_number=1, scene_count=1,
-            attempt=1, clip_ref="c", duration_seconds=1.0, render_seconds=1.0,
+            job_id=job_id,
+            user_id=USER,
+            context=_context(),
+            scene_number=1,
+            scene_count=1,
+            attempt=1,
+            clip_ref="c",
+            duration_seconds=1.0,
+            render_seconds=1.0,
         )
         with pytest.raises((nats.errors.TimeoutError, asyncio.TimeoutError)):
             await js.publish(subjects.event_subject(job_id, rendered.type), encode(rendered))

@@ -21,24 +21,34 @@ from shared.settings import (
 )
 
 SHELL = {
-    "PATH": "/usr/bin", "HOME": "/home/me", "LC_ALL": "C.UTF-8",
-    "OPENAI_API_KEY": "sk-live", "AWS_SECRET_ACCESS_KEY": "aws-secret",
-    "API_KEYS": "key:alice", "VIDEO_STORAGE_MODE": "s3_only",
-    "GITHUB_TOKEN": "ghp-not-a-setting", "DEFAULT_QUALITY": "low",
+    "PATH": "/usr/bin",
+    "HOME": "/home/me",
+    "LC_ALL": "C.UTF-8",
+    "OPENAI_API_KEY": "sk-live",
+    "AWS_SECRET_ACCESS_KEY": "aws-secret",
+    "API_KEYS": "key:alice",
+    "VIDEO_STORAGE_MODE": "s3_only",
+    "GITHUB_TOKEN": "ghp-not-a-setting",
+    "DEFAULT_QUALITY": "low",
 }
 
 
 def test_the_renderer_gets_no_key_of_anyone():
     env = service_environment("renderer", SHELL)
-    assert env == {"PATH": "/usr/bin", "HOME": "/home/me", "LC_ALL": "C.UTF-8",
-                   "DEFAULT_QUALITY": "low"}
+    assert env == {
+        "PATH": "/usr/bin",
+        "HOME": "/home/me",
+        "LC_ALL": "C.UTF-8",
+        "DEFAULT_QUALITY": "low",
+    }
 
 
 def test_keys_go_to_the_services_that_use_them():
     assert "OPENAI_API_KEY" in service_environment("coder", SHELL)
     assert "OPENAI_API_KEY" not in service_environment("gateway", SHELL)
     assert {"AWS_SECRET_ACCESS_KEY", "VIDEO_STORAGE_MODE"} <= set(
-        service_environment("storage", SHELL))
+        service_environment("storage", SHELL)
+    )
     for stage in ("planner", "coder", "renderer", "storage"):
         assert "API_KEYS" not in service_environment(stage, SHELL)  # the gateway's only
     assert all("GITHUB_TOKEN" not in service_environment(s, SHELL) for s in SERVICES)
@@ -79,9 +89,12 @@ def test_every_service_is_a_user_and_permissions_come_from_the_table():
     assert not any(subjects.IDEMPOTENCY_BUCKET in subject for subject in publish)
     assert subjects.bucket_subjects(subjects.LEDGER_BUCKET) in publish
     assert subscribe == ["_INBOX.renderer.>", subjects.events_of_type("job.cancelled")]
-    assert not any(subject.startswith(("$JS.API.STREAM.CREATE", "$JS.API.STREAM.UPDATE"))
-                   for user in SERVICE_USERS if user != "gateway"
-                   for subject in permissions(user)["publish"]["allow"])
+    assert not any(
+        subject.startswith(("$JS.API.STREAM.CREATE", "$JS.API.STREAM.UPDATE"))
+        for user in SERVICE_USERS
+        if user != "gateway"
+        for subject in permissions(user)["publish"]["allow"]
+    )
 
 
 def test_every_bus_name_has_an_owner():
