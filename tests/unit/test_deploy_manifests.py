@@ -171,7 +171,7 @@ def test_renderer_has_most_memory_no_secrets_and_only_nats(rendered: list[Doc]):
     assert [(v["name"], v["valueFrom"]["secretKeyRef"]["key"]) for v in secrets] == [
         ("NATS_PASSWORD", password_variable("renderer"))
     ]
-    policy = next(doc for doc in rendered if doc["kind"] == "NetworkPolicy")
+    policy = next(doc for doc in rendered if _key(doc) == ("NetworkPolicy", "renderer-nats-only"))
     assert policy["spec"]["podSelector"]["matchLabels"] == {"app.kubernetes.io/name": "renderer"}
     assert set(policy["spec"]["policyTypes"]) == {"Ingress", "Egress"}
     egress_ports = {port["port"] for rule in policy["spec"]["egress"] for port in rule["ports"]}
@@ -376,6 +376,11 @@ def test_base_runs_a_three_node_jetstream_cluster():
     budget = next(doc for doc in docs if doc["kind"] == "PodDisruptionBudget")
     assert budget["spec"]["selector"]["matchLabels"] == spec["selector"]["matchLabels"]
     assert budget["spec"]["maxUnavailable"] == 1
+    policy = next(doc for doc in docs
+                  if _key(doc) == ("NetworkPolicy", "nats-routes-between-nodes-only"))
+    route_rule = next(rule for rule in policy["spec"]["ingress"]
+                      if rule["ports"] == [{"protocol": "TCP", "port": 6222}])
+    assert route_rule["from"] == [{"podSelector": {"matchLabels": spec["selector"]["matchLabels"]}}]
     conf = next(doc for doc in docs if _key(doc) == ("ConfigMap", "nats-config"))
     routes = re.findall(r"nats://(nats-\d)\.nats-cluster\.", conf["data"]["nats.conf"])
     assert routes == [f"nats-{index}" for index in range(3)]
