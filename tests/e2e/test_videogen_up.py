@@ -25,6 +25,13 @@ import pytest
 from tests.e2e.helpers import submit, wait_for
 from videogen.stack import free_port
 
+# Credentials in the user's shell (unused: the models are built in, storage is local).
+CANARIES = {
+    "OPENAI_API_KEY": "sk-canary-openai",
+    "AWS_ACCESS_KEY_ID": "canary-aws-id",
+    "AWS_SECRET_ACCESS_KEY": "canary-aws-secret",
+}
+
 
 @dataclass
 class Up:
@@ -78,7 +85,7 @@ def _videogen_up(cwd: Path) -> Iterator[Up]:
         process = subprocess.Popen(
             [sys.executable, "-m", "videogen", "up", "--port", str(port)],
             cwd=cwd,
-            env=_user_environment() | {"DEFAULT_QUALITY": "low"},
+            env=_user_environment() | {"DEFAULT_QUALITY": "low", **CANARIES},
             stdout=out,
             stderr=subprocess.STDOUT,
             start_new_session=True,
@@ -166,6 +173,28 @@ def test_credentials_are_private_and_never_logged(up: Up):
     assert all(password not in text for password in passwords)
     # Every service did its work within its NATS permissions.
     assert "Violation" not in (data / "nats" / "nats-server.log").read_text()
+
+
+def test_each_service_process_holds_only_its_own_secrets(up: Up):
+    environments: dict[str, dict[str, str]] = {}
+    for pid in _children(up.process.pid):
+        command = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+        if b"worker" in command:
+            raw = Path(f"/proc/{pid}/environ").read_bytes().split(b"\0")
+            pairs = (item.decode().partition("=") for item in raw if item)
+            environments[command[-2].decode()] = {key: value for key, _, value in pairs}
+    assert set(environments) == {"planner", "coder", "renderer", "storage", "gateway"}
+    renderer = environments["renderer"]
+    assert not set(CANARIES) & set(renderer)
+    assert not any(canary in "\0".join(renderer.values()) for canary in CANARIES.values())
+    assert renderer["NATS_USER"] == "renderer"
+    assert environments["coder"]["OPENAI_API_KEY"] == CANARIES["OPENAI_API_KEY"]
+    assert environments["storage"]["AWS_SECRET_ACCESS_KEY"] == CANARIES["AWS_SECRET_ACCESS_KEY"]
+    passwords = {name: env["NATS_PASSWORD"] for name, env in environments.items()}
+    assert len(set(passwords.values())) == 5  # each its own NATS password, no one else's
+    for name, env in environments.items():
+        others = [password for other, password in passwords.items() if other != name]
+        assert not any(password in "\0".join(env.values()) for password in others), name
 
 
 def test_the_launcher_restarts_a_killed_nats_server(up: Up):
