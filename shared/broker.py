@@ -8,11 +8,15 @@ new one.
 
 from __future__ import annotations
 
+import asyncio
 import logging
+from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
 import nats
 from faststream.nats import NatsBroker
+from faststream.security import SASLPlaintext
 from nats.aio.client import Client
 from nats.js import JetStreamContext
 from nats.js import api as js_api
@@ -70,19 +74,38 @@ def make_broker(settings: Settings, *, name: str, traced: bool = True) -> NatsBr
     The telemetry middleware puts the trace context in every message's headers
     (`traced=False` leaves it out, to measure what it costs).
     """
+    security = (
+        SASLPlaintext(username=settings.nats_user, password=settings.nats_password.reveal())
+        if settings.nats_user
+        else None
+    )
     return NatsBroker(
-        settings.nats_url,
+        settings.nats_servers,
         name=f"videogen-{name}",
         max_reconnect_attempts=-1,
+        inbox_prefix=subjects.inbox_of(settings.nats_user),
+        security=security,
         middlewares=[EventTelemetryMiddleware()] if traced else [],
         logger=logging.getLogger(f"videogen.{name}.broker"),
         log_level=logging.DEBUG,
     )
 
 
-async def connect(settings: Settings) -> Client:
+def connect_options(settings: Settings) -> dict[str, Any]:
+    """nats-py `connect` arguments: the servers, this user's credentials and inbox."""
+    options: dict[str, Any] = {
+        "servers": settings.nats_servers,
+        "max_reconnect_attempts": -1,
+        "inbox_prefix": subjects.inbox_of(settings.nats_user),
+    }
+    if settings.nats_user:
+        options |= {"user": settings.nats_user, "password": settings.nats_password.reveal()}
+    return options
+
+
+async def connect(settings: Settings, **options: Any) -> Client:
     """A plain nats-py connection, for tools that need no subscribers (CLI, tests)."""
-    return await nats.connect(settings.nats_url, max_reconnect_attempts=-1)
+    return await nats.connect(**(connect_options(settings) | options))
 
 
 def stream_config(settings: Settings) -> js_api.StreamConfig:
@@ -94,6 +117,7 @@ def stream_config(settings: Settings) -> js_api.StreamConfig:
         max_age=settings.event_retention_days * DAY,
         duplicate_window=DUPLICATE_WINDOW_SECONDS,
         discard=js_api.DiscardPolicy.OLD,
+        num_replicas=settings.jetstream_replicas,
     )
 
 
@@ -109,6 +133,8 @@ def consumer_config(spec: ConsumerSpec, settings: Settings) -> js_api.ConsumerCo
         max_deliver=-1 if spec.event_type is None else settings.max_deliver,
         max_ack_pending=1000,
         deliver_policy=js_api.DeliverPolicy.ALL,
+        # Explicit: a durable keeps its replicas when its stream's change.
+        num_replicas=settings.jetstream_replicas,
     )
 
 
@@ -120,24 +146,57 @@ async def ensure_topology(js: JetStreamContext, settings: Settings) -> None:
         await js.update_stream(config)
     except NotFoundError:
         await js.add_stream(config)
+    await _wait_for_peers(js, subjects.STREAM, settings.jetstream_replicas)
     for spec in CONSUMERS.values():
         await _ensure_consumer(js, spec, settings)
-    await _ensure_bucket(js, subjects.JOBS_BUCKET, ttl=settings.event_retention_days * DAY)
-    await _ensure_bucket(js, subjects.IDEMPOTENCY_BUCKET, ttl=DAY)
-    await _ensure_bucket(js, subjects.LEDGER_BUCKET, ttl=settings.event_retention_days * DAY)
+    replicas = settings.jetstream_replicas
+    retention = settings.event_retention_days * DAY
+    await _ensure_bucket(js, subjects.JOBS_BUCKET, ttl=retention, replicas=replicas)
+    await _ensure_bucket(js, subjects.IDEMPOTENCY_BUCKET, ttl=DAY, replicas=replicas)
+    await _ensure_bucket(js, subjects.LEDGER_BUCKET, ttl=retention, replicas=replicas)
     # A day longer than the views, so a view never outlives the record of its webhook.
-    webhooks_ttl = (settings.event_retention_days + 1) * DAY
-    await _ensure_bucket(js, subjects.WEBHOOKS_BUCKET, ttl=webhooks_ttl)
-    await _ensure_bucket(js, subjects.CONDITIONS_BUCKET, ttl=DAY)
+    webhooks_ttl = retention + DAY
+    await _ensure_bucket(js, subjects.WEBHOOKS_BUCKET, ttl=webhooks_ttl, replicas=replicas)
+    await _ensure_bucket(js, subjects.CONDITIONS_BUCKET, ttl=DAY, replicas=replicas)
     try:
         await js.object_store(subjects.ARTIFACTS_BUCKET)
     except (BucketNotFoundError, NotFoundError):
         await js.create_object_store(
             subjects.ARTIFACTS_BUCKET,
             config=js_api.ObjectStoreConfig(
-                ttl=settings.event_retention_days * DAY, storage=js_api.StorageType.FILE
+                ttl=retention, storage=js_api.StorageType.FILE, replicas=replicas
             ),
         )
+    else:
+        await _ensure_replicas(js, subjects.bucket_stream(subjects.ARTIFACTS_BUCKET), replicas)
+
+
+async def wait_for_topology(
+    js: JetStreamContext, durables: Iterable[str], buckets: Iterable[str], *, every: float = 1.0
+) -> None:
+    """Wait until the stream, `durables` and `buckets` exist.
+
+    A stage may not declare them (shared/access.py: only the gateway does), so a stage
+    that starts first waits for the gateway instead of failing.
+    """
+    waiting = False
+    while True:
+        try:
+            await js.stream_info(subjects.STREAM)
+            for durable in durables:
+                await js.consumer_info(subjects.STREAM, durable)
+            for bucket in buckets:
+                if bucket in subjects.OBJECT_STORES:
+                    await js.object_store(bucket)
+                else:
+                    await js.key_value(bucket)
+            return
+        except (BucketNotFoundError, NotFoundError) as exc:
+            if not waiting:
+                log.info("waiting for the gateway to declare the bus topology (%s)",
+                         type(exc).__name__)
+                waiting = True
+            await asyncio.sleep(every)
 
 
 async def _ensure_consumer(js: JetStreamContext, spec: ConsumerSpec, settings: Settings) -> None:
@@ -147,21 +206,52 @@ async def _ensure_consumer(js: JetStreamContext, spec: ConsumerSpec, settings: S
     except NotFoundError:
         await js.add_consumer(subjects.STREAM, config=wanted)
         return
-    if (current.ack_wait, current.max_deliver, current.filter_subject) != (
+    if (current.ack_wait, current.max_deliver, current.filter_subject,
+            current.num_replicas or 1) != (
         wanted.ack_wait,
         wanted.max_deliver,
         wanted.filter_subject,
+        wanted.num_replicas,
     ):
         log.info("updating consumer %s to the current settings", spec.durable)
         await js.add_consumer(subjects.STREAM, config=wanted)
 
 
-async def _ensure_bucket(js: JetStreamContext, bucket: str, *, ttl: float) -> None:
+async def _ensure_bucket(
+    js: JetStreamContext, bucket: str, *, ttl: float, replicas: int
+) -> None:
     try:
         await js.key_value(bucket)
     except (BucketNotFoundError, NotFoundError):
         await js.create_key_value(
             config=js_api.KeyValueConfig(
-                bucket=bucket, history=1, ttl=ttl, storage=js_api.StorageType.FILE
+                bucket=bucket, history=1, ttl=ttl, storage=js_api.StorageType.FILE,
+                replicas=replicas,
             )
         )
+    else:
+        await _ensure_replicas(js, subjects.bucket_stream(bucket), replicas)
+
+
+async def _wait_for_peers(
+    js: JetStreamContext, stream: str, replicas: int, *, timeout: float = 60.0
+) -> None:
+    """A stream's new replicas are placed after `update_stream` returns; its durables may
+    not have more replicas than it has peers yet."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while True:
+        cluster = (await js.stream_info(stream)).cluster
+        peers = 1 + len((cluster.replicas or []) if cluster else [])
+        if peers >= replicas or asyncio.get_running_loop().time() > deadline:
+            return
+        await asyncio.sleep(0.2)
+
+
+async def _ensure_replicas(js: JetStreamContext, stream: str, replicas: int) -> None:
+    """Bring a bucket's backing stream to JETSTREAM_REPLICAS (KV and object stores have
+    no update call of their own)."""
+    config = (await js.stream_info(stream)).config
+    if config.num_replicas != replicas:
+        log.info("changing %s to %d replicas", stream, replicas)
+        config.num_replicas = replicas
+        await js.update_stream(config)

@@ -161,6 +161,7 @@ class StageRunner:
         ack_wait_seconds: float,
         max_deliver: int,
         observe: Callable[..., None] = observe_event,
+        inbox: str = subjects.inbox_of(""),
     ) -> None:
         self.service = stage_service
         self.bus = bus
@@ -168,6 +169,8 @@ class StageRunner:
         self.heartbeat = max(ack_wait_seconds / 3, 0.5)
         self.max_deliver = max_deliver
         self.observe = observe
+        # Pull replies arrive in this user's own inbox, which other users cannot read.
+        self.inbox_prefix = f"{inbox}.".encode()
         self.consumers: list[str] = []  # durables subscribed, for the queue-depth gauges
 
     async def deliver(
@@ -281,6 +284,7 @@ class StageRunner:
                 # inside nats-py, which raises a TimeoutError it does not catch.
                 pull_sub=PullSub(batch_size=1, timeout=PULL_WAIT_SECONDS),
                 ack_policy=AckPolicy.MANUAL,
+                inbox_prefix=self.inbox_prefix,
             )(on_message)
 
 

@@ -21,8 +21,9 @@ from nats.aio.client import Client
 from nats.js import JetStreamContext
 
 from shared import subjects
+from shared.access import ACCESS
 from shared.artifacts import Artifacts
-from shared.broker import ensure_topology, make_broker
+from shared.broker import ensure_topology, make_broker, wait_for_topology
 from shared.jobview import JobStore
 from shared.logs import configure_logging
 from shared.metrics import start_metrics_server, watch_pending
@@ -55,7 +56,11 @@ async def connected(name: str, settings: Settings) -> AsyncIterator[StageDeps]:
     await broker.connect()
     connection = broker.connection
     js = connection.jetstream()
-    await ensure_topology(js, settings)
+    access = ACCESS.get(settings.nats_user)
+    if access is None or access.declares:  # the control plane, or a bus without users
+        await ensure_topology(js, settings)
+    else:
+        await wait_for_topology(js, access.consumes, (*access.reads, *access.writes))
     bus = Bus(broker)
     jobs = JobStore(await js.key_value(subjects.JOBS_BUCKET))
     artifacts = Artifacts(await js.object_store(subjects.ARTIFACTS_BUCKET))
@@ -65,6 +70,7 @@ async def connected(name: str, settings: Settings) -> AsyncIterator[StageDeps]:
         jobs=jobs,
         ack_wait_seconds=settings.ack_wait_seconds,
         max_deliver=settings.max_deliver,
+        inbox=subjects.inbox_of(settings.nats_user),
     )
     try:
         yield StageDeps(name, settings, broker, connection, js, bus, jobs, artifacts, runner)
@@ -91,8 +97,9 @@ async def serve_stage(
             else None
         )
         depth = asyncio.create_task(watch_pending(deps.js, deps.runner.consumers))
-        log.info("%s ready", name,
-                 extra={"nats_url": settings.nats_url, "metrics_port": settings.metrics_port})
+        log.info("%s ready", name, extra={"nats_url": settings.nats_url,
+                                          "nats_user": settings.nats_user,
+                                          "metrics_port": settings.metrics_port})
         try:
             await stop.wait()
         finally:

@@ -19,6 +19,17 @@ from shared import redact
 
 QUALITIES = ("low", "medium", "high", "ultra")
 STORAGE_MODES = ("local_only", "s3_only", "local_and_s3")
+SERVICES = ("planner", "coder", "renderer", "storage", "gateway")
+# Who gets a scoped variable (`services=` below); every other setting goes to every service.
+LLM_CALLERS = ("planner", "coder")
+STORERS = ("gateway", "storage")
+GATEWAY = ("gateway",)
+# Variables of the OS and toolchain a service process needs besides its settings.
+PROCESS_VARIABLES = frozenset({
+    "PATH", "HOME", "USER", "LOGNAME", "LANG", "LANGUAGE", "TZ", "TMPDIR", "TERM",
+    "PYTHONPATH", "VIRTUAL_ENV", "LD_LIBRARY_PATH", "SSL_CERT_FILE", "SSL_CERT_DIR",
+})
+PROCESS_PREFIXES = ("LC_", "XDG_")
 
 
 class SettingsError(ValueError):
@@ -134,9 +145,43 @@ def _names(raw: str) -> tuple[str, ...]:
     return tuple(filter(None, (part.strip() for part in raw.split(","))))
 
 
-def _env(name: str, parse: Callable[[str], Any] = str, **options: Any) -> Any:
-    """Dataclass field metadata: which variable feeds a setting and how to parse it."""
-    return field(metadata={"env": name, "parse": parse}, **options)
+def _nats_urls(raw: str) -> str:
+    """One server or a comma-separated list, as the NATS tools take them."""
+    servers = [part.strip() for part in raw.split(",") if part.strip()]
+    for server in servers:
+        parts = urlsplit(server if "://" in server else f"nats://{server}")
+        if parts.scheme not in ("nats", "tls", "ws", "wss") or not parts.hostname:
+            raise ValueError("expected nats://host:port, or a comma-separated list of them")
+        if parts.username or parts.password:
+            raise ValueError("put credentials in NATS_USER and NATS_PASSWORD, not in the URL")
+    if not servers:
+        raise ValueError("expected at least one server, e.g. nats://127.0.0.1:4222")
+    return ",".join(servers)
+
+
+_SIZE_UNITS = {"": 1, "B": 1, "K": 2**10, "KB": 2**10, "M": 2**20, "MB": 2**20,
+               "G": 2**30, "GB": 2**30, "T": 2**40, "TB": 2**40}
+
+
+def _size(raw: str) -> int:
+    """`10GB`, `512MB`, `1T` or bytes → bytes (binary units, as nats-server reads them)."""
+    match = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([A-Za-z]*)\s*", raw)
+    unit = match.group(2).upper() if match else ""
+    if match is None or unit not in _SIZE_UNITS or float(match.group(1)) <= 0:
+        raise ValueError("expected a size such as 10GB, 512MB or 1TB")
+    return int(float(match.group(1)) * _SIZE_UNITS[unit])
+
+
+def _env(
+    name: str,
+    parse: Callable[[str], Any] = str,
+    *,
+    services: tuple[str, ...] = SERVICES,
+    **options: Any,
+) -> Any:
+    """Dataclass field metadata: which variable feeds a setting, how to parse it, and
+    which services get it (`videogen up`, compose and k8s follow this)."""
+    return field(metadata={"env": name, "parse": parse, "services": services}, **options)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -175,12 +220,16 @@ class Settings:
     scene_fallback: str = _env("SCENE_FALLBACK", _choice("builtin", "fail"), default="builtin")
     fix_backoff_seconds: float = _env("FIX_BACKOFF_SECONDS", _positive_float, default=1.0)
     # LLM endpoints (a model string `provider/model` picks one) and call limits.
-    openai_api_key: Secret = _env("OPENAI_API_KEY", Secret, default=Secret(""))
-    openai_base_url: str = _env("OPENAI_BASE_URL", default="")
+    openai_api_key: Secret = _env(
+        "OPENAI_API_KEY", Secret, default=Secret(""), services=LLM_CALLERS
+    )
+    openai_base_url: str = _env("OPENAI_BASE_URL", default="", services=LLM_CALLERS)
     ollama_base_url: str = _env("OLLAMA_BASE_URL", default="http://127.0.0.1:11434/v1")
-    vllm_base_url: str = _env("VLLM_BASE_URL", default="")
-    vllm_api_key: Secret = _env("VLLM_API_KEY", Secret, default=Secret(""))
-    openrouter_api_key: Secret = _env("OPENROUTER_API_KEY", Secret, default=Secret(""))
+    vllm_base_url: str = _env("VLLM_BASE_URL", default="", services=LLM_CALLERS)
+    vllm_api_key: Secret = _env("VLLM_API_KEY", Secret, default=Secret(""), services=LLM_CALLERS)
+    openrouter_api_key: Secret = _env(
+        "OPENROUTER_API_KEY", Secret, default=Secret(""), services=LLM_CALLERS
+    )
     llm_timeout_seconds: float = _env("LLM_TIMEOUT_SECONDS", _positive_float, default=60.0)
     llm_max_retries: int = _env("LLM_MAX_RETRIES", _non_negative_int, default=3)
     llm_retry_base_seconds: float = _env("LLM_RETRY_BASE_SECONDS", _positive_float, default=1.0)
@@ -189,39 +238,57 @@ class Settings:
     embeddings_model: str = _env("EMBEDDINGS_MODEL", default="")
     qdrant_url: str = _env("QDRANT_URL", default="")
     rag_top_k: int = _env("RAG_TOP_K", _positive_int, default=5)
-    # Bus.
-    nats_url: str = _env("NATS_URL", default="nats://127.0.0.1:4222")
+    # Bus: each service is its own NATS user (shared/access.py); `videogen up` makes them.
+    nats_url: str = _env("NATS_URL", _nats_urls, default="nats://127.0.0.1:4222")
+    nats_user: str = _env("NATS_USER", default="")
+    nats_password: Secret = _env("NATS_PASSWORD", Secret, default=Secret(""))
+    jetstream_replicas: int = _env("JETSTREAM_REPLICAS", _positive_int, default=1)
+    # The JetStream store limit of the nats-server `videogen up` starts.
+    nats_max_store: int = _env("NATS_MAX_STORE", _size, default=10 * 2**30)
     ack_wait_seconds: float = _env("ACK_WAIT_SECONDS", _positive_float, default=30.0)
     max_deliver: int = _env("MAX_DELIVER", _positive_int, default=5)
     event_retention_days: float = _env("EVENT_RETENTION_DAYS", _positive_float, default=7.0)
     # Storage.
     data_dir: Path = _env("DATA_DIR", Path, default=Path("var"))
     video_storage_mode: str = _env(
-        "VIDEO_STORAGE_MODE", _choice(*STORAGE_MODES), default="local_only"
+        "VIDEO_STORAGE_MODE", _choice(*STORAGE_MODES), default="local_only", services=STORERS
     )
     enable_thumbnails: bool = _env("ENABLE_THUMBNAILS", _bool, default=True)
     # S3 or any S3-compatible server (MinIO SDK); needed by s3_only and local_and_s3.
-    s3_endpoint_url: str = _env("S3_ENDPOINT_URL", _endpoint, default="")
-    s3_public_url: str = _env("S3_PUBLIC_URL", _endpoint, default="")  # for presigned URLs
-    s3_bucket: str = _env("S3_BUCKET", _bucket, default="")
-    s3_region: str = _env("S3_REGION", default="us-east-1")
-    aws_access_key_id: str = _env("AWS_ACCESS_KEY_ID", default="")
-    aws_secret_access_key: Secret = _env("AWS_SECRET_ACCESS_KEY", Secret, default=Secret(""))
-    s3_create_bucket: bool = _env("S3_CREATE_BUCKET", _bool, default=True)
-    s3_fallback_to_local: bool = _env("S3_FALLBACK_TO_LOCAL", _bool, default=False)
-    s3_serve_mode: str = _env("S3_SERVE_MODE", _choice("presign", "proxy"), default="presign")
-    s3_url_expiry_seconds: int = _env("S3_URL_EXPIRY_SECONDS", _positive_int, default=900)
-    storage_max_retries: int = _env("STORAGE_MAX_RETRIES", _positive_int, default=3)
+    s3_endpoint_url: str = _env("S3_ENDPOINT_URL", _endpoint, default="", services=STORERS)
+    # For presigned URLs, when clients cannot reach S3_ENDPOINT_URL.
+    s3_public_url: str = _env("S3_PUBLIC_URL", _endpoint, default="", services=STORERS)
+    s3_bucket: str = _env("S3_BUCKET", _bucket, default="", services=STORERS)
+    s3_region: str = _env("S3_REGION", default="us-east-1", services=STORERS)
+    aws_access_key_id: str = _env("AWS_ACCESS_KEY_ID", default="", services=STORERS)
+    aws_secret_access_key: Secret = _env(
+        "AWS_SECRET_ACCESS_KEY", Secret, default=Secret(""), services=STORERS
+    )
+    s3_create_bucket: bool = _env("S3_CREATE_BUCKET", _bool, default=True, services=STORERS)
+    s3_fallback_to_local: bool = _env(
+        "S3_FALLBACK_TO_LOCAL", _bool, default=False, services=STORERS
+    )
+    s3_serve_mode: str = _env(
+        "S3_SERVE_MODE", _choice("presign", "proxy"), default="presign", services=STORERS
+    )
+    s3_url_expiry_seconds: int = _env(
+        "S3_URL_EXPIRY_SECONDS", _positive_int, default=900, services=STORERS
+    )
+    storage_max_retries: int = _env(
+        "STORAGE_MAX_RETRIES", _positive_int, default=3, services=STORERS
+    )
     storage_retry_base_seconds: float = _env(
-        "STORAGE_RETRY_BASE_SECONDS", _positive_float, default=1.0
+        "STORAGE_RETRY_BASE_SECONDS", _positive_float, default=1.0, services=STORERS
     )
     # Off by default: the job's intermediate artifacts are what event replay re-runs from.
-    storage_cleanup: bool = _env("STORAGE_CLEANUP", _bool, default=False)
+    storage_cleanup: bool = _env("STORAGE_CLEANUP", _bool, default=False, services=STORERS)
     # Disk pressure: storage and renderer refuse to write below this much free space (the
     # headroom keeps NATS and logs writing), and new jobs are refused with 507 meanwhile.
     min_free_disk_mb: int = _env("MIN_FREE_DISK_MB", _non_negative_int, default=512)
-    # Gateway.
-    api_keys: dict[str, str] = _env("API_KEYS", _api_keys, default_factory=dict)
+    # Gateway. Its API keys never reach a stage.
+    api_keys: dict[str, str] = _env(
+        "API_KEYS", _api_keys, default_factory=dict, services=GATEWAY
+    )
     gateway_host: str = _env("GATEWAY_HOST", default="127.0.0.1")
     gateway_port: int = _env("GATEWAY_PORT", _positive_int, default=8000)
     max_request_bytes: int = _env("MAX_REQUEST_BYTES", _positive_int, default=65536)
@@ -232,7 +299,9 @@ class Settings:
     # Models a job may name; empty: the configured ones (and builtin).
     allowed_models_list: tuple[str, ...] = _env("ALLOWED_MODELS", _names, default=())
     # Signed webhooks (Standard Webhooks) when a job ends; a job asks with `webhook_url`.
-    webhook_secret: Secret = _env("WEBHOOK_SECRET", Secret, default=Secret(""))
+    webhook_secret: Secret = _env(
+        "WEBHOOK_SECRET", Secret, default=Secret(""), services=GATEWAY
+    )
     webhook_allow_private: bool = _env("WEBHOOK_ALLOW_PRIVATE", _bool, default=False)
     # Waits before each retry (Standard Webhooks' schedule: about 28 h in all).
     webhook_retry_schedule: tuple[float, ...] = _env(
@@ -265,6 +334,11 @@ class Settings:
             )
         if self.s3_url_expiry_seconds > 7 * 24 * 3600:
             raise SettingsError("S3_URL_EXPIRY_SECONDS: S3 allows at most 604800 (7 days)")
+
+    @property
+    def nats_servers(self) -> list[str]:
+        """NATS_URL as the list of servers a client tries in turn."""
+        return self.nats_url.split(",")
 
     @property
     def single_user_mode(self) -> bool:
@@ -305,7 +379,32 @@ def load_settings(environ: Mapping[str, str] | None = None, **overrides: Any) ->
     return Settings(**values)
 
 
+def services_of(variable: str) -> tuple[str, ...]:
+    """The services that get `variable` (KeyError for a variable that is no setting)."""
+    return _SCOPES[variable]
+
+
+def service_environment(service: str, environ: Mapping[str, str]) -> dict[str, str]:
+    """What of `environ` one service process gets: the process basics and its settings.
+
+    Nothing else passes, so a secret in the caller's shell or of another service never
+    reaches, say, the renderer, which runs generated code.
+    """
+    return {
+        name: value
+        for name, value in environ.items()
+        if (name in _SCOPES and service in _SCOPES[name])
+        or name in PROCESS_VARIABLES
+        or name.startswith(PROCESS_PREFIXES)
+    }
+
+
 def environment_table() -> list[tuple[str, str]]:
     """(variable, default) for every setting, for the README and manifests checks."""
     defaults = Settings()
     return [(spec.metadata["env"], repr(getattr(defaults, spec.name))) for spec in fields(Settings)]
+
+
+_SCOPES: dict[str, tuple[str, ...]] = {
+    spec.metadata["env"]: spec.metadata["services"] for spec in fields(Settings)
+}

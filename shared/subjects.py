@@ -14,6 +14,9 @@ LEDGER_BUCKET = "videogen-ledger"
 ARTIFACTS_BUCKET = "videogen-artifacts"
 WEBHOOKS_BUCKET = "videogen-webhooks"
 CONDITIONS_BUCKET = "videogen-conditions"  # named conditions replicas announce (disk pressure)
+KV_BUCKETS = (JOBS_BUCKET, IDEMPOTENCY_BUCKET, LEDGER_BUCKET, WEBHOOKS_BUCKET, CONDITIONS_BUCKET)
+OBJECT_STORES = (ARTIFACTS_BUCKET,)
+BUCKETS = (*KV_BUCKETS, *OBJECT_STORES)
 
 ALL_EVENTS = f"{PREFIX}.>"
 
@@ -54,3 +57,18 @@ def events_of_job(job_id: str) -> str:
 def event_type_of(subject: str) -> str:
     """`videogen.<job>.scene.coded` → `scene.coded`."""
     return subject.split(".", 2)[2]
+
+
+def inbox_of(user: str) -> str:
+    """The inbox prefix of a NATS user: replies to it arrive where no other user may read."""
+    return f"_INBOX.{user}" if user else "_INBOX"
+
+
+def bucket_stream(bucket: str) -> str:
+    """The JetStream stream behind a KV bucket or an object store (NATS's naming)."""
+    return f"OBJ_{bucket}" if bucket in OBJECT_STORES else f"KV_{bucket}"
+
+
+def bucket_subjects(bucket: str) -> str:
+    """Every subject a KV bucket or object store writes to."""
+    return f"$O.{bucket}.>" if bucket in OBJECT_STORES else f"$KV.{bucket}.>"

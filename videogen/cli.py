@@ -17,16 +17,19 @@ from typing import Any
 
 import httpx
 import msgspec
-import nats
+from nats.aio.client import Client
+from nats.errors import Error as NatsError
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
 
+from shared.broker import connect
 from shared.history import read_job
 from shared.replay import REPLAYABLE, ReplayRefused, replay
-from shared.settings import load_settings
+from shared.settings import Secret, Settings, load_settings
 from shared.timeline import TimelineEntry, timeline
 from videogen.client import ApiError, VideogenClient
 from videogen.events import format_timeline
+from videogen.natsconf import read_connection
 from videogen.stack import SERVICES, start_stack
 from videogen.topics import find_topic
 
@@ -53,6 +56,16 @@ them within its 10-minute de-duplication window.
 """
 
 
+NATS_URL_HELP = (
+    "default: NATS_URL when set, else the stack `videogen up` runs with this DATA_DIR "
+    "(it records its address in DATA_DIR/nats/connection.json)"
+)
+
+
+class BusUnreachable(Exception):
+    """The CLI found no NATS to talk to; the message says where it looked."""
+
+
 def main(argv: list[str] | None = None) -> None:
     args = _parser().parse_args(argv)
     try:
@@ -66,6 +79,9 @@ def main(argv: list[str] | None = None) -> None:
             f"[red]cannot reach the gateway at {url}:[/] {exc}\n"
             "start the stack with `videogen up` (or pass --url / set VIDEOGEN_URL)"
         )
+        sys.exit(1)
+    except BusUnreachable as exc:
+        console.print(f"[red]{exc}[/]")
         sys.exit(1)
     except KeyboardInterrupt:
         sys.exit(130)
@@ -107,7 +123,7 @@ def _parser() -> argparse.ArgumentParser:
 
     events = commands.add_parser("events", help="print a job's recorded events in order")
     events.add_argument("job_id")
-    events.add_argument("--nats-url", help="default: NATS_URL")
+    events.add_argument("--nats-url", help=NATS_URL_HELP)
     _add_gateway_options(events)
     events.set_defaults(run=_events)
 
@@ -124,7 +140,7 @@ def _parser() -> argparse.ArgumentParser:
     replay.add_argument("--scene", type=int, help="the scene, for scene events")
     replay.add_argument("--reopen", action="store_true",
                         help="put a completed or failed job back to processing first")
-    replay.add_argument("--nats-url", help="default: NATS_URL")
+    replay.add_argument("--nats-url", help=NATS_URL_HELP)
     _add_gateway_options(replay)
     replay.set_defaults(run=_replay)
     return parser
@@ -159,15 +175,12 @@ def _up(args: argparse.Namespace) -> None:
     signal.signal(signal.SIGTERM, lambda *_: stopped.set())
     try:
         while not stopped.wait(1.0):
-            for name, process in stack.processes.items():
-                if process.poll() is not None:
-                    console.print(f"[red]{name} exited ({process.returncode}); restarting[/]")
-                    stack.start_service(name)
+            stack.supervise(lambda line: console.print(f"[yellow]{line}[/]"))
     except KeyboardInterrupt:
         pass
     finally:
-        console.print("stopping …")
-        stack.stop()
+        console.print("stopping services, then NATS …")
+        stack.stop(console.print)
 
 
 def _worker(args: argparse.Namespace) -> None:
@@ -187,7 +200,7 @@ def _status(args: argparse.Namespace) -> None:
 
 def _events(args: argparse.Namespace) -> int:
     async def read() -> list[TimelineEntry]:
-        connection = await nats.connect(args.nats_url or load_settings().nats_url)
+        connection = await _connect_bus(args.nats_url)
         try:
             return timeline(await read_job(connection.jetstream(), args.job_id))
         finally:
@@ -210,7 +223,7 @@ def _replay(args: argparse.Namespace) -> int:
         return _replay_through_gateway(args)
 
     async def publish() -> int:
-        connection = await nats.connect(args.nats_url or load_settings().nats_url)
+        connection = await _connect_bus(args.nats_url)
         try:
             done = await replay(connection.jetstream(), args.job_id, args.event_type,
                                 scene=args.scene, reopen=args.reopen)
@@ -247,6 +260,42 @@ def _replay_through_gateway(args: argparse.Namespace) -> int:
     )
     print(done["message_id"])
     return 0
+
+
+def bus_settings(nats_url: str | None = None) -> Settings:
+    """Where the CLI finds the bus: --nats-url, else NATS_URL (with NATS_USER and
+    NATS_PASSWORD), else what a `videogen up` with this DATA_DIR recorded, else the
+    default port."""
+    settings = load_settings()
+    if nats_url:
+        return load_settings(nats_url=nats_url)
+    if "NATS_URL" in os.environ:
+        return settings
+    record = read_connection(settings.data_dir)
+    if record is None:
+        return settings
+    return load_settings(
+        nats_url=record["url"], nats_user=record.get("user", ""),
+        nats_password=Secret(record.get("password", "")),
+    )
+
+
+async def _connect_bus(nats_url: str | None) -> Client:
+    settings = bus_settings(nats_url)
+    seen: list[Exception] = []
+
+    async def remember(error: Exception) -> None:  # reported once, below, not per attempt
+        seen.append(error)
+
+    try:
+        return await connect(settings, max_reconnect_attempts=1, error_cb=remember)
+    except (OSError, TimeoutError, NatsError) as exc:
+        cause = seen[-1] if seen else exc
+        raise BusUnreachable(
+            f"cannot reach NATS at {settings.nats_url}: {cause or type(cause).__name__}\n"
+            f"start the stack with `videogen up` (with the same DATA_DIR, here "
+            f"{settings.data_dir}), or set NATS_URL"
+        ) from exc
 
 
 def _demo(args: argparse.Namespace) -> int:

@@ -1,7 +1,9 @@
 """The whole system on one host: nats-server plus one process per service.
 
 `videogen up` and the end-to-end tests both use this, so the tests exercise exactly
-what a user starts.
+what a user starts. Each service gets only its own variables (shared/settings.py says
+which) and its own NATS user; the server runs with the users of shared/access.py, and
+DATA_DIR/nats/connection.json tells `videogen events`/`replay` how to reach it.
 """
 
 from __future__ import annotations
@@ -10,21 +12,25 @@ import contextlib
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
 import urllib.request
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
+import nats
+from nats.aio.client import Client
 
-from shared.broker import CONSUMERS
-from videogen.natsd import NatsServer, start_nats_server
+from shared.access import OPERATOR
+from shared.broker import CONSUMERS, connect_options
+from shared.settings import SERVICES, Secret, load_settings, service_environment
+from videogen.natsconf import new_passwords, record_connection, write_credentials
+from videogen.natsd import NatsServer, free_port, start_nats_server
 
-SERVICES = ("planner", "coder", "renderer", "storage", "gateway")
+__all__ = ["SERVICES", "Stack", "free_port", "isolated_stack", "start_stack"]
 
 
 @dataclass
@@ -35,6 +41,7 @@ class Stack:
     port: int
     env: dict[str, str]
     nats: NatsServer | None = None
+    passwords: Mapping[str, str] | None = None  # NATS user → password; None: no users
     processes: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
 
     @property
@@ -48,12 +55,46 @@ class Stack:
         with (logs / f"{name}.log").open("ab") as log_file:
             process = subprocess.Popen(
                 [sys.executable, "-m", "videogen", "worker", name],
-                env={**self.env, "METRICS_PORT": self.metrics_port(name)},
+                env=self.service_env(name),
                 stdout=log_file, stderr=subprocess.STDOUT,
                 stdin=subprocess.DEVNULL,
+                start_new_session=True,  # Ctrl-C reaches the launcher, which stops us in order
             )
         self.processes[name] = process
         return process
+
+    def service_env(self, name: str) -> dict[str, str]:
+        """The environment of one service: its own variables and NATS user, nothing else."""
+        env = service_environment(name, self.env)
+        env["METRICS_PORT"] = self.metrics_port(name)
+        if self.passwords is not None:
+            env |= {"NATS_USER": name, "NATS_PASSWORD": self.passwords[name]}
+        return env
+
+    async def connect(self, user: str = OPERATOR) -> Client:
+        """A nats-py connection to this stack's bus as one of its users (tests, tools)."""
+        password = (self.passwords or {}).get(user, "")
+        settings = load_settings(
+            {}, nats_url=self.env["NATS_URL"], nats_user=user if password else "",
+            nats_password=Secret(password),
+        )
+        return await nats.connect(**connect_options(settings))
+
+    def supervise(self, say: Callable[[str], None]) -> None:
+        """Restart whatever exited: NATS first (same port and store), then services."""
+        if self.nats is not None and self.nats.process.poll() is not None:
+            say(f"nats-server exited ({self.nats.process.returncode}); restarting it on "
+                f"{self.nats.url}")
+            try:
+                self.nats.restart()
+            except (RuntimeError, TimeoutError) as exc:
+                say(f"nats-server did not restart: {exc}; trying again")
+                return
+            say(f"nats-server is back on {self.nats.url}")
+        for name, process in list(self.processes.items()):
+            if process.poll() is not None:
+                say(f"{name} exited ({process.returncode}); restarting")
+                self.start_service(name)
 
     def metrics_port(self, name: str) -> str:
         """Services share one host here: METRICS_PORT=N gives them N, N+1, …; unset is off."""
@@ -98,20 +139,24 @@ class Stack:
         except httpx.HTTPError:
             return False
 
-    def stop(self) -> None:
-        """Stop services (SIGTERM, then SIGKILL after a grace period), then NATS."""
+    def stop(self, say: Callable[[str], None] = lambda _: None) -> None:
+        """Stop services (SIGTERM, then SIGKILL after a grace period), then NATS last, so
+        services finish or hand back their messages while the bus is still there."""
         for process in self.processes.values():
             if process.poll() is None:
                 process.terminate()
-        for process in self.processes.values():
+        for name, process in self.processes.items():
             try:
                 process.wait(timeout=15)
             except subprocess.TimeoutExpired:
+                say(f"{name} did not stop within 15 s; killing it")
                 process.kill()
                 process.wait()
+            say(f"{name} stopped ({process.returncode})")
         self.processes.clear()
         if self.nats is not None:
             self.nats.stop()
+            say("nats-server stopped")
 
 
 def start_stack(
@@ -121,16 +166,29 @@ def start_stack(
     environ: Mapping[str, str] | None = None,
     services: tuple[str, ...] = SERVICES,
     wait: bool = True,
+    nats_passwords: Mapping[str, str] | None = None,
 ) -> Stack:
-    """Start NATS (unless NATS_URL points elsewhere) and every service; wait for readiness."""
+    """Start NATS (unless NATS_URL points elsewhere) and every service; wait for readiness.
+
+    Our own NATS gets fresh users and passwords (written to DATA_DIR/nats, mode 0600);
+    with NATS_URL set, `nats_passwords` gives each service its user there, else they all
+    connect as NATS_USER (or anonymously).
+    """
     environ = dict(os.environ if environ is None else environ)
     data_dir = data_dir.resolve()
     data_dir.mkdir(parents=True, exist_ok=True)
     env = {**environ, "DATA_DIR": str(data_dir), "GATEWAY_PORT": str(port)}
-    stack = Stack(data_dir=data_dir, port=port, env=env)
+    stack = Stack(data_dir=data_dir, port=port, env=env, passwords=nats_passwords)
     if "NATS_URL" not in environ:
-        stack.nats = start_nats_server(data_dir / "nats")
+        passwords = new_passwords()
+        write_credentials(data_dir, passwords)
+        stack.nats = start_nats_server(
+            data_dir / "nats", passwords=passwords,
+            max_store=load_settings(environ).nats_max_store,
+        )
+        stack.passwords = passwords
         env["NATS_URL"] = stack.nats.url
+        record_connection(data_dir, stack.nats.url, passwords[OPERATOR])
     try:
         for name in services:
             stack.start_service(name)
@@ -140,13 +198,6 @@ def start_stack(
         stack.stop()
         raise
     return stack
-
-
-def free_port() -> int:
-    """A loopback port nothing listens on (closed again before it is returned)."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 @contextlib.contextmanager

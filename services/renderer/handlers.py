@@ -157,7 +157,11 @@ async def register(deps: StageDeps) -> None:
         stage="combining",
     )
     # Every replica must hear a cancellation, so this is a plain (non-durable) subscription.
-    deps.broker.subscriber(subjects.events_of_type(JobCancelled.type))(on_cancelled)
+    # No reply: the message's reply subject is the publisher's JetStream ack inbox, and an
+    # answer from here would race the stream's ack (the renderer's NATS user may not anyway).
+    deps.broker.subscriber(subjects.events_of_type(JobCancelled.type), no_reply=True)(
+        on_cancelled
+    )
 
 
 async def _still_wanted(deps: StageDeps, event: SceneCoded) -> None:

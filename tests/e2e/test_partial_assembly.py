@@ -8,7 +8,6 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
-import nats
 import pytest
 
 from shared.events import VideoCombined
@@ -48,7 +47,7 @@ def test_failed_scene_is_left_out(stack: Stack, tmp_path: Path) -> None:
     assert status["status"] == "completed", status["error"]
 
     async def combined() -> VideoCombined:
-        connection = await nats.connect(stack.env["NATS_URL"])
+        connection = await stack.connect()
         try:
             records = await read_job(connection.jetstream(), job_id)
         finally:

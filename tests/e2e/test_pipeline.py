@@ -14,7 +14,6 @@ from typing import Any
 
 import av
 import httpx
-import nats
 import pytest
 
 from shared import subjects
@@ -134,7 +133,7 @@ def test_cancel_stops_the_work(stack: Stack, api: httpx.Client):
 
 def test_malformed_event_is_terminated_not_retried(stack: Stack):
     async def publish_garbage() -> int:
-        connection = await nats.connect(stack.env["NATS_URL"])
+        connection = await stack.connect()
         js = connection.jetstream()
         subject = subjects.event_subject("00000000-0000-4000-8000-000000000000", "scene.coded")
         await js.publish(subject, b"{not json")
@@ -165,8 +164,10 @@ def test_job_survives_a_killed_renderer(stack: Stack, api: httpx.Client, tmp_pat
 
 
 def _videogen(stack: Stack, *args: str) -> subprocess.CompletedProcess[str]:
+    """The CLI as a user runs it beside the stack: it finds the bus through DATA_DIR."""
+    env = {name: value for name, value in stack.env.items() if name != "NATS_URL"}
     return subprocess.run(
-        [sys.executable, "-m", "videogen", *args], env=stack.env, capture_output=True,
+        [sys.executable, "-m", "videogen", *args], env=env, capture_output=True,
         text=True, timeout=60,
     )
 

@@ -20,7 +20,6 @@ from typing import Any
 
 import av
 import httpx
-import nats
 import pytest
 
 from shared.events import SceneRendered, VideoCombined, encode
@@ -89,7 +88,7 @@ def _download(api: httpx.Client, job_id: str, target: Path) -> Path:
 
 def _events(stack: Stack, job_id: str) -> list[Any]:
     async def read() -> list[Any]:
-        connection = await nats.connect(stack.env["NATS_URL"])
+        connection = await stack.connect()
         try:
             return await read_job(connection.jetstream(), job_id)
         finally:

@@ -21,7 +21,8 @@ import yaml
 
 from shared import subjects
 from shared.broker import CONSUMERS
-from shared.settings import environment_table
+from shared.settings import environment_table, services_of
+from videogen.natsconf import deploy_authorization, password_variable
 
 ROOT = Path(__file__).resolve().parents[2]
 K8S = ROOT / "deploy" / "k8s"
@@ -170,8 +171,11 @@ def test_renderer_has_most_memory_no_secrets_and_only_nats(rendered: list[Doc]):
     assert max(memory, key=memory.__getitem__) == "renderer"
     renderer = pods["renderer"]["containers"][0]
     assert all("secretRef" not in source for source in renderer["envFrom"])
-    assert not any("valueFrom" in variable for variable in renderer.get("env", []))
-    policy = next(doc for doc in rendered if doc["kind"] == "NetworkPolicy")
+    secrets = [variable for variable in renderer.get("env", []) if "valueFrom" in variable]
+    assert [(v["name"], v["valueFrom"]["secretKeyRef"]["key"]) for v in secrets] == [
+        ("NATS_PASSWORD", password_variable("renderer"))
+    ]
+    policy = next(doc for doc in rendered if _key(doc) == ("NetworkPolicy", "renderer-nats-only"))
     assert policy["spec"]["podSelector"]["matchLabels"] == {"app.kubernetes.io/name": "renderer"}
     assert set(policy["spec"]["policyTypes"]) == {"Ingress", "Egress"}
     egress_ports = {port["port"] for rule in policy["spec"]["egress"] for port in rule["ports"]}
@@ -216,13 +220,34 @@ def test_keda_scales_each_stage_on_its_consumer():
 
 
 def _configured_in_k8s() -> set[str]:
+    docs = render(K8S / "base")
     names: set[str] = set()
-    for doc in render(K8S / "base"):
-        if doc["kind"] == "ConfigMap":
+    for doc in docs:
+        if doc["kind"] == "ConfigMap" and doc["metadata"]["name"].startswith("videogen"):
             names |= set(doc["data"])
         if doc["kind"] == "Secret":
             names |= set(doc.get("stringData", {})) | set(doc.get("data", {}))
+    for container in _containers(docs):
+        names |= {variable["name"] for variable in container.get("env", [])}
     return names
+
+
+def _k8s_environment(docs: list[Doc], container: Doc) -> dict[str, str]:
+    """Every variable a container gets, with where it comes from (a ConfigMap or Secret)."""
+    by_name = {_key(doc): doc for doc in docs}
+    env: dict[str, str] = {}
+    for source in container.get("envFrom", []):
+        kind, ref = ("ConfigMap", "configMapRef") if "configMapRef" in source else (
+            "Secret", "secretRef")
+        doc = by_name[(kind, source[ref]["name"])]
+        data = doc.get("data") or doc.get("stringData") or {}
+        env |= {name: f"{kind}/{doc['metadata']['name']}" for name in data}
+    for variable in container.get("env", []):
+        reference = variable.get("valueFrom", {}).get("secretKeyRef")
+        env[variable["name"]] = (
+            f"Secret/{reference['name']}/{reference['key']}" if reference else variable["value"]
+        )
+    return env
 
 
 def _compose() -> Doc:
@@ -247,14 +272,17 @@ def test_compose_runs_every_service_from_one_image():
     compose = _compose()
     services = compose["services"]
     assert {"nats", "minio", "qdrant", *STAGES} <= set(services)
-    assert "-js" in services["nats"]["command"] and "healthcheck" in services["nats"]
+    assert services["nats"]["command"] == ["-c", "/etc/nats/nats.conf"]
+    assert "./deploy/nats:/etc/nats:ro" in services["nats"]["volumes"]
+    assert "healthcheck" in services["nats"]
     images = {services[stage]["image"] for stage in STAGES}
     assert len(images) == 1
     for stage in STAGES:
         assert services[stage]["command"] == [stage]
         env = services[stage]["environment"]
         assert env["NATS_URL"] == "nats://nats:4222"
-        assert env["VIDEO_STORAGE_MODE"] == "s3_only"
+    for stage in ("gateway", "storage"):
+        assert services[stage]["environment"]["VIDEO_STORAGE_MODE"] == "s3_only"
     assert "8000:8000" in services["gateway"]["ports"]
     assert "AWS_SECRET_ACCESS_KEY" not in services["renderer"]["environment"]
     data_volumes = {stage: services[stage].get("volumes", []) for stage in ("gateway", "storage")}
@@ -281,3 +309,95 @@ def test_render_agrees_with_kubectl_kustomize(overlay: Path):
     ).stdout
     expected = {_key(doc): doc for doc in yaml.safe_load_all(printed) if doc}
     assert {_key(doc): doc for doc in render(overlay)} == expected
+
+
+# Who gets which variable: shared/settings.py (`services=`) is the table; compose and
+# k8s must give no service a variable the table keeps from it, and every service the
+# credentials it needs.
+SCOPED_SECRETS = ("OPENAI_API_KEY", "OPENROUTER_API_KEY", "VLLM_API_KEY",
+                  "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "API_KEYS")
+SETTINGS = {name for name, _ in environment_table()}
+
+
+def _leaks(stage: str, variables: set[str]) -> list[str]:
+    return sorted(name for name in variables & SETTINGS if stage not in services_of(name))
+
+
+def _missing(stage: str, variables: set[str]) -> list[str]:
+    return sorted(name for name in SCOPED_SECRETS
+                  if stage in services_of(name) and name not in variables)
+
+
+def test_compose_gives_each_service_only_its_variables():
+    services = _compose()["services"]
+    for stage in STAGES:
+        env = services[stage]["environment"]
+        assert _leaks(stage, set(env)) == [], stage
+        assert _missing(stage, set(env)) == [], stage
+        assert env["NATS_USER"] == stage
+        assert env["NATS_PASSWORD"].startswith("${" + password_variable(stage) + ":?")
+    assert _leaks("renderer", set(services["renderer"]["environment"])) == []
+    nats_env = services["nats"]["environment"]
+    assert set(nats_env) == {password_variable(user) for user in ("gateway", "planner",
+                             "coder", "renderer", "storage", "cli")}
+
+
+def test_k8s_gives_each_service_only_its_variables(rendered: list[Doc]):
+    pods = _pod_specs(rendered)
+    for stage in STAGES:
+        env = _k8s_environment(rendered, pods[stage]["containers"][0])
+        assert _leaks(stage, set(env)) == [], stage
+        assert _missing(stage, set(env)) == [], stage
+        assert env["NATS_USER"] == stage
+        assert env["NATS_PASSWORD"] == f"Secret/videogen-nats/{password_variable(stage)}"
+
+
+def test_nats_users_come_from_the_access_table(rendered: list[Doc]):
+    expected = deploy_authorization()
+    assert (ROOT / "deploy" / "nats" / "auth.conf").read_text() == expected, (
+        "regenerate: python -m videogen.natsconf > deploy/nats/auth.conf (and nats.yaml)"
+    )
+    config = next(doc for doc in rendered if _key(doc) == ("ConfigMap", "nats-config"))
+    assert config["data"]["auth.conf"] == expected
+    assert "include auth.conf" in config["data"]["nats.conf"]
+    assert "max_file_store" in config["data"]["nats.conf"]
+    compose_conf = (ROOT / "deploy" / "nats" / "nats.conf").read_text()
+    assert "include auth.conf" in compose_conf and "max_file_store" in compose_conf
+
+
+def test_base_runs_a_three_node_jetstream_cluster():
+    docs = render(K8S / "base")
+    nats = next(doc for doc in docs if _key(doc) == ("StatefulSet", "nats"))
+    spec = nats["spec"]
+    assert spec["replicas"] == 3
+    headless = next(doc for doc in docs if _key(doc) == ("Service", spec["serviceName"]))
+    assert headless["spec"]["clusterIP"] == "None"
+    assert {port["port"] for port in headless["spec"]["ports"]} >= {4222, 6222}
+    anti = spec["template"]["spec"]["affinity"]["podAntiAffinity"]
+    rule = anti["requiredDuringSchedulingIgnoredDuringExecution"][0]
+    assert rule["topologyKey"] == "kubernetes.io/hostname"
+    assert rule["labelSelector"]["matchLabels"] == spec["selector"]["matchLabels"]
+    budget = next(doc for doc in docs if doc["kind"] == "PodDisruptionBudget")
+    assert budget["spec"]["selector"]["matchLabels"] == spec["selector"]["matchLabels"]
+    assert budget["spec"]["maxUnavailable"] == 1
+    policy = next(doc for doc in docs
+                  if _key(doc) == ("NetworkPolicy", "nats-routes-between-nodes-only"))
+    route_rule = next(rule for rule in policy["spec"]["ingress"]
+                      if rule["ports"] == [{"protocol": "TCP", "port": 6222}])
+    assert route_rule["from"] == [{"podSelector": {"matchLabels": spec["selector"]["matchLabels"]}}]
+    conf = next(doc for doc in docs if _key(doc) == ("ConfigMap", "nats-config"))
+    routes = re.findall(r"nats://(nats-\d)\.nats-cluster\.", conf["data"]["nats.conf"])
+    assert routes == [f"nats-{index}" for index in range(3)]
+    settings = next(doc for doc in docs if _key(doc) == ("ConfigMap", "videogen-config"))
+    assert settings["data"]["JETSTREAM_REPLICAS"] == "3"
+
+
+def test_dev_overlay_runs_one_nats_node():
+    docs = render(K8S / "overlays" / "dev")
+    nats = next(doc for doc in docs if _key(doc) == ("StatefulSet", "nats"))
+    assert nats["spec"]["replicas"] == 1
+    conf = next(doc for doc in docs if _key(doc) == ("ConfigMap", "nats-config"))
+    assert "cluster" not in conf["data"]["nats.conf"]
+    assert conf["data"]["auth.conf"] == deploy_authorization()
+    settings = next(doc for doc in docs if _key(doc) == ("ConfigMap", "videogen-config"))
+    assert settings["data"]["JETSTREAM_REPLICAS"] == "1"
