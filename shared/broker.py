@@ -46,7 +46,9 @@ CONSUMERS: dict[str, ConsumerSpec] = {
     spec.durable: spec
     for spec in (
         ConsumerSpec("planner", "job.requested"),
+        ConsumerSpec("narrator", "scene.planned"),
         ConsumerSpec("coder", "scene.planned"),
+        ConsumerSpec("coder-narrated", "scene.narrated"),
         ConsumerSpec("coder-repair", "scene.render_failed"),
         ConsumerSpec("renderer", "scene.coded"),
         ConsumerSpec("renderer-combine", "scene.rendered"),

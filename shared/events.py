@@ -48,6 +48,31 @@ class JobContext(msgspec.Struct, kw_only=True):
     enable_subtitles: bool = True
     enable_thumbnails: bool = True
     use_rag: bool = False
+    # Decided once, when the job is accepted (ENABLE_NARRATION, TTS_MODEL): the narrator
+    # voices every scene and the coder waits for `scene.narrated`; else scenes are silent.
+    narrate: bool = False
+
+
+class Beat(msgspec.Struct, kw_only=True, frozen=True):
+    """One spoken sentence of a scene: where it starts in the scene and how long it lasts.
+
+    `duration_seconds` includes the pause after it, so beats tile the scene's speech;
+    `spoken_seconds` is the voiced part (what a subtitle shows).
+    """
+
+    text: str
+    start_seconds: float
+    duration_seconds: float
+    spoken_seconds: float
+
+
+class Narration(msgspec.Struct, kw_only=True):
+    """A scene's speech: the voice, its beats and the audio (artifact `audio_ref`, WAV)."""
+
+    voice: str
+    beats: list[Beat] = []
+    audio_ref: str | None = None  # None: a silent scene (no narration text)
+    speech_seconds: float = 0.0
 
 
 class Event(msgspec.Struct, kw_only=True, tag_field="event_type"):
@@ -100,6 +125,28 @@ class ScenePlanned(Event, tag="scene.planned"):
     scene_count: int
     title: str
     plan_ref: str
+    # A render-only job's scene: the client's own code, which the coder passes on as is.
+    client_code_ref: str | None = None
+    class_name: str | None = None
+
+    def dedup_key(self) -> str:
+        return f"{self.job_id}:{self.type}:{self.scene_number}"
+
+
+class SceneNarrated(Event, tag="scene.narrated"):
+    """One scene's narration is spoken (beats and audio); the coder times its code to it."""
+
+    type: ClassVar[str] = "scene.narrated"
+    context: JobContext
+    scene_number: int
+    scene_count: int
+    title: str
+    plan_ref: str
+    narration: Narration
+    client_code_ref: str | None = None
+    class_name: str | None = None
+    # Why the configured voice did not speak (TTS_FALLBACK=offline), when it did not.
+    fallback_reason: str | None = None
 
     def dedup_key(self) -> str:
         return f"{self.job_id}:{self.type}:{self.scene_number}"
@@ -125,6 +172,9 @@ class SceneCoded(Event, tag="scene.coded"):
     repairable: bool = True
     # Published by `videogen replay`: render even if the render cache has this code.
     replayed: bool = False
+    # The scene's speech (narrated jobs): the renderer adds the beat helpers to the code,
+    # sizes the clip to the speech and muxes the audio.
+    narration: Narration | None = None
 
     def dedup_key(self) -> str:
         return f"{self.job_id}:{self.type}:{self.scene_number}:{self.attempt}"
@@ -157,6 +207,8 @@ class SceneRendered(Event, tag="scene.rendered"):
     clip_ref: str
     duration_seconds: float
     render_seconds: float
+    # Things worth knowing that did not fail the scene (e.g. video far longer than speech).
+    warnings: list[str] = []
 
     def dedup_key(self) -> str:
         return f"{self.job_id}:{self.type}:{self.scene_number}:{self.attempt}"
@@ -277,6 +329,7 @@ AnyEvent = (
     JobRequested
     | ProgressReported
     | ScenePlanned
+    | SceneNarrated
     | SceneCoded
     | SceneRendered
     | SceneRenderFailed
@@ -293,6 +346,7 @@ EVENT_TYPES: dict[str, type[Event]] = {
         JobRequested,
         ProgressReported,
         ScenePlanned,
+        SceneNarrated,
         SceneCoded,
         SceneRendered,
         SceneRenderFailed,

@@ -17,6 +17,7 @@ from urllib.parse import urlsplit
 
 QUALITIES = ("low", "medium", "high", "ultra")
 STORAGE_MODES = ("local_only", "s3_only", "local_and_s3")
+TTS_ENGINES = ("builtin", "piper", "espeak-ng", "none")
 
 
 class SettingsError(ValueError):
@@ -102,6 +103,17 @@ class Secret:
     __str__ = __repr__
 
 
+def _tts_model(raw: str) -> str:
+    """`builtin`, `piper`, `espeak-ng`, `none` or `openai/<model>`."""
+    value = raw.strip()
+    if value.lower() in TTS_ENGINES:
+        return value.lower()
+    provider, sep, model = value.partition("/")
+    if provider == "openai" and sep and model:
+        return value
+    raise ValueError(f"expected one of {', '.join(TTS_ENGINES)} or openai/<model>")
+
+
 def _choice(*allowed: str) -> Callable[[str], str]:
     def parse(raw: str) -> str:
         value = raw.strip().lower()
@@ -172,6 +184,12 @@ class Settings:
     embeddings_model: str = _env("EMBEDDINGS_MODEL", default="")
     qdrant_url: str = _env("QDRANT_URL", default="")
     rag_top_k: int = _env("RAG_TOP_K", _positive_int, default=5)
+    # Narration (services/narrator): which voice speaks, and what an outage of it does.
+    enable_narration: bool = _env("ENABLE_NARRATION", _bool, default=True)
+    tts_model: str = _env("TTS_MODEL", _tts_model, default="builtin")
+    tts_voice: str = _env("TTS_VOICE", default="")
+    tts_base_url: str = _env("TTS_BASE_URL", default="")
+    tts_fallback: str = _env("TTS_FALLBACK", _choice("offline", "fail"), default="offline")
     # Bus.
     nats_url: str = _env("NATS_URL", default="nats://127.0.0.1:4222")
     ack_wait_seconds: float = _env("ACK_WAIT_SECONDS", _positive_float, default=30.0)
@@ -230,6 +248,11 @@ class Settings:
             )
         if self.s3_url_expiry_seconds > 7 * 24 * 3600:
             raise SettingsError("S3_URL_EXPIRY_SECONDS: S3 allows at most 604800 (7 days)")
+
+    @property
+    def narration_on(self) -> bool:
+        """Whether new jobs are narrated (the gateway stamps it into each job's context)."""
+        return self.enable_narration and self.tts_model != "none"
 
     @property
     def single_user_mode(self) -> bool:

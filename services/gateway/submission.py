@@ -44,6 +44,7 @@ def new_job(
             enable_subtitles=config.enable_subtitles,
             enable_thumbnails=config.enable_thumbnails,
             use_rag=config.use_rag,
+            narrate=settings.narration_on,
         ),
         priority=request.priority,
     )
