@@ -40,6 +40,9 @@ class SceneRecord(msgspec.Struct, kw_only=True):
     duration_seconds: float | None = None
     model: str | None = None
     fallback_reason: str | None = None  # why the built-in model stands in for this scene
+    voice: str | None = None  # who narrated it (narrated jobs)
+    speech_seconds: float | None = None
+    warnings: list[str] = []  # e.g. the animation runs far longer than its speech
 
 
 class UsageEntry(msgspec.Struct, kw_only=True):
@@ -71,6 +74,7 @@ class JobView(msgspec.Struct, kw_only=True):
     video: StoredVideo | None = None
     model: str | None = None
     usage: dict[str, UsageEntry] = {}
+    voices: list[str] = []  # every voice that narrated a scene (one, unless a fallback)
 
     @property
     def is_terminal(self) -> bool:

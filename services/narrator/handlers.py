@@ -102,8 +102,8 @@ async def narrate_scene(narrator: Narrator, event: ScenePlanned) -> None:
         plan_ref=event.plan_ref, narration=narration, client_code_ref=event.client_code_ref,
         class_name=event.class_name, fallback_reason=reason,
     ))
-    await deps.bus.progress(
-        event, STAGE, scene=number,
+    await deps.bus.progress(  # part-way through the stage: a progress of its own
+        event, STAGE, scene=number, fraction=0.5,
         detail=f"scene {number} voiced by {voice.name}: {len(beats)} beats, "
         f"{narration.speech_seconds:.1f} s",
     )
