@@ -8,6 +8,7 @@ APT_PACKAGES=(
   libcairo2-dev libpango1.0-dev                      # pycairo and manimpango build from source
   texlive-latex-base texlive-latex-extra dvisvgm preview-latex-style  # MathTex
   libegl1 libegl-mesa0 libgl1-mesa-dri              # headless OpenGL (USE_GPU_ACCELERATION)
+  espeak-ng                                         # the narrator's small fallback voice
 )
 
 missing=()

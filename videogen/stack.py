@@ -24,7 +24,7 @@ import httpx
 from shared.broker import CONSUMERS
 from videogen.natsd import NatsServer, start_nats_server
 
-SERVICES = ("planner", "coder", "renderer", "storage", "gateway")
+SERVICES = ("planner", "narrator", "coder", "renderer", "storage", "gateway")
 
 
 @dataclass
