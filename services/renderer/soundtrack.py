@@ -1,8 +1,8 @@
 """A scene clip with its speech: sized to the speech, with one AAC track, stream-copyable.
 
 The renderer guarantees that a narrated scene lasts exactly as long as its speech plus a
-short tail: a video that ends early holds its last frame (encoded with Manim's own
-settings, so its packets join Manim's by stream copy), and the audio is padded with
+short tail: a video that ends early holds its last frame (re-encoded with Manim's own
+settings, so it still joins the other clips by stream copy), and the audio is padded with
 silence to the video's length. A video far longer than its speech is kept, with a
 warning. Every clip's audio is encoded the same way (AAC, 48 kHz mono, fixed bitrate),
 so combining the clips of a job stays a stream copy of both tracks.
@@ -22,8 +22,6 @@ from pathlib import Path
 
 import av
 import numpy as np
-
-from services.renderer.outputs import still_to_clip
 
 AUDIO_RATE = 48_000
 AUDIO_BITRATE = 96_000
@@ -48,12 +46,11 @@ def score_clip(video: Path, speech: np.ndarray, output: Path) -> ScoredClip:
     fps, video_seconds = _rate_and_length(video)
     speech_seconds = len(speech) / AUDIO_RATE
     target = speech_seconds + TAIL_SECONDS if len(speech) else video_seconds
-    parts = [video]
     hold_frames = math.ceil((target - video_seconds) * fps - 1e-6)
     if hold_frames > 0:
-        parts.append(_hold_clip(video, output.with_name(f".hold-{output.name}"), hold_frames))
+        video = _held(video, output.with_name(f".held-{output.name}"), hold_frames)
     final_seconds = video_seconds + max(hold_frames, 0) / fps
-    mux(parts, speech, output, seconds=final_seconds)
+    mux([video], speech, output, seconds=final_seconds)
     warnings = []
     if len(speech) and video_seconds > max(
         speech_seconds * LONG_FACTOR, speech_seconds + LONG_SLACK_SECONDS
@@ -160,21 +157,41 @@ def _rate_and_length(video: Path) -> tuple[float, float]:
         return rate, (container.duration or 0) / av.time_base
 
 
-def _hold_clip(video: Path, output: Path, frames: int) -> Path:
-    """`frames` copies of the video's last frame, encoded like Manim encodes (see outputs)."""
-    with av.open(str(video)) as container:
-        stream = container.streams.video[0]
+def _held(video: Path, output: Path, frames: int) -> Path:
+    """The video again with its last frame repeated `frames` times, encoded as Manim does.
+
+    Re-encoded whole, with the settings of `outputs.still_to_clip` (which match Manim's, so
+    the result still joins the other clips by stream copy): appending separately encoded
+    frames would collide with the reordered (B-frame) timestamps at the seam.
+    """
+    with av.open(str(video)) as source, av.open(str(output), mode="w", format="mp4") as out:
+        stream = source.streams.video[0]
         fps = round(float(stream.average_rate or stream.guessed_rate or 30))
-        width, height = stream.codec_context.width, stream.codec_context.height
-        last = None
-        for last in container.decode(stream):  # noqa: B007 - we want the final frame
-            pass
-    if last is None:
-        raise ValueError(f"{video} has no frames to hold")
-    image = output.with_suffix(".png")
-    last.to_image().save(image)
-    return still_to_clip(image, output, width=width, height=height, fps=fps,
-                         seconds=frames / fps)
+        encoder = out.add_stream("libx264", rate=fps, options={"crf": "23"})
+        encoder.pix_fmt = "yuv420p"
+        encoder.width, encoder.height = stream.codec_context.width, stream.codec_context.height
+        time_base = Fraction(1, fps)
+        index, last = 0, None
+        for frame in source.decode(stream):
+            last = frame.reformat(format="yuv420p")
+            index = _encode(out, encoder, last, index, time_base)
+        if last is None:
+            raise ValueError(f"{video} has no frames to hold")
+        for _ in range(frames):
+            index = _encode(out, encoder, last, index, time_base)
+        for packet in encoder.encode():
+            out.mux(packet)
+    return output
+
+
+def _encode(
+    out: av.container.OutputContainer, encoder: av.VideoStream, frame: av.VideoFrame,
+    index: int, time_base: Fraction,
+) -> int:
+    frame.pts, frame.time_base = index, time_base
+    for packet in encoder.encode(frame):
+        out.mux(packet)
+    return index + 1
 
 
 def _frame_ticks(stream: av.VideoStream) -> int:
