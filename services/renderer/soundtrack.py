@@ -128,10 +128,14 @@ def copy_video(
     stream = source.streams.video[0]
     tb = stream.time_base or Fraction(1, 90_000)
     shift = round(offset / tb) - (stream.start_time or 0)
+    tick = _frame_ticks(stream)
     start = end = None
     for packet in source.demux(stream):
         if packet.dts is None or packet.pts is None:
             continue
+        # On the frame grid: Manim's own joins leave stamps a few ticks off it, which makes
+        # the stream's average rate odd and the clips look incompatible for stream copy.
+        packet.pts, packet.dts = _on_grid(packet.pts, tick), _on_grid(packet.dts, tick)
         start = packet.pts if start is None else min(start, packet.pts)
         frame_end = packet.pts + (packet.duration or _frame_ticks(stream))
         end = frame_end if end is None else max(end, frame_end)
@@ -192,6 +196,10 @@ def _encode(
     for packet in encoder.encode(frame):
         out.mux(packet)
     return index + 1
+
+
+def _on_grid(stamp: int, tick: int) -> int:
+    return round(stamp / tick) * tick
 
 
 def _frame_ticks(stream: av.VideoStream) -> int:

@@ -237,12 +237,18 @@ def test_openai_outage_falls_back_to_the_offline_voice(openai_api, speech, tmp_p
     status, _ = wait_for(openai_api, job_id, {}, terminal, timeout=400)
     speech.failing = False
     assert status["status"] == "completed", status.get("error")
-    assert status["voice"] == "piper:en_US-joe-medium"
+    # Sentences an earlier job already spoke come from the cache (by voice and text), so a
+    # scene may still be all openai; every scene that needed the server fell back.
+    assert "piper:en_US-joe-medium" in status["voice"]
     video = tmp_path / "v.mp4"
     video.write_bytes(openai_api.get(f"/api/v1/videos/jobs/{job_id}/download").content)
     assert check.stream_kinds(video) == ["video", "audio"]
-    logs = openai_api.get(f"/api/v1/jobs/{job_id}/logs").text
-    assert "HTTP 503" in logs or "503" in logs
+    lines = openai_api.get(f"/api/v1/jobs/{job_id}/logs").json()["logs"]
+    fell_back = [line["message"] for line in lines
+                 if "the configured voice failed" in line["message"]]
+    piper_scenes = [s for s in status["scenes"] if s["voice"] == "piper:en_US-joe-medium"]
+    assert len(fell_back) == len(piper_scenes) >= 1
+    assert all("HTTP 503" in message for message in fell_back)
 
 
 def _stored_videos(stack: Stack, job_id: str) -> list[str]:
