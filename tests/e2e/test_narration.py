@@ -277,7 +277,7 @@ def test_killed_narrator_mid_job_still_makes_exactly_one_video(openai_api, opena
 def test_cancelling_during_narration_stops_it(openai_api, openai_stack, speech):
     speech.failing, speech.delay = False, 1.5
     before = len(speech.requests())
-    job_id = submit(openai_api, "Bayes' Theorem", {})
+    job_id = submit(openai_api, "Heron's formula", {})
     deadline = time.monotonic() + 120
     while len(speech.requests()) <= before and time.monotonic() < deadline:
         time.sleep(0.1)
