@@ -12,7 +12,7 @@ import re
 MIN_BEAT_WORDS = 3
 MAX_BEAT_CHARS = 240  # a longer sentence is cut at a clause break: a subtitle must fit it
 _END = re.compile(r"(?<=[.!?])[\"')\]]*\s+(?=[\"'(\[]?[A-Z0-9])")
-_ABBREVIATIONS = re.compile(r"\b(?:e\.g|i\.e|etc|vs|Dr|Mr|Mrs|Ms|Prof|Fig|approx|cf|No)\.$")
+_ABBREVIATIONS = re.compile(r"\b(?:e\.g|i\.e|etc|vs|Dr|Mr|Mrs|Ms|Prof|Fig|approx|cf)\.$")
 _CLAUSE = re.compile(r"(?<=[,;:])\s+")
 
 
