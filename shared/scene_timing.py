@@ -8,7 +8,7 @@ module's scene class runs later, when these names exist:
   `BEAT_STARTS`: when each begins; `SPEECH_SECONDS`: when the speech ends.
 - `self.wait_until_beat(i)`: wait until beat i (0-based) starts being spoken (no-op when
   the animation is already past it; an index past the last beat means the end).
-- `self.wait_until_end()`: hold until the speech is over.
+- `self.wait_until_end()`: hold until the speech is over (and its short tail).
 
 So code aligns to the voice without arithmetic. The coder's checks know these names.
 """
@@ -18,6 +18,9 @@ from __future__ import annotations
 from shared.events import Narration
 
 HELPER_NAMES = frozenset({"BEATS", "BEAT_STARTS", "SPEECH_SECONDS"})
+# A narrated clip lasts its speech plus this tail (the renderer holds the last frame up to
+# it); `wait_until_end` waits it out too, so paced code needs no hold at all.
+TAIL_SECONDS = 0.6
 MARKER = "# --- videogen: narration timing (added by the renderer) ---"
 
 _HELPERS = '''
@@ -40,7 +43,7 @@ def _videogen_wait_until_beat(self, index):
 
 
 def _videogen_wait_until_end(self):
-    _videogen_wait_until_time(self, SPEECH_SECONDS)
+    _videogen_wait_until_time(self, SPEECH_SECONDS + {tail!r})
 
 
 _NarratedScene.wait_until_beat = _videogen_wait_until_beat
@@ -53,7 +56,7 @@ def timing_helpers(narration: Narration) -> str:
     return MARKER + "\n" + _HELPERS.format(
         beats=[beat.duration_seconds for beat in narration.beats],
         starts=[beat.start_seconds for beat in narration.beats],
-        speech=narration.speech_seconds,
+        speech=narration.speech_seconds, tail=TAIL_SECONDS,
     )
 
 

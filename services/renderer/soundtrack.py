@@ -23,10 +23,12 @@ from pathlib import Path
 import av
 import numpy as np
 
+from shared.scene_timing import TAIL_SECONDS
+
 AUDIO_RATE = 48_000
 AUDIO_BITRATE = 96_000
 AAC_FRAME = 1024
-TAIL_SECONDS = 0.6  # after the last word, before the next scene's picture
+HOLD_SLACK_SECONDS = 0.1  # a video this close to its target is not re-encoded to reach it
 LONG_FACTOR, LONG_SLACK_SECONDS = 1.5, 3.0  # "much longer than its speech"
 
 
@@ -46,8 +48,9 @@ def score_clip(video: Path, speech: np.ndarray, output: Path) -> ScoredClip:
     fps, video_seconds = _rate_and_length(video)
     speech_seconds = len(speech) / AUDIO_RATE
     target = speech_seconds + TAIL_SECONDS if len(speech) else video_seconds
-    hold_frames = math.ceil((target - video_seconds) * fps - 1e-6)
-    if hold_frames > 0:
+    hold_frames = 0
+    if target - video_seconds > HOLD_SLACK_SECONDS:
+        hold_frames = math.ceil((target - video_seconds) * fps - 1e-6)
         video = _held(video, output.with_name(f".held-{output.name}"), hold_frames)
     final_seconds = video_seconds + max(hold_frames, 0) / fps
     mux([video], speech, output, seconds=final_seconds)
