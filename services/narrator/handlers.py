@@ -122,15 +122,21 @@ async def _speak(
         except VoiceUnavailable as exc:
             reason = str(exc)
     if settings.tts_fallback != "offline" or settings.tts_model in ("builtin", "espeak-ng"):
-        raise PermanentError(
-            f"the voice {settings.tts_model} is unavailable: {reason}",
-            code="TTS_UNAVAILABLE", stage=STAGE,
-            suggestion="Check TTS_MODEL / TTS_BASE_URL, or set TTS_FALLBACK=offline "
-            "to use the built-in voice when it is down.",
-        )
+        raise _unavailable(settings.tts_model, reason)
     log.warning("voice %s unavailable, falling back to the offline voice: %s",
                 settings.tts_model, reason)
-    voice = await asyncio.to_thread(narrator.offline)
-    audio = await speak_all(voice, texts, narrator.cache, before_each=still_wanted)
+    try:
+        voice = await asyncio.to_thread(narrator.offline)
+        audio = await speak_all(voice, texts, narrator.cache, before_each=still_wanted)
+    except VoiceUnavailable as exc:
+        raise _unavailable(settings.tts_model, f"{reason}; the offline voice too: {exc}") from exc
     return voice, audio, f"{settings.tts_model}: {reason}"
 
+
+def _unavailable(model: str, reason: str) -> PermanentError:
+    return PermanentError(
+        f"the voice {model} is unavailable: {reason}",
+        code="TTS_UNAVAILABLE", stage=STAGE,
+        suggestion="Check TTS_MODEL / TTS_BASE_URL, or set TTS_FALLBACK=offline "
+        "to use the built-in voice when it is down.",
+    )
