@@ -14,7 +14,7 @@ from pathlib import Path
 
 import msgspec
 
-from services.renderer.combine import combine_clips
+from services.renderer.combine_sound import combine_scenes
 from services.renderer.spoken_cues import spoken_cues
 from services.renderer.subtitles import to_srt, to_vtt
 from shared import artifacts
@@ -50,7 +50,7 @@ async def combine_job(
             for number in scenes
         ]
         with timed(log, "combining", scenes=len(clips), omitted=len(omitted)) as outcome:
-            video = await asyncio.to_thread(combine_clips, clips, workdir / "combined.mp4")
+            video = await asyncio.to_thread(combine_scenes, clips, workdir / "combined.mp4")
             outcome.update(
                 video_seconds=round(video.duration_seconds, 2), reencoded=video.reencoded
             )

@@ -3,8 +3,7 @@
 Manim encodes every clip of a job with the same settings, so the clips can be concatenated by
 remuxing their packets (stream copy): it is fast and loses no quality. Only when the clips
 disagree (size, codec, pixel format, frame rate, encoder headers) are they re-encoded to one
-common format. Clips with sound (narrated scenes) are joined by `combine_sound`, both
-tracks by stream copy; the re-encode fallback carries no audio.
+common format. Audio streams are not carried over (Manim clips here are silent).
 """
 
 from __future__ import annotations
@@ -71,10 +70,6 @@ def combine_clips(clips: Sequence[Path], output: Path) -> CombinedVideo:
     if not clips:
         raise ValueError("combine_clips needs at least one clip")
     formats = [clip_format(c) for c in clips]
-    from services.renderer.combine_sound import combine_with_audio, has_audio  # (cycle)
-
-    if any(has_audio(c) for c in clips) and all(f == formats[0] for f in formats[1:]):
-        return combine_with_audio(clips, Path(output))
     if any(f != formats[0] for f in formats[1:]):
         return reencode_clips(clips, output)
     return _stream_copy(clips, Path(output))

@@ -9,6 +9,7 @@ and one audio stream from start to end.
 
 from __future__ import annotations
 
+import logging
 import tempfile
 from collections.abc import Sequence
 from fractions import Fraction
@@ -22,8 +23,29 @@ from services.renderer.combine import (
     CombinedVideo,
     _atomic_output,
     _duration,
+    clip_format,
+    combine_clips,
 )
 from services.renderer.soundtrack import copy_video, score_clip
+
+log = logging.getLogger("videogen.renderer")
+
+
+def combine_scenes(clips: Sequence[Path], output: Path) -> CombinedVideo:
+    """Join a job's clips: with their sound when any has some, else as `combine_clips` does.
+
+    Clips whose video formats differ cannot be stream-copied; they go to `combine_clips`'s
+    re-encode, which carries no audio (logged: it does not happen to a job's own clips,
+    which share one quality and Manim's encoder settings).
+    """
+    clips = [Path(c) for c in clips]
+    if not any(has_audio(c) for c in clips):
+        return combine_clips(clips, output)
+    formats = [clip_format(c) for c in clips]
+    if any(f != formats[0] for f in formats[1:]):
+        log.warning("clips differ in format: re-encoding them without their sound")
+        return combine_clips(clips, output)
+    return combine_with_audio(clips, output)
 
 
 def has_audio(path: Path) -> bool:

@@ -8,7 +8,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from services.renderer.combine import clip_format, combine_clips
+from services.renderer.combine import clip_format
+from services.renderer.combine_sound import combine_scenes
 from services.renderer.soundtrack import AUDIO_RATE, TAIL_SECONDS, score_clip
 from tests.e2e import narration_checks as check
 
@@ -53,7 +54,7 @@ def _long_video(circle: Path, tmp_path: Path) -> Path:
 
 def test_clips_with_sound_join_by_stream_copy_with_audio_at_each_offset(circle, tmp_path):
     first = score_clip(circle, speech(2.0), tmp_path / "a.mp4").path
-    joined = combine_clips([first, circle, first], tmp_path / "joined.mp4")
+    joined = combine_scenes([first, circle, first], tmp_path / "joined.mp4")
     assert not joined.reencoded
     assert check.stream_kinds(joined.path) == ["video", "audio"]
     spans = check.stream_spans(joined.path)
