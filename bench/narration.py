@@ -50,8 +50,11 @@ async def _rtf(voice: Voice, sentences: list[str]) -> dict[str, float]:
         audio = await voice.speak(sentence)
         synth += time.perf_counter() - started
         spoken += seconds(audio)
-    return {"rtf": round(synth / spoken, 4), "speech_seconds": round(spoken, 1),
-            "synthesis_seconds": round(synth, 2)}
+    return {
+        "rtf": round(synth / spoken, 4),
+        "speech_seconds": round(spoken, 1),
+        "synthesis_seconds": round(synth, 2),
+    }
 
 
 async def _cache_hit(voice: Voice, sentences: list[str]) -> dict[str, float]:
@@ -71,23 +74,29 @@ async def _cache_hit(voice: Voice, sentences: list[str]) -> dict[str, float]:
             await speak_beat(voice, sentence, cache)
             hits.append(time.perf_counter() - started)
         await connection.close()
-    return {"miss_ms_median": round(statistics.median(misses) * 1000, 1),
-            "hit_ms_median": round(statistics.median(hits) * 1000, 1)}
+    return {
+        "miss_ms_median": round(statistics.median(misses) * 1000, 1),
+        "hit_ms_median": round(statistics.median(hits) * 1000, 1),
+    }
 
 
 def _job(narrated: bool) -> dict[str, float]:
     topic = find_topic(TOPIC)
-    with bench_stack(DEFAULT_QUALITY="low", RENDER_CACHE_MB="0",
-                     ENABLE_NARRATION=str(narrated).lower()) as stack:
+    with bench_stack(
+        DEFAULT_QUALITY="low", RENDER_CACHE_MB="0", ENABLE_NARRATION=str(narrated).lower()
+    ) as stack:
         client = VideogenClient(stack.base_url)
         started = time.perf_counter()
         job_id = client.generate(topic.topic, topic.context, quality="low")["job_id"]
         final = list(client.watch(job_id, interval=0.1))[-1]
         wall = time.perf_counter() - started
         assert final["status"] == "completed", final
-    return {"wall_seconds": round(wall, 2), "scenes": len(final["scenes"]),
-            "video_seconds": round(sum(s["duration_seconds"] or 0 for s in final["scenes"]), 1),
-            "voice": final.get("voice")}
+    return {
+        "wall_seconds": round(wall, 2),
+        "scenes": len(final["scenes"]),
+        "video_seconds": round(sum(s["duration_seconds"] or 0 for s in final["scenes"]), 1),
+        "voice": final.get("voice"),
+    }
 
 
 def run() -> dict[str, object]:
@@ -100,8 +109,10 @@ def run() -> dict[str, object]:
     result: dict[str, object] = {
         "cores": len(os.sched_getaffinity(0)),
         "sentences": len(sentences),
-        "rtf": {piper.name: asyncio.run(_rtf(piper, sentences)),
-                espeak.name: asyncio.run(_rtf(espeak, sentences))},
+        "rtf": {
+            piper.name: asyncio.run(_rtf(piper, sentences)),
+            espeak.name: asyncio.run(_rtf(espeak, sentences)),
+        },
         "cache": asyncio.run(_cache_hit(piper, sentences)),
     }
     runs: dict[bool, list[dict[str, float]]] = {False: [], True: []}
@@ -111,8 +122,12 @@ def run() -> dict[str, object]:
     silent = statistics.median(r["wall_seconds"] for r in runs[False])
     spoken = statistics.median(r["wall_seconds"] for r in runs[True])
     result["job"] = {
-        "topic": TOPIC, "quality": "low", "silent": runs[False], "narrated": runs[True],
-        "silent_wall_median": silent, "narrated_wall_median": spoken,
+        "topic": TOPIC,
+        "quality": "low",
+        "silent": runs[False],
+        "narrated": runs[True],
+        "silent_wall_median": silent,
+        "narrated_wall_median": spoken,
         "added_wall_seconds": round(spoken - silent, 2),
     }
     return result

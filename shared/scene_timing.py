@@ -23,7 +23,7 @@ HELPER_NAMES = frozenset({"BEATS", "BEAT_STARTS", "SPEECH_SECONDS"})
 TAIL_SECONDS = 0.6
 MARKER = "# --- videogen: narration timing (added by the renderer) ---"
 
-_HELPERS = '''
+_HELPERS = """
 from manim import Scene as _NarratedScene
 
 BEATS = {beats!r}
@@ -48,15 +48,20 @@ def _videogen_wait_until_end(self):
 
 _NarratedScene.wait_until_beat = _videogen_wait_until_beat
 _NarratedScene.wait_until_end = _videogen_wait_until_end
-'''
+"""
 
 
 def timing_helpers(narration: Narration) -> str:
     """The helper block for one scene's narration."""
-    return MARKER + "\n" + _HELPERS.format(
-        beats=[beat.duration_seconds for beat in narration.beats],
-        starts=[beat.start_seconds for beat in narration.beats],
-        speech=narration.speech_seconds, tail=TAIL_SECONDS,
+    return (
+        MARKER
+        + "\n"
+        + _HELPERS.format(
+            beats=[beat.duration_seconds for beat in narration.beats],
+            starts=[beat.start_seconds for beat in narration.beats],
+            speech=narration.speech_seconds,
+            tail=TAIL_SECONDS,
+        )
     )
 
 

@@ -56,8 +56,11 @@ def speak(text: str, voice: str) -> bytes:
     """WAV bytes of `text` spoken by espeak-ng (its voice picked from the OpenAI name)."""
     variant = "en-us" if voice in ("alloy", "nova", "echo") else "en-gb"
     return subprocess.run(
-        ["espeak-ng", "-v", variant, "--stdout", "--stdin"], input=text.encode(),
-        capture_output=True, check=True, timeout=60,
+        ["espeak-ng", "-v", variant, "--stdout", "--stdin"],
+        input=text.encode(),
+        capture_output=True,
+        check=True,
+        timeout=60,
     ).stdout
 
 
@@ -72,14 +75,16 @@ def _handler_for(server: SpeechServer) -> type[BaseHTTPRequestHandler]:
             length = int(self.headers.get("Content-Length", 0))
             body = json.loads(self.rfile.read(length) or b"{}")
             with server.lock:
-                server.received.append(SpeechRequest(
-                    body, self.headers.get("Authorization", ""), time.monotonic()
-                ))
+                server.received.append(
+                    SpeechRequest(body, self.headers.get("Authorization", ""), time.monotonic())
+                )
             time.sleep(server.delay)
             if server.failing or not self.path.endswith("/audio/speech"):
-                self._send(503, "application/json", json.dumps(
-                    {"error": {"message": "speech is down", "type": "outage"}}
-                ).encode())
+                self._send(
+                    503,
+                    "application/json",
+                    json.dumps({"error": {"message": "speech is down", "type": "outage"}}).encode(),
+                )
                 return
             self._send(200, "audio/wav", speak(body["input"], body.get("voice", "alloy")))
 

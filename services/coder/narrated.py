@@ -48,10 +48,19 @@ async def load_narration(deps: StageDeps, event: SceneRenderFailed) -> Narration
 
 async def pass_client_code(deps: StageDeps, event: SceneNarrated) -> None:
     """A render-only scene: the client's code, now with its speech, goes to the renderer."""
-    await deps.bus.publish(SceneCoded(
-        job_id=event.job_id, user_id=event.user_id, context=event.context,
-        scene_number=event.scene_number, scene_count=event.scene_count, attempt=1,
-        class_name=event.class_name or "", code_ref=event.client_code_ref or "",
-        plan_ref=event.plan_ref, model=event.context.scene_model, repairable=False,
-        narration=event.narration,
-    ))
+    await deps.bus.publish(
+        SceneCoded(
+            job_id=event.job_id,
+            user_id=event.user_id,
+            context=event.context,
+            scene_number=event.scene_number,
+            scene_count=event.scene_count,
+            attempt=1,
+            class_name=event.class_name or "",
+            code_ref=event.client_code_ref or "",
+            plan_ref=event.plan_ref,
+            model=event.context.scene_model,
+            repairable=False,
+            narration=event.narration,
+        )
+    )

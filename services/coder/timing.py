@@ -29,13 +29,10 @@ def timed_plan(plan: ScenePlan, narration: Narration) -> ScenePlan:
     if not narration.beats:
         return plan
     lines = [
-        f"Beat {index} at {beat.start_seconds:.1f} s for {beat.duration_seconds:.1f} s: "
-        f"{beat.text}"
+        f"Beat {index} at {beat.start_seconds:.1f} s for {beat.duration_seconds:.1f} s: {beat.text}"
         for index, beat in enumerate(narration.beats)
     ]
-    script = "\n".join(
-        [*lines, f"Speech ends at {narration.speech_seconds:.1f} s.", HOW_TO_TIME]
-    )
+    script = "\n".join([*lines, f"Speech ends at {narration.speech_seconds:.1f} s.", HOW_TO_TIME])
     return msgspec.structs.replace(plan, narration=script)
 
 
@@ -81,7 +78,8 @@ def _construct(code: str, class_name: str) -> ast.FunctionDef | None:
 def _plays(node: ast.stmt) -> bool:
     """Whether a statement calls self.play somewhere inside it (a loop of plays counts)."""
     return any(
-        isinstance(call, ast.Call) and isinstance(call.func, ast.Attribute)
+        isinstance(call, ast.Call)
+        and isinstance(call.func, ast.Attribute)
         and call.func.attr == "play"
         for call in ast.walk(node)
     )

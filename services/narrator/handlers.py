@@ -63,8 +63,12 @@ async def register(deps: StageDeps) -> None:
             await narrate_scene(narrator, event)
 
     deps.runner.subscribe(
-        deps.broker, CONSUMERS["narrator"], ScenePlanned, on_scene_planned,
-        stage=STAGE, concurrency=deps.settings.max_scene_concurrency,
+        deps.broker,
+        CONSUMERS["narrator"],
+        ScenePlanned,
+        on_scene_planned,
+        stage=STAGE,
+        concurrency=deps.settings.max_scene_concurrency,
     )
 
 
@@ -90,20 +94,34 @@ async def narrate_scene(narrator: Narrator, event: ScenePlanned) -> None:
             artifacts.speech_name(event.job_id, number), to_wav(track)
         )
     narration = Narration(
-        voice=voice.name, beats=beats, audio_ref=audio_ref,
+        voice=voice.name,
+        beats=beats,
+        audio_ref=audio_ref,
         speech_seconds=round(seconds(track), 3),
     )
     await deps.artifacts.put_bytes(
         artifacts.narration_name(event.job_id, number), msgspec.json.encode(narration)
     )
-    await deps.bus.publish(SceneNarrated(
-        job_id=event.job_id, user_id=event.user_id, context=event.context,
-        scene_number=number, scene_count=event.scene_count, title=event.title,
-        plan_ref=event.plan_ref, narration=narration, client_code_ref=event.client_code_ref,
-        class_name=event.class_name, fallback_reason=reason,
-    ))
+    await deps.bus.publish(
+        SceneNarrated(
+            job_id=event.job_id,
+            user_id=event.user_id,
+            context=event.context,
+            scene_number=number,
+            scene_count=event.scene_count,
+            title=event.title,
+            plan_ref=event.plan_ref,
+            narration=narration,
+            client_code_ref=event.client_code_ref,
+            class_name=event.class_name,
+            fallback_reason=reason,
+        )
+    )
     await deps.bus.progress(  # part-way through the stage: a progress of its own
-        event, STAGE, scene=number, fraction=0.5,
+        event,
+        STAGE,
+        scene=number,
+        fraction=0.5,
         detail=f"scene {number} voiced by {voice.name}: {len(beats)} beats, "
         f"{narration.speech_seconds:.1f} s",
     )
@@ -123,8 +141,9 @@ async def _speak(
             reason = str(exc)
     if settings.tts_fallback != "offline" or settings.tts_model in ("builtin", "espeak-ng"):
         raise _unavailable(settings.tts_model, reason)
-    log.warning("voice %s unavailable, falling back to the offline voice: %s",
-                settings.tts_model, reason)
+    log.warning(
+        "voice %s unavailable, falling back to the offline voice: %s", settings.tts_model, reason
+    )
     try:
         voice = await asyncio.to_thread(narrator.offline)
         audio = await speak_all(voice, texts, narrator.cache, before_each=still_wanted)
@@ -136,7 +155,8 @@ async def _speak(
 def _unavailable(model: str, reason: str) -> PermanentError:
     return PermanentError(
         f"the voice {model} is unavailable: {reason}",
-        code="TTS_UNAVAILABLE", stage=STAGE,
+        code="TTS_UNAVAILABLE",
+        stage=STAGE,
         suggestion="Check TTS_MODEL / TTS_BASE_URL, or set TTS_FALLBACK=offline "
         "to use the built-in voice when it is down.",
     )

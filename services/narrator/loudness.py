@@ -16,8 +16,10 @@ PEAK_LIMIT = 0.95  # leave headroom: the AAC encoder overshoots a full-scale pea
 _KNEE = 0.7  # the limiter leaves samples below this untouched
 _RATE = 48_000
 # BS.1770-4, table 1 and 2: the pre-filter (high shelf) and RLB high-pass at 48 kHz.
-_SHELF = ([1.53512485958697, -2.69169618940638, 1.19839281085285],
-          [1.0, -1.69065929318241, 0.73248077421585])
+_SHELF = (
+    [1.53512485958697, -2.69169618940638, 1.19839281085285],
+    [1.0, -1.69065929318241, 0.73248077421585],
+)
 _HIGHPASS = ([1.0, -2.0, 1.0], [1.0, -1.99004745483398, 0.99007225036621])
 _BLOCK, _STEP = int(0.4 * _RATE), int(0.1 * _RATE)
 
@@ -28,7 +30,7 @@ def integrated_loudness(samples: np.ndarray) -> float:
     if len(weighted) < _BLOCK:
         return float("-inf")
     starts = np.arange(0, len(weighted) - _BLOCK + 1, _STEP)
-    power = np.array([np.mean(weighted[s:s + _BLOCK] ** 2) for s in starts])
+    power = np.array([np.mean(weighted[s : s + _BLOCK] ** 2) for s in starts])
     gated = power[_lufs(power) > -70.0]
     if not len(gated):
         return float("-inf")

@@ -53,8 +53,11 @@ async def speak_beat(voice: Voice, text: str, cache: SpeechCache) -> np.ndarray:
 
 
 async def speak_all(
-    voice: Voice, texts: Sequence[str], cache: SpeechCache,
-    *, before_each: Callable[[], Awaitable[None]],
+    voice: Voice,
+    texts: Sequence[str],
+    cache: SpeechCache,
+    *,
+    before_each: Callable[[], Awaitable[None]],
 ) -> list[np.ndarray]:
     """Every beat in order; `before_each` runs first each time (it raises to stop)."""
     spoken = []

@@ -27,12 +27,14 @@ def assemble(texts: Sequence[str], audio: Sequence[np.ndarray]) -> tuple[np.ndar
         spoken = len(samples)
         span = spoken + (0 if last else len(pause))
         pieces += [samples] if last else [samples, pause]
-        beats.append(Beat(
-            text=text,
-            start_seconds=round(at / SAMPLE_RATE, 3),
-            duration_seconds=round(span / SAMPLE_RATE, 3),
-            spoken_seconds=round(spoken / SAMPLE_RATE, 3),
-        ))
+        beats.append(
+            Beat(
+                text=text,
+                start_seconds=round(at / SAMPLE_RATE, 3),
+                duration_seconds=round(span / SAMPLE_RATE, 3),
+                spoken_seconds=round(spoken / SAMPLE_RATE, 3),
+            )
+        )
         at += span
     track = np.concatenate(pieces).astype(np.float32) if pieces else np.zeros(0, np.float32)
     return track, beats

@@ -57,7 +57,9 @@ def combine_with_audio(clips: Sequence[Path], output: Path) -> CombinedVideo:
     """Concatenate clips (some with AAC audio) into `output`, video and audio copied."""
     with tempfile.TemporaryDirectory(prefix="videogen-sound-") as folder:
         sounded = [
-            clip if has_audio(clip) else score_clip(
+            clip
+            if has_audio(clip)
+            else score_clip(
                 clip, np.zeros(0, np.float32), Path(folder) / f"silent-{index}.mp4"
             ).path
             for index, clip in enumerate(clips)
@@ -85,13 +87,17 @@ def _copy_all(clips: list[Path], output: Path) -> CombinedVideo:
                 last_audio = _copy_audio(source, audio_out, offset, last_audio)
             offset += length
     return CombinedVideo(
-        path=output, duration_seconds=_duration(output), scene_offsets=offsets,
+        path=output,
+        duration_seconds=_duration(output),
+        scene_offsets=offsets,
         reencoded=False,
     )
 
 
 def _copy_audio(
-    source: av.container.InputContainer, target: av.AudioStream, offset: Fraction,
+    source: av.container.InputContainer,
+    target: av.AudioStream,
+    offset: Fraction,
     last_dts: int | None,
 ) -> int | None:
     """Remux the clip's audio at `offset` (in the target's 1/rate ticks); the last dts."""

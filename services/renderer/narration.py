@@ -53,7 +53,9 @@ def read_wav(data: bytes) -> np.ndarray:
     """The narrator's 16-bit mono 48 kHz WAV as float samples."""
     with wave.open(io.BytesIO(data), "rb") as source:
         if (source.getframerate(), source.getsampwidth(), source.getnchannels()) != (
-            AUDIO_RATE, 2, 1,
+            AUDIO_RATE,
+            2,
+            1,
         ):
             raise ValueError("speech track is not 16-bit mono 48 kHz WAV")
         pcm = np.frombuffer(source.readframes(source.getnframes()), dtype="<i2")

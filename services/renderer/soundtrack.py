@@ -63,16 +63,19 @@ def score_clip(video: Path, speech: np.ndarray, output: Path) -> ScoredClip:
             f"{speech_seconds:.1f} s: {video_seconds - speech_seconds:.1f} s without speech"
         )
     return ScoredClip(
-        path=output, duration_seconds=round(final_seconds, 3),
+        path=output,
+        duration_seconds=round(final_seconds, 3),
         speech_seconds=round(speech_seconds, 3),
-        held_seconds=round(max(hold_frames, 0) / fps, 3), warnings=warnings,
+        held_seconds=round(max(hold_frames, 0) / fps, 3),
+        warnings=warnings,
     )
 
 
 def mux(parts: list[Path], speech: np.ndarray, output: Path, *, seconds: float) -> None:
     """Video packets of `parts` joined by stream copy, plus `speech` fitted to `seconds`."""
-    with av.open(str(output), mode="w", format="mp4",
-                 container_options={"movflags": "+faststart"}) as out:
+    with av.open(
+        str(output), mode="w", format="mp4", container_options={"movflags": "+faststart"}
+    ) as out:
         with av.open(str(parts[0])) as first:
             video_out = out.add_stream_from_template(first.streams.video[0])
         audio_out = add_audio_stream(out)
@@ -105,14 +108,13 @@ def encode_audio(
 ) -> None:
     """Encode `samples`; packets stamped 0, 1024, … (see the module docstring)."""
     stamp = 0
-    frames = [
-        samples[start:start + AAC_FRAME] for start in range(0, len(samples), AAC_FRAME)
-    ] + [None]
+    frames = [samples[start : start + AAC_FRAME] for start in range(0, len(samples), AAC_FRAME)] + [
+        None
+    ]
     for index, chunk in enumerate(frames):
         frame = None
         if chunk is not None:
-            frame = av.AudioFrame.from_ndarray(chunk.reshape(1, -1), format="fltp",
-                                               layout="mono")
+            frame = av.AudioFrame.from_ndarray(chunk.reshape(1, -1), format="fltp", layout="mono")
             frame.sample_rate = AUDIO_RATE
             frame.pts = index * AAC_FRAME
             frame.time_base = Fraction(1, AUDIO_RATE)
@@ -124,7 +126,9 @@ def encode_audio(
 
 
 def copy_video(
-    source: av.container.InputContainer, target: av.VideoStream, offset: Fraction,
+    source: av.container.InputContainer,
+    target: av.VideoStream,
+    offset: Fraction,
     last_dts: list[Fraction | None],
 ) -> Fraction:
     """Remux `source`'s video packets at `offset` seconds; returns the part's length."""
@@ -192,8 +196,11 @@ def _held(video: Path, output: Path, frames: int) -> Path:
 
 
 def _encode(
-    out: av.container.OutputContainer, encoder: av.VideoStream, frame: av.VideoFrame,
-    index: int, time_base: Fraction,
+    out: av.container.OutputContainer,
+    encoder: av.VideoStream,
+    frame: av.VideoFrame,
+    index: int,
+    time_base: Fraction,
 ) -> int:
     frame.pts, frame.time_base = index, time_base
     for packet in encoder.encode(frame):

@@ -44,15 +44,17 @@ def level_db(samples: np.ndarray) -> float:
 
 
 def window(samples: np.ndarray, start: float, end: float) -> np.ndarray:
-    return samples[max(0, round(start * RATE)):max(0, round(end * RATE))]
+    return samples[max(0, round(start * RATE)) : max(0, round(end * RATE))]
 
 
 def onsets(samples: np.ndarray, *, quiet_before: float = 0.25) -> list[float]:
     """Times where speech starts after at least `quiet_before` s of silence."""
     frames = len(samples) // FRAME
-    levels = 20 * np.log10(np.maximum(
-        np.sqrt(np.mean(samples[: frames * FRAME].reshape(frames, FRAME) ** 2, axis=1)), 1e-9
-    ))
+    levels = 20 * np.log10(
+        np.maximum(
+            np.sqrt(np.mean(samples[: frames * FRAME].reshape(frames, FRAME) ** 2, axis=1)), 1e-9
+        )
+    )
     loud = levels > SPEECH_DB
     found, quiet = [], round(quiet_before * 100)
     run = quiet  # the file's start counts as silence before
@@ -68,10 +70,13 @@ def onsets(samples: np.ndarray, *, quiet_before: float = 0.25) -> list[float]:
 
 def vtt_cues(text: str) -> list[tuple[float, float, str]]:
     cues = []
-    for match in re.finditer(
-        r"(\d+):(\d+):(\d+)\.(\d+) --> (\d+):(\d+):(\d+)\.(\d+)\n(.+)", text
-    ):
+    for match in re.finditer(r"(\d+):(\d+):(\d+)\.(\d+) --> (\d+):(\d+):(\d+)\.(\d+)\n(.+)", text):
         h, m, s, ms, h2, m2, s2, ms2 = (int(g) for g in match.groups()[:8])
-        cues.append((h * 3600 + m * 60 + s + ms / 1000, h2 * 3600 + m2 * 60 + s2 + ms2 / 1000,
-                     match.group(9)))
+        cues.append(
+            (
+                h * 3600 + m * 60 + s + ms / 1000,
+                h2 * 3600 + m2 * 60 + s2 + ms2 / 1000,
+                match.group(9),
+            )
+        )
     return cues

@@ -30,8 +30,9 @@ SECRET = "sk-test-do-not-log-4242"
 
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    with isolated_stack(tmp_path_factory.mktemp("narrated"), DEFAULT_QUALITY="low",
-                        ACK_WAIT_SECONDS="4") as running:
+    with isolated_stack(
+        tmp_path_factory.mktemp("narrated"), DEFAULT_QUALITY="low", ACK_WAIT_SECONDS="4"
+    ) as running:
         yield running
 
 
@@ -78,10 +79,19 @@ def test_offline_voice_makes_one_mp4_with_one_video_and_one_audio_stream(job):
     assert all(scene["voice"] == "piper:en_US-joe-medium" for scene in job["scenes"])
     assert all(scene["beats"] for scene in job["scenes"])
     stages = [stage["stage"] for stage in job["status"]["stages"]]
-    assert stages == ["initializing", "planning", "scenario_creation", "code_generation",
-                      "rendering", "combining", "storage", "completed"]
-    assert "voicing" in next(s["description"] for s in job["status"]["stages"]
-                             if s["stage"] == "scenario_creation")
+    assert stages == [
+        "initializing",
+        "planning",
+        "scenario_creation",
+        "code_generation",
+        "rendering",
+        "combining",
+        "storage",
+        "completed",
+    ]
+    assert "voicing" in next(
+        s["description"] for s in job["status"]["stages"] if s["stage"] == "scenario_creation"
+    )
 
 
 def test_every_scene_clip_starts_together_and_lasts_its_speech_plus_tail(job):
@@ -99,8 +109,9 @@ def test_every_scene_clip_starts_together_and_lasts_its_speech_plus_tail(job):
 def test_speech_energy_fills_every_beat_and_none_is_cut_off(job):
     audio = check.decoded_audio(job["video"])
     offsets = _offsets(job["status"])
-    ends = [o + s["duration_seconds"] for o, s in zip(offsets, job["status"]["scenes"],
-                                                      strict=True)]
+    ends = [
+        o + s["duration_seconds"] for o, s in zip(offsets, job["status"]["scenes"], strict=True)
+    ]
     for scene, offset, end in zip(job["scenes"], offsets, ends, strict=True):
         for beat in scene["beats"]:
             start = offset + beat["start_seconds"]
@@ -119,9 +130,11 @@ def test_subtitle_cues_start_at_the_speech_onsets(job, api: httpx.Client):
     assert vtt.status_code == 200
     cues = check.vtt_cues(vtt.text)
     heard = check.onsets(check.decoded_audio(job["video"]))
-    beat_starts = [offset + beat["start_seconds"]
-                   for offset, scene in zip(_offsets(job["status"]), job["scenes"], strict=True)
-                   for beat in scene["beats"]]
+    beat_starts = [
+        offset + beat["start_seconds"]
+        for offset, scene in zip(_offsets(job["status"]), job["scenes"], strict=True)
+        for beat in scene["beats"]
+    ]
     first_cues = [cue for cue in cues if any(abs(cue[0] - s) < 0.01 for s in beat_starts)]
     assert len(first_cues) == len(beat_starts)
     for start, _end, text in first_cues:
@@ -148,8 +161,11 @@ class Silent(Scene):
 
 
 def test_render_only_job_with_narration_gets_the_same_treatment(api: httpx.Client, tmp_path):
-    body = {"code": SCENES_CODE, "quality": "low",
-            "narration": {"Short": "A circle appears first. Then a square fades in beside it."}}
+    body = {
+        "code": SCENES_CODE,
+        "quality": "low",
+        "narration": {"Short": "A circle appears first. Then a square fades in beside it."},
+    }
     response = api.post("/api/v1/videos/render", json=body)
     assert response.status_code == 201, response.text
     status, _ = wait_for(api, response.json()["job_id"], {}, terminal, timeout=300)
@@ -162,15 +178,20 @@ def test_render_only_job_with_narration_gets_the_same_treatment(api: httpx.Clien
     assert silent["speech_seconds"] == 0
     audio = check.decoded_audio(video)
     assert check.level_db(check.window(audio, 0.05, short["speech_seconds"])) > -30
-    assert check.level_db(check.window(audio, short["duration_seconds"] + 0.1,
-                                       short["duration_seconds"] + 0.9)) < -60
+    assert (
+        check.level_db(
+            check.window(audio, short["duration_seconds"] + 0.1, short["duration_seconds"] + 0.9)
+        )
+        < -60
+    )
     bad = api.post("/api/v1/videos/render", json={**body, "narration": {"Nope": "x"}})
     assert bad.status_code == 422 and bad.json()["error"]["code"] == "VALIDATION_ERROR"
 
 
 def test_render_only_job_without_narration_stays_silent(api: httpx.Client, tmp_path):
-    response = api.post("/api/v1/videos/render",
-                        json={"code": SCENES_CODE, "scene": "Silent", "quality": "low"})
+    response = api.post(
+        "/api/v1/videos/render", json={"code": SCENES_CODE, "scene": "Silent", "quality": "low"}
+    )
     assert response.status_code == 201, response.text
     status, _ = wait_for(api, response.json()["job_id"], {}, terminal, timeout=300)
     assert status["status"] == "completed", status.get("error")
@@ -193,9 +214,15 @@ def speech() -> Iterator[SpeechServer]:
 @pytest.fixture(scope="module")
 def openai_stack(speech: SpeechServer, tmp_path_factory) -> Iterator[Stack]:
     with isolated_stack(
-        tmp_path_factory.mktemp("openai-voice"), DEFAULT_QUALITY="low", ACK_WAIT_SECONDS="4",
-        TTS_MODEL="openai/tts-test", TTS_BASE_URL=speech.base_url, TTS_VOICE="alloy",
-        OPENAI_API_KEY=SECRET, LLM_MAX_RETRIES="0", TTS_FALLBACK="offline",
+        tmp_path_factory.mktemp("openai-voice"),
+        DEFAULT_QUALITY="low",
+        ACK_WAIT_SECONDS="4",
+        TTS_MODEL="openai/tts-test",
+        TTS_BASE_URL=speech.base_url,
+        TTS_VOICE="alloy",
+        OPENAI_API_KEY=SECRET,
+        LLM_MAX_RETRIES="0",
+        TTS_FALLBACK="offline",
     ) as running:
         yield running
 
@@ -221,7 +248,8 @@ def test_openai_voice_speaks_through_the_sdk(openai_api, openai_stack, speech, t
     sent = speech.requests()[before:]
     assert {r.body["input"] for r in sent} == spoken
     assert {(r.body["model"], r.body["voice"], r.body["response_format"]) for r in sent} == {
-        ("tts-test", "alloy", "wav")}
+        ("tts-test", "alloy", "wav")
+    }
     assert {r.authorization for r in sent} == {f"Bearer {SECRET}"}
     audio = check.decoded_audio(video)
     for offset, scene in zip(_offsets(status), scenes, strict=True):
@@ -245,8 +273,9 @@ def test_openai_outage_falls_back_to_the_offline_voice(openai_api, speech, tmp_p
     video.write_bytes(openai_api.get(f"/api/v1/videos/jobs/{job_id}/download").content)
     assert check.stream_kinds(video) == ["video", "audio"]
     lines = openai_api.get(f"/api/v1/jobs/{job_id}/logs").json()["logs"]
-    fell_back = [line["message"] for line in lines
-                 if "the configured voice failed" in line["message"]]
+    fell_back = [
+        line["message"] for line in lines if "the configured voice failed" in line["message"]
+    ]
     piper_scenes = [s for s in status["scenes"] if s["voice"] == "piper:en_US-joe-medium"]
     assert len(fell_back) == len(piper_scenes) >= 1
     assert all("HTTP 503" in message for message in fell_back)
@@ -297,11 +326,17 @@ def test_cancelling_during_narration_stops_it(openai_api, openai_stack, speech):
 def test_outage_with_fail_policy_fails_at_the_stage(speech, tmp_path):
     speech.failing = True
     try:
-        with isolated_stack(
-            tmp_path / "fail", services=("planner", "narrator", "coder", "gateway"),
-            TTS_MODEL="openai/tts-test", TTS_BASE_URL=speech.base_url, LLM_MAX_RETRIES="0",
-            TTS_FALLBACK="fail",
-        ) as failing, httpx.Client(base_url=failing.base_url, timeout=30) as client:
+        with (
+            isolated_stack(
+                tmp_path / "fail",
+                services=("planner", "narrator", "coder", "gateway"),
+                TTS_MODEL="openai/tts-test",
+                TTS_BASE_URL=speech.base_url,
+                LLM_MAX_RETRIES="0",
+                TTS_FALLBACK="fail",
+            ) as failing,
+            httpx.Client(base_url=failing.base_url, timeout=30) as client,
+        ):
             job_id = submit(client, "Ohm's Law", {})
             status, _ = wait_for(client, job_id, {}, terminal, timeout=200)
     finally:

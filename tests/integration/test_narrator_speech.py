@@ -55,6 +55,10 @@ async def test_speaking_stops_when_the_job_is_gone(cache, settings):
             raise JobGone("job")
 
     with pytest.raises(JobGone):
-        await speak_all(voice, ["First words here.", "Second words here.", "Third."], cache,
-                        before_each=before_each)
+        await speak_all(
+            voice,
+            ["First words here.", "Second words here.", "Third."],
+            cache,
+            before_each=before_each,
+        )
     assert voice.calls == 1

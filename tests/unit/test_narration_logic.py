@@ -24,8 +24,10 @@ def tone(seconds: float, *, amplitude: float = 1.0, hz: float = 997.0) -> np.nda
 
 
 def test_beats_are_whole_sentences():
-    text = ("A right triangle has sides a, b and c, e.g. 3, 4 and 5. Then pi is 3.14 or so! "
-            "Is that all? No. The hypotenuse is the longest side.")
+    text = (
+        "A right triangle has sides a, b and c, e.g. 3, 4 and 5. Then pi is 3.14 or so! "
+        "Is that all? No. The hypotenuse is the longest side."
+    )
     assert split_beats(text) == [
         "A right triangle has sides a, b and c, e.g. 3, 4 and 5.",
         "Then pi is 3.14 or so!",
@@ -52,8 +54,10 @@ def test_loudness_matches_the_standards_reference_tone():
 def test_normalise_reaches_minus_16_lufs_without_clipping():
     rng = np.random.default_rng(1)
     # speech-like: bursts of noise with loud peaks, separated by silence
-    bursts = [np.concatenate([rng.normal(0, 0.02 * (1 + k % 3), RATE // 2), np.zeros(RATE // 4)])
-              for k in range(8)]
+    bursts = [
+        np.concatenate([rng.normal(0, 0.02 * (1 + k % 3), RATE // 2), np.zeros(RATE // 4)])
+        for k in range(8)
+    ]
     signal = np.concatenate(bursts).astype(np.float32)
     signal[1000] = 0.9  # a plosive
     out = normalise(signal)
@@ -86,8 +90,8 @@ def test_track_lays_beats_end_to_end_with_pauses():
     assert beats[-1].duration_seconds == 0.5  # no pause after the last word
     assert len(track) / RATE == pytest.approx(3.5 + 2 * PAUSE_SECONDS, abs=1e-3)
     at = round(beats[1].start_seconds * RATE)
-    assert np.allclose(track[at:at + 100], audio[1][:100])
-    assert assemble([], []) [1] == []
+    assert np.allclose(track[at : at + 100], audio[1][:100])
+    assert assemble([], [])[1] == []
 
 
 def test_cache_key_names_voice_and_text():
@@ -100,8 +104,9 @@ def test_tts_settings_parse_and_say_what_they_accept():
     assert load_settings({}).narration_on
     assert not load_settings({"TTS_MODEL": "none"}).narration_on
     assert not load_settings({"ENABLE_NARRATION": "false"}).narration_on
-    assert load_settings({"TTS_MODEL": "openai/gpt-4o-mini-tts"}).tts_model == \
-        "openai/gpt-4o-mini-tts"
+    assert (
+        load_settings({"TTS_MODEL": "openai/gpt-4o-mini-tts"}).tts_model == "openai/gpt-4o-mini-tts"
+    )
     with pytest.raises(SettingsError, match=r"TTS_MODEL.*openai/<model>"):
         load_settings({"TTS_MODEL": "festival"})
     with pytest.raises(SettingsError, match="TTS_FALLBACK"):

@@ -26,9 +26,15 @@ class EspeakVoice:
 
     async def speak(self, text: str) -> np.ndarray:
         process = await asyncio.create_subprocess_exec(
-            self.binary or "espeak-ng", "-v", self.voice, "-s", str(WORDS_PER_MINUTE),
-            "--stdout", "--stdin",
-            stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
+            self.binary or "espeak-ng",
+            "-v",
+            self.voice,
+            "-s",
+            str(WORDS_PER_MINUTE),
+            "--stdout",
+            "--stdin",
+            stdin=asyncio.subprocess.PIPE,
+            stdout=asyncio.subprocess.PIPE,
             stderr=asyncio.subprocess.PIPE,
         )
         wav, err = await process.communicate(text.encode())

@@ -37,18 +37,25 @@ class OpenAISpeech:
                 f"TTS_MODEL={settings.tts_model} needs OPENAI_API_KEY or TTS_BASE_URL"
             )
         client = AsyncOpenAI(
-            base_url=base_url or OPENAI_URL, api_key=key or "unused",
-            timeout=settings.llm_timeout_seconds, max_retries=settings.llm_max_retries,
+            base_url=base_url or OPENAI_URL,
+            api_key=key or "unused",
+            timeout=settings.llm_timeout_seconds,
+            max_retries=settings.llm_max_retries,
         )
         return cls(
-            client, model=settings.tts_model.partition("/")[2],
-            voice=settings.tts_voice or DEFAULT_VOICE, model_string=settings.tts_model,
+            client,
+            model=settings.tts_model.partition("/")[2],
+            voice=settings.tts_voice or DEFAULT_VOICE,
+            model_string=settings.tts_model,
         )
 
     async def speak(self, text: str) -> np.ndarray:
         try:
             response = await self.client.audio.speech.create(
-                model=self.model, voice=self.voice, input=text, response_format="wav",
+                model=self.model,
+                voice=self.voice,
+                input=text,
+                response_format="wav",
             )
         except (openai.APIConnectionError, openai.APIStatusError) as exc:
             raise VoiceUnavailable(f"{self.name} failed: {_describe(exc)}") from exc
