@@ -11,6 +11,7 @@ APT_PACKAGES=(
   chromium                                           # tests render /docs in a headless browser
   bubblewrap                                        # the render jail (services/renderer/jail.py)
   tesseract-ocr                                     # tests read leaked text off frames (OCR)
+  espeak-ng                                         # the narrator's small fallback voice
 )
 
 missing=()

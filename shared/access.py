@@ -25,6 +25,7 @@ from shared.events import (
     ProgressReported,
     SceneAbandoned,
     SceneCoded,
+    SceneNarrated,
     ScenePlanned,
     SceneRendered,
     SceneRenderFailed,
@@ -65,6 +66,12 @@ ACCESS: dict[str, Access] = {
     "planner": Access(
         publishes=(*_EVERY_STAGE, UsageRecorded.type, ScenePlanned.type),
         consumes=_durables("planner"),
+        reads=(subjects.JOBS_BUCKET,),
+        writes=(subjects.ARTIFACTS_BUCKET,),
+    ),
+    "narrator": Access(
+        publishes=(*_EVERY_STAGE, SceneNarrated.type),
+        consumes=_durables("narrator"),
         reads=(subjects.JOBS_BUCKET,),
         writes=(subjects.ARTIFACTS_BUCKET,),
     ),

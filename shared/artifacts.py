@@ -20,6 +20,16 @@ def plan_name(job_id: str, scene: int) -> str:
     return f"{job_id}/scenes/{scene:02d}/plan.json"
 
 
+def narration_name(job_id: str, scene: int) -> str:
+    """A scene's `Narration` (voice, beats, audio artifact) as JSON."""
+    return f"{job_id}/scenes/{scene:02d}/narration.json"
+
+
+def speech_name(job_id: str, scene: int) -> str:
+    """A scene's speech track (WAV), all its beats one after another."""
+    return f"{job_id}/scenes/{scene:02d}/speech.wav"
+
+
 def code_name(job_id: str, scene: int, attempt: int) -> str:
     return f"{job_id}/scenes/{scene:02d}/code-{attempt}.py"
 
@@ -48,6 +58,11 @@ CACHE_PREFIX = "cache/"
 def cache_clip_name(key: str) -> str:
     """A rendered clip in the renderer's content-addressed cache (shared by all jobs)."""
     return f"{CACHE_PREFIX}{key}.mp4"
+
+
+def cache_speech_name(key: str) -> str:
+    """A synthesized beat in the narrator's cache, keyed by (engine, voice, text)."""
+    return f"{CACHE_PREFIX}tts/{key}.wav"
 
 
 class ArtifactMissing(LookupError):

@@ -56,8 +56,12 @@ CONSUMERS: dict[str, ConsumerSpec] = {
     for spec in (
         ConsumerSpec("planner", "job.requested"),
         ConsumerSpec("planner-priority", subjects.JOB_REQUESTED, lane=PRIORITY_LANE),
+        ConsumerSpec("narrator", subjects.SCENE_PLANNED),
+        ConsumerSpec("narrator-priority", subjects.SCENE_PLANNED, lane=PRIORITY_LANE),
         ConsumerSpec("coder", "scene.planned"),
         ConsumerSpec("coder-priority", subjects.SCENE_PLANNED, lane=PRIORITY_LANE),
+        ConsumerSpec("coder-narrated", subjects.SCENE_NARRATED),
+        ConsumerSpec("coder-narrated-priority", subjects.SCENE_NARRATED, lane=PRIORITY_LANE),
         ConsumerSpec("coder-repair", "scene.render_failed"),
         ConsumerSpec("renderer", "scene.coded"),
         ConsumerSpec("renderer-combine", "scene.rendered"),

@@ -61,6 +61,9 @@ class JobContext(msgspec.Struct, kw_only=True):
     enable_thumbnails: bool = True
     use_rag: bool = False
     priority: str = "normal"  # low | normal | high | urgent: which lane its work takes
+    # Decided once, when the job is accepted (ENABLE_NARRATION, TTS_MODEL): the narrator
+    # voices every scene and the coder waits for `scene.narrated`; else scenes are silent.
+    narrate: bool = False
 
     @property
     def lane(self) -> str | None:
@@ -71,6 +74,28 @@ class JobContext(msgspec.Struct, kw_only=True):
 # High and urgent jobs' events are taken by a stage's priority-lane consumers (a slot of
 # their own), so they never wait behind a backlog of normal work.
 PRIORITY_LANE = "priority"
+
+
+class Beat(msgspec.Struct, kw_only=True, frozen=True):
+    """One spoken sentence of a scene: where it starts in the scene and how long it lasts.
+
+    `duration_seconds` includes the pause after it, so beats tile the scene's speech;
+    `spoken_seconds` is the voiced part (what a subtitle shows).
+    """
+
+    text: str
+    start_seconds: float
+    duration_seconds: float
+    spoken_seconds: float
+
+
+class Narration(msgspec.Struct, kw_only=True):
+    """A scene's speech: the voice, its beats and the audio (artifact `audio_ref`, WAV)."""
+
+    voice: str
+    beats: list[Beat] = []
+    audio_ref: str | None = None  # None: a silent scene (no narration text)
+    speech_seconds: float = 0.0
 
 
 class Event(msgspec.Struct, kw_only=True, tag_field="event_type"):
@@ -120,6 +145,8 @@ class SceneEvent(Event):
     context: JobContext
     scene_number: int
     scene_count: int
+    title: str
+    plan_ref: str
 
     def dedup_key(self) -> str:
         return f"{self.job_id}:{self.type}:{self.scene_number}"
@@ -135,11 +162,23 @@ class SceneAttemptEvent(SceneEvent):
 
 
 class ScenePlanned(SceneEvent, tag=subjects.SCENE_PLANNED):
-    """One scene's plan is written (artifact `plan_ref`); the coder writes its code."""
+    """One scene's plan is written (artifact `plan_ref`); the narrator or coder goes on."""
 
     type: ClassVar[str] = subjects.SCENE_PLANNED
-    title: str
-    plan_ref: str
+    # A render-only job's scene: the client's own code, which the coder passes on as is.
+    client_code_ref: str | None = None
+    class_name: str | None = None
+
+
+class SceneNarrated(SceneEvent, tag=subjects.SCENE_NARRATED):
+    """One scene's narration is spoken (beats and audio); the coder times its code to it."""
+
+    type: ClassVar[str] = subjects.SCENE_NARRATED
+    narration: Narration
+    client_code_ref: str | None = None
+    class_name: str | None = None
+    # Why the configured voice did not speak (TTS_FALLBACK=offline), when it did not.
+    fallback_reason: str | None = None
 
 
 class SceneCoded(SceneAttemptEvent, tag=subjects.SCENE_CODED):
@@ -158,6 +197,9 @@ class SceneCoded(SceneAttemptEvent, tag=subjects.SCENE_CODED):
     repairable: bool = True
     # Published by `videogen replay`: render even if the render cache has this code.
     replayed: bool = False
+    # The scene's speech (narrated jobs): the renderer adds the beat helpers to the code,
+    # sizes the clip to the speech and muxes the audio.
+    narration: Narration | None = None
 
 
 class UsageRecorded(Event, tag=subjects.USAGE_RECORDED):
@@ -183,6 +225,8 @@ class SceneRendered(SceneAttemptEvent, tag=subjects.SCENE_RENDERED):
     clip_ref: str
     duration_seconds: float
     render_seconds: float
+    # Things worth knowing that did not fail the scene (e.g. video far longer than speech).
+    warnings: list[str] = []
 
 
 class RenderError(msgspec.Struct, kw_only=True):
@@ -319,6 +363,7 @@ AnyEvent = (
     JobRequested
     | ProgressReported
     | ScenePlanned
+    | SceneNarrated
     | SceneCoded
     | SceneRendered
     | SceneRenderFailed
@@ -336,6 +381,7 @@ EVENT_TYPES: dict[str, type[Event]] = {
         JobRequested,
         ProgressReported,
         ScenePlanned,
+        SceneNarrated,
         SceneCoded,
         SceneRendered,
         SceneRenderFailed,

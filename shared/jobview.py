@@ -41,6 +41,9 @@ class SceneRecord(msgspec.Struct, kw_only=True):
     model: str | None = None
     fallback_reason: str | None = None  # why the built-in model stands in for this scene
     render_seconds: float | None = None  # wall time of its last render (queue estimates)
+    voice: str | None = None  # who narrated it (narrated jobs)
+    speech_seconds: float | None = None
+    warnings: list[str] = []  # e.g. the animation runs far longer than its speech
 
 
 class UsageEntry(msgspec.Struct, kw_only=True):
@@ -73,6 +76,7 @@ class JobView(msgspec.Struct, kw_only=True):
     model: str | None = None
     usage: dict[str, UsageEntry] = {}
     webhook_url: str | None = None  # where the gateway announces the job's end (signed)
+    voices: list[str] = []  # every voice that narrated a scene (one, unless a fallback)
 
     @property
     def is_terminal(self) -> bool:

@@ -36,16 +36,17 @@ from shared.timeline import scene_of
 REPLAY_STAGE = {
     "job.requested": "initializing",
     "scene.planned": "code_generation",
+    "scene.narrated": "code_generation",
     "scene.coded": "rendering",
     "scene.render_failed": "rendering",
     "scene.rendered": "combining",
     "video.combined": "storage",
 }
-REPLAYABLE = tuple(
+REPLAYABLE = tuple(dict.fromkeys(
     spec.event_type
     for spec in CONSUMERS.values()
     if spec.event_type is not None and spec.event_type in REPLAY_STAGE
-)
+))
 
 
 class ReplayRefused(Exception):

@@ -13,8 +13,10 @@ import msgspec
 
 from shared.events import (
     AnyEvent,
+    Beat,
     ModelUsage,
     SceneCoded,
+    SceneNarrated,
     ScenePlanned,
     SceneRendered,
     SceneRenderFailed,
@@ -42,6 +44,10 @@ class SceneReport(msgspec.Struct, kw_only=True):
     attempts: list[Attempt] = []
     errors: list[str] = []
     usage: list[ModelUsage] = []
+    voice: str | None = None
+    speech_seconds: float | None = None
+    beats: list[Beat] = []
+    warnings: list[str] = []
 
 
 class UsageTotals(msgspec.Struct, kw_only=True):
@@ -66,6 +72,10 @@ def scene_reports(events: Iterable[AnyEvent]) -> list[SceneReport]:
             case ScenePlanned():
                 report = scene(event.scene_number)
                 report.title, report.plan_ref = event.title, event.plan_ref
+            case SceneNarrated():
+                report = scene(event.scene_number)
+                report.voice, report.beats = event.narration.voice, event.narration.beats
+                report.speech_seconds = event.narration.speech_seconds
             case SceneCoded():
                 report = scene(event.scene_number)
                 if all(a.attempt != event.attempt for a in report.attempts):
@@ -82,6 +92,7 @@ def scene_reports(events: Iterable[AnyEvent]) -> list[SceneReport]:
                 found = _attempt(scene(event.scene_number), event.attempt)
                 if found is not None:
                     found.status = "rendered"
+                scene(event.scene_number).warnings = list(event.warnings)
             case UsageRecorded() if event.scene is not None:
                 report = scene(event.scene)
                 report.usage = _add(report.usage, event.usage)

@@ -19,9 +19,9 @@ from shared import redact
 
 QUALITIES = ("low", "medium", "high", "ultra")
 STORAGE_MODES = ("local_only", "s3_only", "local_and_s3")
-SERVICES = ("planner", "coder", "renderer", "storage", "gateway")
+SERVICES = ("planner", "narrator", "coder", "renderer", "storage", "gateway")
 # Who gets a scoped variable (`services=` below); every other setting goes to every service.
-LLM_CALLERS = ("planner", "coder")
+LLM_CALLERS = ("planner", "narrator", "coder")  # the narrator: openai/<model> speech
 STORERS = ("gateway", "storage")
 GATEWAY = ("gateway",)
 # Variables of the OS and toolchain a service process needs besides its settings.
@@ -30,6 +30,7 @@ PROCESS_VARIABLES = frozenset({
     "PYTHONPATH", "VIRTUAL_ENV", "LD_LIBRARY_PATH", "SSL_CERT_FILE", "SSL_CERT_DIR",
 })
 PROCESS_PREFIXES = ("LC_", "XDG_")
+TTS_ENGINES = ("builtin", "piper", "espeak-ng", "none")
 
 
 class SettingsError(ValueError):
@@ -117,6 +118,17 @@ class Secret:
         return "Secret('**********')" if self._value else "Secret('')"
 
     __str__ = __repr__
+
+
+def _tts_model(raw: str) -> str:
+    """`builtin`, `piper`, `espeak-ng`, `none` or `openai/<model>`."""
+    value = raw.strip()
+    if value.lower() in TTS_ENGINES:
+        return value.lower()
+    provider, sep, model = value.partition("/")
+    if provider == "openai" and sep and model:
+        return value
+    raise ValueError(f"expected one of {', '.join(TTS_ENGINES)} or openai/<model>")
 
 
 def _choice(*allowed: str) -> Callable[[str], str]:
@@ -238,6 +250,12 @@ class Settings:
     embeddings_model: str = _env("EMBEDDINGS_MODEL", default="")
     qdrant_url: str = _env("QDRANT_URL", default="")
     rag_top_k: int = _env("RAG_TOP_K", _positive_int, default=5)
+    # Narration (services/narrator): which voice speaks, and what an outage of it does.
+    enable_narration: bool = _env("ENABLE_NARRATION", _bool, default=True)
+    tts_model: str = _env("TTS_MODEL", _tts_model, default="builtin")
+    tts_voice: str = _env("TTS_VOICE", default="")
+    tts_base_url: str = _env("TTS_BASE_URL", default="")
+    tts_fallback: str = _env("TTS_FALLBACK", _choice("offline", "fail"), default="offline")
     # Bus: each service is its own NATS user (shared/access.py); `videogen up` makes them.
     nats_url: str = _env("NATS_URL", _nats_urls, default="nats://127.0.0.1:4222")
     nats_user: str = _env("NATS_USER", default="")
@@ -339,6 +357,10 @@ class Settings:
     def nats_servers(self) -> list[str]:
         """NATS_URL as the list of servers a client tries in turn."""
         return self.nats_url.split(",")
+
+    def narration_on(self) -> bool:
+        """Whether new jobs are narrated (the gateway stamps it into each job's context)."""
+        return self.enable_narration and self.tts_model != "none"
 
     @property
     def single_user_mode(self) -> bool:

@@ -15,7 +15,10 @@ STAGES: tuple[Stage, ...] = (
     Stage("queued", 0, "Waiting for a planner"),
     Stage("initializing", 5, "Initializing video generation"),
     Stage("planning", 15, "Creating the scene outline"),
-    Stage("scenario_creation", 30, "Writing each scene's storyboard, technical plan and narration"),
+    Stage(
+        "scenario_creation", 30,
+        "Writing each scene's storyboard, technical plan and narration, and voicing it",
+    ),
     Stage("code_generation", 50, "Writing Manim code for each scene"),
     Stage("rendering", 80, "Rendering scenes"),
     Stage("combining", 90, "Combining scenes into one video"),

@@ -323,6 +323,8 @@ def _make_video(
     target = output or Path(f"{_slug(topic)}.mp4")
     client.download(job_id, target)
     console.print(f"[green]video saved:[/] {target.resolve()}")
+    if final.get("voice"):
+        console.print(f"narrated by {final['voice']}")
     print(target.resolve())
     return 0
 

@@ -24,12 +24,15 @@ from services.coder.authoring import (
 )
 from services.coder.checks import code_problems, manim_names
 from services.coder.models import SceneCoder, resolve_coder
+from services.coder.narrated import load_narration, paced_builtin, pass_client_code, timed_for
 from shared import artifacts
 from shared.broker import CONSUMERS
 from shared.errors import PermanentError
 from shared.events import (
     JobContext,
+    Narration,
     SceneCoded,
+    SceneNarrated,
     ScenePlanned,
     SceneRenderFailed,
     UsageRecorded,
@@ -40,13 +43,14 @@ from shared.llm.usage import UsageMeter
 from shared.logs import timed
 from shared.plans import ScenePlan
 from shared.retry import backoff_delay
+from shared.scene_timing import HELPER_NAMES
 from shared.service import StageDeps
 
 if TYPE_CHECKING:
     from services.coder.retrieval.index import DocsIndex
 
 log = logging.getLogger("videogen.coder")
-Source = ScenePlanned | SceneRenderFailed
+Source = ScenePlanned | SceneNarrated | SceneRenderFailed
 
 
 @dataclass(frozen=True)
@@ -69,7 +73,7 @@ class Coder:
 
     def check(self, plan: ScenePlan) -> functools.partial[list[str]]:
         return functools.partial(
-            _problems, class_name=plan.class_name, known_names=manim_names()
+            _problems, class_name=plan.class_name, known_names=manim_names() | HELPER_NAMES
         )
 
     def may_fall_back(self, model: SceneCoder) -> bool:
@@ -98,7 +102,14 @@ async def register(deps: StageDeps) -> None:
     coder = Coder(deps, clients, docs)
 
     async def on_scene_planned(event: ScenePlanned) -> None:
-        await write_scene(coder, event)
+        if not event.context.narrate:  # narrated jobs come back as scene.narrated
+            await write_scene(coder, event)
+
+    async def on_scene_narrated(event: SceneNarrated) -> None:
+        if event.client_code_ref is not None:
+            await pass_client_code(deps, event)
+        else:
+            await write_scene(coder, event)
 
     async def on_render_failed(event: SceneRenderFailed) -> None:
         await repair_scene(coder, event)
@@ -114,34 +125,47 @@ async def register(deps: StageDeps) -> None:
         stage="code_generation",
     )
     deps.runner.subscribe(
+        deps.broker, CONSUMERS["coder-narrated"], SceneNarrated, on_scene_narrated,
+        stage="code_generation", concurrency=concurrency,
+    )
+    deps.runner.subscribe(
+        deps.broker, CONSUMERS["coder-narrated-priority"], SceneNarrated, on_scene_narrated,
+        stage="code_generation",
+    )
+    deps.runner.subscribe(
         deps.broker, CONSUMERS["coder-repair"], SceneRenderFailed, on_render_failed,
         stage="rendering", concurrency=concurrency,
     )
 
 
-async def write_scene(coder: Coder, event: ScenePlanned) -> None:
+async def write_scene(coder: Coder, event: ScenePlanned | SceneNarrated) -> None:
     deps = coder.deps
     await deps.bus.progress(event, "code_generation", scene=event.scene_number)
     meter = UsageMeter()
     model = coder.model(event.context, meter)
+    narration = event.narration if isinstance(event, SceneNarrated) else None
     plan = await _plan(deps, event.plan_ref)
     try:
         with timed(log, "code_generation", scene=event.scene_number, model=model.name):
             code = await write_checked(
-                model, plan, check=coder.check(plan), rounds=deps.settings.max_fix_attempts
+                model, timed_for(plan, narration, model.name), check=coder.check(plan),
+                rounds=deps.settings.max_fix_attempts,
             )
     except (CodeRejected, PermanentError) as exc:
-        await _give_up(coder, event, plan, model, attempt=1, reason=_reason(exc))
+        await _give_up(coder, event, plan, model, attempt=1, reason=_reason(exc),
+                       narration=narration)
         return
     finally:
         await _record_usage(deps, event, meter, stage="code_generation", attempt=1)
-    await _publish_code(deps, event, plan, code, attempt=1, model=model.name)
+    await _publish_code(deps, event, plan, code, attempt=1, model=model.name,
+                        narration=narration)
 
 
 async def repair_scene(coder: Coder, event: SceneRenderFailed) -> None:
     deps = coder.deps
     meter = UsageMeter()
     model = coder.model(event.context, meter)
+    narration = await load_narration(deps, event)
     plan = await _plan(deps, event.plan_ref)
     code = (await deps.artifacts.get_bytes(event.code_ref)).decode()
     attempt = event.attempt + 1
@@ -149,30 +173,36 @@ async def repair_scene(coder: Coder, event: SceneRenderFailed) -> None:
     if not event.error.recoverable:
         await _abandon(coder, event, plan, "no change of the code can help")
         return
-    if model.name != "builtin" and code == await fallback_code(plan):
+    if model.name != "builtin" and code == paced_builtin(
+        await fallback_code(plan), narration, plan
+    ):
         await _abandon(coder, event, plan, "even the built-in model's version failed to render")
         return
     if event.attempt > deps.settings.max_fix_attempts:
-        await _give_up(coder, event, plan, model, attempt=attempt, reason=failure)
+        await _give_up(coder, event, plan, model, attempt=attempt, reason=failure,
+                       narration=narration)
         return
     await asyncio.sleep(backoff_delay(event.attempt, base=deps.settings.fix_backoff_seconds))
     try:
         with timed(log, "code repair", scene=event.scene_number, attempt=event.attempt):
             fixed = await repair_checked(
-                model, plan, code=code, error=render_error_report(event.error, code),
+                model, timed_for(plan, narration, model.name), code=code,
+                error=render_error_report(event.error, code),
                 check=coder.check(plan), rounds=deps.settings.max_fix_attempts,
             )
     except (CodeRejected, PermanentError) as exc:
-        await _give_up(coder, event, plan, model, attempt=attempt, reason=_reason(exc))
+        await _give_up(coder, event, plan, model, attempt=attempt, reason=_reason(exc),
+                       narration=narration)
         return
     finally:
         await _record_usage(deps, event, meter, stage="repair", attempt=attempt)
-    await _publish_code(deps, event, plan, fixed, attempt=attempt, model=model.name)
+    await _publish_code(deps, event, plan, fixed, attempt=attempt, model=model.name,
+                        narration=narration)
 
 
 async def _give_up(
     coder: Coder, event: Source, plan: ScenePlan, model: SceneCoder, *, attempt: int,
-    reason: str,
+    reason: str, narration: Narration | None,
 ) -> None:
     """Fall back to the built-in model's scene, or abandon it when that is not allowed."""
     if not coder.may_fall_back(model):
@@ -181,7 +211,7 @@ async def _give_up(
     log.warning("scene %d falls back to the built-in model: %s", plan.number, reason)
     await _publish_code(
         coder.deps, event, plan, await fallback_code(plan), attempt=attempt, model="builtin",
-        fallback_reason=f"{model.name}: {reason}",
+        fallback_reason=f"{model.name}: {reason}", narration=narration,
     )
 
 
@@ -230,8 +260,10 @@ def _reason(exc: CodeRejected | PermanentError) -> str:
 
 async def _publish_code(
     deps: StageDeps, event: Source, plan: ScenePlan, code: str, *, attempt: int, model: str,
-    fallback_reason: str | None = None,
+    fallback_reason: str | None = None, narration: Narration | None = None,
 ) -> None:
+    if model == "builtin":
+        code = paced_builtin(code, narration, plan)  # its steps land on the beats
     ref = await deps.artifacts.put_bytes(
         artifacts.code_name(event.job_id, plan.number, attempt), code.encode()
     )
@@ -240,7 +272,7 @@ async def _publish_code(
             job_id=event.job_id, user_id=event.user_id, context=event.context,
             scene_number=plan.number, scene_count=event.scene_count, attempt=attempt,
             class_name=plan.class_name, code_ref=ref, plan_ref=event.plan_ref, model=model,
-            fallback_reason=fallback_reason,
+            fallback_reason=fallback_reason, narration=narration,
         )
     )
 

@@ -14,6 +14,7 @@ from shared.events import (
     ProgressReported,
     SceneAbandoned,
     SceneCoded,
+    SceneNarrated,
     ScenePlanned,
     SceneRendered,
     SceneRenderFailed,
@@ -63,6 +64,15 @@ def _describe(event: AnyEvent) -> tuple[str, str, str]:
             return "info", "scenario_creation", (
                 f"Scene {event.scene_number} of {event.scene_count} planned: {event.title}"
             )
+        case SceneNarrated():
+            narration = event.narration
+            spoken = (f"Scene {event.scene_number} voiced by {narration.voice}: "
+                      f"{len(narration.beats)} beats, {narration.speech_seconds:.1f} s")
+            if event.fallback_reason:
+                return "warning", "scenario_creation", (
+                    f"{spoken}; the configured voice failed: {event.fallback_reason}"
+                )
+            return "info", "scenario_creation", spoken
         case SceneCoded() if event.fallback_reason:
             return "warning", "code_generation", (
                 f"Scene {event.scene_number} falls back to the built-in model "
@@ -81,9 +91,10 @@ def _describe(event: AnyEvent) -> tuple[str, str, str]:
                 + (f" (scene {event.scene})" if event.scene is not None else "")
             )
         case SceneRendered():
-            return "info", "rendering", (
+            return "warning" if event.warnings else "info", "rendering", (
                 f"Scene {event.scene_number} rendered ({event.duration_seconds:.1f} s of video "
                 f"in {event.render_seconds:.1f} s)"
+                + "".join(f"; {warning}" for warning in event.warnings)
             )
         case SceneRenderFailed():
             return "error", "rendering", (

@@ -18,6 +18,7 @@ from shared.events import (
     ProgressReported,
     SceneAbandoned,
     SceneCoded,
+    SceneNarrated,
     ScenePlanned,
     SceneRendered,
     SceneRenderFailed,
@@ -91,6 +92,12 @@ def _fold(view: JobView, event: AnyEvent) -> None:
             _progress(view, event)
         case ScenePlanned():
             _scene(view, event.scene_number).title = event.title
+        case SceneNarrated():
+            scene = _scene(view, event.scene_number)
+            scene.voice = event.narration.voice
+            scene.speech_seconds = event.narration.speech_seconds
+            if event.narration.voice not in view.voices:
+                view.voices = sorted([*view.voices, event.narration.voice])
         case SceneCoded():
             _advance_scene(view, event.scene_number, attempt=event.attempt, phase="coded")
             scene = _scene(view, event.scene_number)
@@ -112,6 +119,7 @@ def _fold(view: JobView, event: AnyEvent) -> None:
             scene.attempts = max(scene.attempts, event.attempt)
             scene.duration_seconds = event.duration_seconds
             scene.render_seconds = event.render_seconds
+            scene.warnings = list(event.warnings)
             _refine(view, "rendering", _count(view, "rendered") / max(event.scene_count, 1))
         case VideoStored():
             _enter_stage(view, "completed", at=event.occurred_at)

@@ -20,6 +20,7 @@ from services.gateway import schemas, views
 from services.gateway.errors import ApiError
 from services.gateway.openapi import code_limit
 from services.gateway.outage import BUS_ERRORS, bounded, publish_surely
+from services.gateway.render_narration import narrated_scenes
 from services.gateway.state import App, User
 from services.gateway.submission import admit, not_queued, open_job
 from shared import artifacts
@@ -29,6 +30,7 @@ from shared.stages import BY_NAME
 
 router = APIRouter(prefix="/api/v1/videos", tags=["videos"])
 
+MAX_NARRATION_CHARS = 5_000
 USER_MODEL = "user"  # what wrote the scenes of a render-only job
 
 
@@ -44,6 +46,11 @@ class RenderRequest(BaseModel):
     quality: schemas.Quality | None = None
     enable_thumbnails: bool = True
     priority: schemas.Priority = "normal"
+    narration: dict[str, str] | None = Field(
+        default=None, max_length=100,
+        description="What each scene class says, {class: text}: those jobs are narrated "
+        "(speech muxed, clips sized to it, subtitles from the beats); null: silent",
+    )
 
 
 @router.post("/render", status_code=201, response_model=schemas.JobResponse,
@@ -54,6 +61,9 @@ async def render_video(body: RenderRequest, user: User, app: App) -> schemas.Job
     if len(body.code) > code_limit(settings):
         raise _invalid("code", f"at most {code_limit(settings)} characters", "string_too_long")
     classes = _scenes_to_render(body.code, body.scene)
+    narration = _narration(body.narration, classes)
+    if not settings.narration_on:
+        narration = None  # narration is off here: the job is silent, as without it
     now = utc_now()
     admit(app, user)
     job_id = str(uuid.uuid4())
@@ -63,12 +73,13 @@ async def render_video(body: RenderRequest, user: User, app: App) -> schemas.Job
         context="A render-only job: the client's own Manim code",
         model=USER_MODEL,
         quality=quality,
-        enable_subtitles=False,
+        enable_subtitles=narration is not None,
         enable_thumbnails=body.enable_thumbnails,
     )
     context = JobContext(
-        quality=quality, scene_model=USER_MODEL, enable_subtitles=False,
+        quality=quality, scene_model=USER_MODEL, enable_subtitles=narration is not None,
         enable_thumbnails=body.enable_thumbnails, priority=body.priority,
+        narrate=narration is not None,
     )
     view = await open_job(
         app, job_id=job_id, user=user, config=config, priority=body.priority, now=now,
@@ -79,14 +90,20 @@ async def render_video(body: RenderRequest, user: User, app: App) -> schemas.Job
             artifacts.user_code_name(job_id), body.code.encode()
         ))
         events: list[Event] = [_progress(job_id, user, "initializing")]
-        events += [
-            SceneCoded(
-                job_id=job_id, user_id=user, context=context, scene_number=number,
-                scene_count=len(classes), attempt=1, class_name=class_name,
-                code_ref=code_ref, plan_ref="", model=USER_MODEL, repairable=False,
+        if narration is not None:  # spoken first: the narrator, then the coder passes it on
+            events += await narrated_scenes(
+                app.deps.artifacts, job_id=job_id, user=user, context=context,
+                code_ref=code_ref, narration=narration,
             )
-            for number, class_name in enumerate(classes, start=1)
-        ]
+        else:
+            events += [
+                SceneCoded(
+                    job_id=job_id, user_id=user, context=context, scene_number=number,
+                    scene_count=len(classes), attempt=1, class_name=class_name,
+                    code_ref=code_ref, plan_ref="", model=USER_MODEL, repairable=False,
+                )
+                for number, class_name in enumerate(classes, start=1)
+            ]
         for event in events:
             await publish_surely(app.deps.bus, event)
     except BUS_ERRORS as exc:
@@ -111,6 +128,21 @@ def _scenes_to_render(code: str, scene: str | None) -> list[str]:
         raise _invalid("scene", f"{scene} is not a scene class of the code "
                        f"(found: {', '.join(classes)})", "unknown_scene")
     return [scene]
+
+
+def _narration(given: dict[str, str] | None, classes: list[str]) -> dict[str, str] | None:
+    """{class: text} for every scene to render, or None (silent); 422 for unknown classes."""
+    if given is None:
+        return None
+    unknown = sorted(set(given) - set(classes))
+    if unknown:
+        raise _invalid("narration", f"narration for {', '.join(unknown)}, which is not a "
+                       f"scene to render (rendering: {', '.join(classes)})", "unknown_scene")
+    too_long = [name for name, text in given.items() if len(text) > MAX_NARRATION_CHARS]
+    if too_long:
+        raise _invalid("narration", f"narration of {too_long[0]} is longer than "
+                       f"{MAX_NARRATION_CHARS} characters", "too_long")
+    return {name: given.get(name, "") for name in classes}
 
 
 def _invalid(field: str, messages: str | list[str], kind: str) -> ApiError:

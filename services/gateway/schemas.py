@@ -122,6 +122,9 @@ class SceneBody(BaseModel):
     duration_seconds: float | None
     model: str | None = None
     fallback_reason: str | None = None
+    voice: str | None = None
+    speech_seconds: float | None = None
+    warnings: list[str] = []
 
 
 class ModelUsageBody(BaseModel):
@@ -169,6 +172,9 @@ class JobStatusResponse(BaseModel):
     stages: list[StageBody]
     scenes: list[SceneBody]
     model: str | None = Field(description="Which model wrote the scenes, once completed")
+    voice: str | None = Field(
+        default=None, description="The voice that narrated the scenes (null: silent video)"
+    )
     usage: UsageBody = Field(description="LLM calls, tokens and estimated cost")
     fallbacks: list[FallbackBody] = Field(
         description="Scenes the built-in model wrote after the LLM's code kept failing"
@@ -226,6 +232,13 @@ class AttemptBody(BaseModel):
     fallback_reason: str | None
 
 
+class BeatBody(BaseModel):
+    text: str
+    start_seconds: float
+    duration_seconds: float
+    spoken_seconds: float
+
+
 class SceneDetail(BaseModel):
     scene_number: int
     title: str
@@ -234,6 +247,12 @@ class SceneDetail(BaseModel):
     fallback_reason: str | None
     attempts: list[AttemptBody]
     errors: list[str]
+    voice: str | None = None
+    speech_seconds: float | None = None
+    beats: list[BeatBody] = Field(
+        default=[], description="The spoken sentences, each with its start and duration"
+    )
+    warnings: list[str] = []
     usage: list[ModelUsageBody]
     plan: dict[str, object] | None = Field(
         description="Storyboard, technical plan and narration (null once artifacts expire)"

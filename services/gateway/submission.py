@@ -46,6 +46,7 @@ def new_job(
             enable_thumbnails=config.enable_thumbnails,
             use_rag=config.use_rag,
             priority=request.priority,
+            narrate=settings.narration_on,
         ),
         priority=request.priority,
     )

@@ -56,11 +56,13 @@ def job_status(view: JobView, *, now: datetime) -> schemas.JobStatusResponse:
                 scene_number=scene.scene_number, status=scene.status, attempts=scene.attempts,
                 title=scene.title, last_error=scene.last_error and redact(scene.last_error),
                 duration_seconds=scene.duration_seconds, model=scene.model,
-                fallback_reason=scene.fallback_reason,
+                fallback_reason=scene.fallback_reason, voice=scene.voice,
+                speech_seconds=scene.speech_seconds, warnings=scene.warnings,
             )
             for _, scene in sorted(view.scenes.items())
         ],
         model=view.model,
+        voice=", ".join(view.voices) or None,
         usage=usage(view),
         fallbacks=[
             schemas.FallbackBody(scene=number, reason=scene.fallback_reason)

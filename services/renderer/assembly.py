@@ -14,11 +14,12 @@ from pathlib import Path
 
 import msgspec
 
-from services.renderer.combine import combine_clips
-from services.renderer.subtitles import scene_cues, to_srt, to_vtt
+from services.renderer.combine_sound import combine_scenes
+from services.renderer.spoken_cues import spoken_cues
+from services.renderer.subtitles import to_srt, to_vtt
 from shared import artifacts
 from shared.artifacts import ArtifactMissing, Artifacts
-from shared.events import SceneAbandoned, SceneRendered, VideoCombined
+from shared.events import Narration, SceneAbandoned, SceneRendered, VideoCombined
 from shared.logs import timed
 from shared.plans import ScenePlan
 from shared.service import StageDeps
@@ -49,7 +50,7 @@ async def combine_job(
             for number in scenes
         ]
         with timed(log, "combining", scenes=len(clips), omitted=len(omitted)) as outcome:
-            video = await asyncio.to_thread(combine_clips, clips, workdir / "combined.mp4")
+            video = await asyncio.to_thread(combine_scenes, clips, workdir / "combined.mp4")
             outcome.update(
                 video_seconds=round(video.duration_seconds, 2), reencoded=video.reencoded
             )
@@ -57,7 +58,8 @@ async def combine_job(
     srt_ref = vtt_ref = None
     if context.enable_subtitles:
         narrations = [await _narration(deps.artifacts, job_id, number) for number in scenes]
-        cues = scene_cues(narrations, video.scene_offsets, video.duration_seconds)
+        spoken = [await _spoken(deps.artifacts, job_id, number) for number in scenes]
+        cues = spoken_cues(spoken, narrations, video.scene_offsets, video.duration_seconds)
         if cues:
             srt_ref = await deps.artifacts.put_bytes(
                 artifacts.subtitles_name(job_id, "srt"), to_srt(cues).encode()
@@ -86,5 +88,14 @@ async def _narration(store: Artifacts, job_id: str, scene: int) -> str | None:
     try:
         data = await store.get_bytes(artifacts.plan_name(job_id, scene))
         return msgspec.json.decode(data, type=ScenePlan).narration
+    except (ArtifactMissing, msgspec.DecodeError, msgspec.ValidationError):
+        return None
+
+
+async def _spoken(store: Artifacts, job_id: str, scene: int) -> Narration | None:
+    """A scene's beats as the narrator spoke them; None for a silent scene."""
+    try:
+        data = await store.get_bytes(artifacts.narration_name(job_id, scene))
+        return msgspec.json.decode(data, type=Narration)
     except (ArtifactMissing, msgspec.DecodeError, msgspec.ValidationError):
         return None

@@ -26,6 +26,7 @@ from services.renderer.ledger import (
     record_abandoned,
     record_rendered,
 )
+from services.renderer.narration import narrated_code, with_speech
 from services.renderer.render import CliLauncher
 from services.renderer.running import RunningRenders
 from services.renderer.sandbox import RenderLimits
@@ -176,7 +177,7 @@ async def render_one(
 ) -> RenderFailure | None:
     """Render the scene and publish scene.rendered; the failure when it did not render."""
     await deps.bus.progress(event, "rendering", scene=event.scene_number)
-    code = (await deps.artifacts.get_bytes(event.code_ref)).decode()
+    code = narrated_code((await deps.artifacts.get_bytes(event.code_ref)).decode(), event)
     quality = event.context.quality
     with engine.workdir() as folder:
         try:
@@ -199,9 +200,14 @@ async def render_one(
             if failure.kind == "cancelled":
                 raise JobGone(event.job_id) from failure
             return failure
-        ref = await deps.artifacts.put_file(
-            artifacts.clip_name(event.job_id, event.scene_number), clip.path
+        scene_clip = await with_speech(
+            deps, event, clip.path, clip.duration_seconds, Path(folder)
         )
+        ref = await deps.artifacts.put_file(
+            artifacts.clip_name(event.job_id, event.scene_number), scene_clip.path
+        )
+    for warning in scene_clip.warnings:
+        log.warning("scene %d: %s", event.scene_number, warning)
     await deps.bus.publish(
         SceneRendered(
             job_id=event.job_id,
@@ -211,8 +217,9 @@ async def render_one(
             scene_count=event.scene_count,
             attempt=event.attempt,
             clip_ref=ref,
-            duration_seconds=clip.duration_seconds,
+            duration_seconds=scene_clip.duration_seconds,
             render_seconds=clip.seconds_rendering,
+            warnings=scene_clip.warnings,
         )
     )
     return None

@@ -60,6 +60,10 @@ def test_llm_job_repairs_falls_back_and_explains_itself(stack: Stack, llm: Scrip
 
         [fix] = llm.requests("Task: repair code", "scene number 1 (")
         assert "NameError" in fix.text and "Traceback" in fix.text
+        # the job is narrated (the default): the code prompt times the scene to the voice
+        [draft] = llm.requests("Task: scene code", "scene number 3 of")
+        assert "Beat 0 at 0.0 s for" in draft.text and "self.wait_until_beat(i)" in draft.text
+        assert status["voice"] == "piper:en_US-joe-medium"
 
         detail = api.get(f"/api/v1/videos/jobs/{job_id}/scenes").json()
         first = detail["scenes"][0]

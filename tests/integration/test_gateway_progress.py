@@ -61,7 +61,8 @@ async def test_progress_events_show_up_in_status(client: httpx.AsyncClient) -> N
     assert body["scenes"][0] == {"scene_number": 1, "status": "planned", "attempts": 0,
                                  "title": "Right triangles", "last_error": None,
                                  "duration_seconds": None, "model": None,
-                                 "fallback_reason": None}
+                                 "fallback_reason": None, "voice": None,
+                                 "speech_seconds": None, "warnings": []}
     assert body["usage"]["calls"] == 0 and body["fallbacks"] == []
 
 

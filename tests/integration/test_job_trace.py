@@ -1,4 +1,5 @@
-"""One job, one trace: from the HTTP request through planner, coder, renderer and storage.
+"""One job, one trace: from the HTTP request through planner, narrator, coder, renderer and
+storage.
 
 Every stage runs in this process (on its own broker connection, as in production) on a
 private nats-server, with an in-memory span exporter; the trace context can only get
@@ -15,6 +16,7 @@ from pathlib import Path
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
 from services.coder.handlers import register as register_coder
+from services.narrator.handlers import register as register_narrator
 from services.planner.handlers import register as register_planner
 from services.renderer.handlers import register as register_renderer
 from services.storage.handlers import register as register_storage
@@ -25,7 +27,7 @@ from tests.integration.test_tracing import spans  # noqa: F401 (fixture)
 from videogen.natsd import running_nats_server
 from videogen.topics import find_topic
 
-STAGES = {"planner": register_planner, "coder": register_coder,
+STAGES = {"planner": register_planner, "narrator": register_narrator, "coder": register_coder,
           "renderer": register_renderer, "storage": register_storage}
 
 
@@ -65,8 +67,8 @@ async def test_a_job_is_one_trace_across_every_stage(
                  and s.parent is None]
     in_trace = [s for s in finished if s.context.trace_id == request.context.trace_id]
     handled = {s.name for s in in_trace}
-    for event_type in ("job.requested", "scene.planned", "scene.coded", "scene.rendered",
-                       "video.combined"):
+    for event_type in ("job.requested", "scene.planned", "scene.narrated", "scene.coded",
+                       "scene.rendered", "video.combined"):
         assert f"videogen.*.{event_type} process" in handled, (event_type, sorted(handled))
     assert any(s.name.startswith("render") for s in in_trace), sorted(handled)
     assert all(job_id not in s.name for s in in_trace)  # span names stay bounded

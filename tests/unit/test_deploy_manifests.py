@@ -27,7 +27,7 @@ from videogen.natsconf import deploy_authorization, password_variable
 ROOT = Path(__file__).resolve().parents[2]
 K8S = ROOT / "deploy" / "k8s"
 OVERLAYS = sorted(path.parent for path in (K8S / "overlays").glob("*/kustomization.yaml"))
-STAGES = ("gateway", "planner", "coder", "renderer", "storage")
+STAGES = ("gateway", "planner", "narrator", "coder", "renderer", "storage")
 CLUSTER_SCOPED = {"Namespace"}
 Doc = dict[str, Any]
 
@@ -216,7 +216,7 @@ def test_keda_scales_each_stage_on_its_consumer():
             assert CONSUMERS[meta["consumer"]].durable.startswith(doc["metadata"]["name"])
             assert int(meta["lagThreshold"]) >= 1
             consumers.add(meta["consumer"])
-    assert {"planner", "coder", "renderer", "storage"} <= consumers
+    assert {"planner", "narrator", "coder", "coder-narrated", "renderer", "storage"} <= consumers
 
 
 def _configured_in_k8s() -> set[str]:

@@ -1,0 +1,85 @@
+"""Scene code timed to its narration: beat durations into the prompt, beats into the code.
+
+An LLM gets the spoken beats with their times and the helpers that wait for them (in the
+plan's narration, which its prompt shows "for timing only"). The built-in model's
+templates are paced afterwards: its animation steps are spread over the beats, each
+group starting when its beat is spoken, and the scene holds until the speech ends. The
+helpers themselves (`shared.scene_timing`) are added by the renderer.
+"""
+
+from __future__ import annotations
+
+import ast
+
+import msgspec
+
+from shared.events import Narration
+from shared.plans import ScenePlan
+
+HOW_TO_TIME = (
+    "The voice is recorded: make the animation fill it. In construct(), call "
+    "self.wait_until_beat(i) right before the animations that go with beat i (0-based), "
+    "and self.wait_until_end() last; BEATS (durations), BEAT_STARTS and SPEECH_SECONDS "
+    "are defined for you. Do not define them, and do not add up times yourself."
+)
+
+
+def timed_plan(plan: ScenePlan, narration: Narration) -> ScenePlan:
+    """A copy of `plan` whose narration lists each beat with its start and length."""
+    if not narration.beats:
+        return plan
+    lines = [
+        f"Beat {index} at {beat.start_seconds:.1f} s for {beat.duration_seconds:.1f} s: {beat.text}"
+        for index, beat in enumerate(narration.beats)
+    ]
+    script = "\n".join([*lines, f"Speech ends at {narration.speech_seconds:.1f} s.", HOW_TO_TIME])
+    return msgspec.structs.replace(plan, narration=script)
+
+
+def paced(code: str, narration: Narration, *, class_name: str) -> str:
+    """`code` with `self.wait_until_beat(i)` before its animation steps and a final hold.
+
+    Steps are the top-level statements of `construct` that play something; beat i starts
+    the step at position i·steps/beats. Code that already uses the helpers is unchanged.
+    """
+    if not narration.beats or "wait_until_beat" in code or "wait_until_end" in code:
+        return code
+    construct = _construct(code, class_name)
+    if construct is None:
+        return code
+    steps = [node for node in construct.body if _plays(node)]
+    lines = code.splitlines()
+    inserts: dict[int, int] = {}  # line index → beat
+    for beat in range(1, len(narration.beats)):
+        position = beat * len(steps) // len(narration.beats)
+        if 0 < position < len(steps):
+            inserts[steps[position].lineno - 1] = beat
+    last = construct.body[-1].end_lineno or construct.body[-1].lineno
+    indent = " " * construct.body[0].col_offset
+    lines.insert(last, f"{indent}self.wait_until_end()")
+    for line_index in sorted(inserts, reverse=True):
+        lines.insert(line_index, f"{indent}self.wait_until_beat({inserts[line_index]})")
+    return "\n".join(lines) + "\n"
+
+
+def _construct(code: str, class_name: str) -> ast.FunctionDef | None:
+    try:
+        tree = ast.parse(code)
+    except SyntaxError:
+        return None
+    for node in tree.body:
+        if isinstance(node, ast.ClassDef) and node.name == class_name:
+            for item in node.body:
+                if isinstance(item, ast.FunctionDef) and item.name == "construct" and item.body:
+                    return item
+    return None
+
+
+def _plays(node: ast.stmt) -> bool:
+    """Whether a statement calls self.play somewhere inside it (a loop of plays counts)."""
+    return any(
+        isinstance(call, ast.Call)
+        and isinstance(call.func, ast.Attribute)
+        and call.func.attr == "play"
+        for call in ast.walk(node)
+    )
