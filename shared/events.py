@@ -145,8 +145,6 @@ class SceneEvent(Event):
     context: JobContext
     scene_number: int
     scene_count: int
-    title: str
-    plan_ref: str
 
     def dedup_key(self) -> str:
         return f"{self.job_id}:{self.type}:{self.scene_number}"
@@ -165,6 +163,8 @@ class ScenePlanned(SceneEvent, tag=subjects.SCENE_PLANNED):
     """One scene's plan is written (artifact `plan_ref`); the narrator or coder goes on."""
 
     type: ClassVar[str] = subjects.SCENE_PLANNED
+    title: str
+    plan_ref: str
     # A render-only job's scene: the client's own code, which the coder passes on as is.
     client_code_ref: str | None = None
     class_name: str | None = None
@@ -174,6 +174,8 @@ class SceneNarrated(SceneEvent, tag=subjects.SCENE_NARRATED):
     """One scene's narration is spoken (beats and audio); the coder times its code to it."""
 
     type: ClassVar[str] = subjects.SCENE_NARRATED
+    title: str
+    plan_ref: str
     narration: Narration
     client_code_ref: str | None = None
     class_name: str | None = None

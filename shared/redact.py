@@ -7,9 +7,9 @@ choke point (the runtime's failure events, the JSON log formatter, the gateway's
 bodies) passes its text through `redact`, so a secret never has to be caught at the
 place that happened to print it.
 
-What to scrub is learned from every `Settings` the process builds (`remember`): each
-`Secret` value, the API keys, the S3 access key, the NATS URL's password, and the
-data directory; the Python environment's prefixes are known from the start.
+What to scrub is taught by every `Settings` the process builds (`add_secrets`,
+`add_paths`): each `Secret` value, the API keys, the S3 access key, and the data
+directory; the Python environment's prefixes are known from the start.
 """
 
 from __future__ import annotations
@@ -20,13 +20,9 @@ import sys
 import sysconfig
 from collections.abc import Iterable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
-from urllib.parse import unquote, urlsplit
+from typing import Any, TypeVar
 
 import msgspec
-
-if TYPE_CHECKING:
-    from shared.settings import Settings
 
 SECRET_MARK = "[REDACTED]"
 # Shorter values would turn ordinary words into marks; settings refuse none, so say it here.
@@ -56,25 +52,6 @@ def _environment_paths() -> dict[str, str]:
 _secrets: set[str] = set()
 _paths: dict[str, str] = _environment_paths()  # host path → short marker
 _pattern: re.Pattern[str] | None = None
-
-
-def remember(settings: Settings) -> None:
-    """Learn the secrets and host paths of `settings` (called for every Settings built)."""
-    from shared.settings import Secret  # settings imports this module
-
-    values: list[str] = [
-        getattr(settings, name).reveal()
-        for name in settings.__dataclass_fields__
-        if isinstance(getattr(settings, name), Secret)
-    ]
-    values += list(settings.api_keys)
-    values.append(settings.aws_access_key_id)
-    password = urlsplit(settings.nats_url).password
-    if password:
-        values += [password, unquote(password)]
-    add_secrets(values)
-    data_dir = settings.data_dir
-    add_paths({str(data_dir.resolve()): "<data>", str(data_dir.absolute()): "<data>"})
 
 
 def add_secrets(values: Iterable[str]) -> None:

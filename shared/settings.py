@@ -334,9 +334,19 @@ class Settings:
     metrics_port: int = _env("METRICS_PORT", _port_or_off, default=9100)
     otel_exporter_otlp_endpoint: str = _env("OTEL_EXPORTER_OTLP_ENDPOINT", default="")
 
+    def _teach_scrubber(self) -> None:
+        """Give shared.redact every secret value and host path these settings hold."""
+        secrets = [
+            value.reveal() for name in self.__dataclass_fields__
+            if isinstance(value := getattr(self, name), Secret)
+        ]
+        redact.add_secrets([*secrets, *self.api_keys, self.aws_access_key_id])
+        data = self.data_dir
+        redact.add_paths({str(data.resolve()): "<data>", str(data.absolute()): "<data>"})
+
     def __post_init__(self) -> None:
         # Every Settings teaches the scrubber its secrets, so no entry point can forget to.
-        redact.remember(self)
+        self._teach_scrubber()
         if self.video_storage_mode == "local_only":
             return
         needed = {
@@ -358,6 +368,7 @@ class Settings:
         """NATS_URL as the list of servers a client tries in turn."""
         return self.nats_url.split(",")
 
+    @property
     def narration_on(self) -> bool:
         """Whether new jobs are narrated (the gateway stamps it into each job's context)."""
         return self.enable_narration and self.tts_model != "none"

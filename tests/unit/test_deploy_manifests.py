@@ -20,6 +20,7 @@ import pytest
 import yaml
 
 from shared import subjects
+from shared.access import OPERATOR, SERVICE_USERS
 from shared.broker import CONSUMERS
 from shared.settings import environment_table, services_of
 from videogen.natsconf import deploy_authorization, password_variable
@@ -338,8 +339,7 @@ def test_compose_gives_each_service_only_its_variables():
         assert env["NATS_PASSWORD"].startswith("${" + password_variable(stage) + ":?")
     assert _leaks("renderer", set(services["renderer"]["environment"])) == []
     nats_env = services["nats"]["environment"]
-    assert set(nats_env) == {password_variable(user) for user in ("gateway", "planner",
-                             "coder", "renderer", "storage", "cli")}
+    assert set(nats_env) == {password_variable(user) for user in (*SERVICE_USERS, OPERATOR)}
 
 
 def test_k8s_gives_each_service_only_its_variables(rendered: list[Doc]):
