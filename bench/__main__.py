@@ -17,7 +17,9 @@ from pathlib import Path
 
 from rich.console import Console
 
-BENCHMARKS = ("api", "pipeline", "render", "storage", "retrieval", "llm", "telemetry")
+BENCHMARKS = (
+    "api", "pipeline", "render", "storage", "retrieval", "llm", "telemetry", "rewrites",
+)
 RESULTS = Path(__file__).parent / "results"
 
 

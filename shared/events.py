@@ -105,6 +105,18 @@ class ScenePlanned(Event, tag="scene.planned"):
         return f"{self.job_id}:{self.type}:{self.scene_number}"
 
 
+class ApiRewrite(msgspec.Struct, kw_only=True, frozen=True):
+    """One manimgl / old-Manim idiom rewritten into the installed Manim's API before render.
+
+    `line` is where it stood in the code when it was rewritten; `rule` names the table entry.
+    """
+
+    line: int
+    before: str
+    after: str
+    rule: str
+
+
 class SceneCoded(Event, tag="scene.coded"):
     """Code for one attempt at one scene is written (artifact `code_ref`)."""
 
@@ -125,6 +137,8 @@ class SceneCoded(Event, tag="scene.coded"):
     repairable: bool = True
     # Published by `videogen replay`: render even if the render cache has this code.
     replayed: bool = False
+    # Idioms of manimgl and older Manim rewritten in this attempt's code before it was checked.
+    rewrites: list[ApiRewrite] = []
 
     def dedup_key(self) -> str:
         return f"{self.job_id}:{self.type}:{self.scene_number}:{self.attempt}"
