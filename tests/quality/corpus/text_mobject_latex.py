@@ -2,6 +2,6 @@ from manim import *
 
 class TextMobjectLatex(Scene):
     def construct(self):
-        label = TextMobject("Area $= \pi r^2$")
+        label = TextMobject(r"Area $= \pi r^2$")
         self.add(label)
         self.wait(0.2)
