@@ -13,6 +13,7 @@ import msgspec
 
 from shared.events import (
     AnyEvent,
+    ApiRewrite,
     SceneCoded,
     ScenePlanned,
     SceneRendered,
@@ -30,6 +31,8 @@ class Attempt(msgspec.Struct, kw_only=True):
     error: str | None = None
     error_line: int | None = None
     fallback_reason: str | None = None
+    # manimgl / old-Manim idioms the coder rewrote in this attempt's code (line, before, after)
+    rewrites: list[ApiRewrite] = []
 
 
 class SceneReport(msgspec.Struct, kw_only=True):
@@ -71,7 +74,7 @@ def scene_reports(events: Iterable[AnyEvent]) -> list[SceneReport]:
                 if all(a.attempt != event.attempt for a in report.attempts):
                     report.attempts.append(Attempt(
                         attempt=event.attempt, model=event.model, code_ref=event.code_ref,
-                        fallback_reason=event.fallback_reason,
+                        fallback_reason=event.fallback_reason, rewrites=event.rewrites,
                     ))
             case SceneRenderFailed():
                 found = _attempt(scene(event.scene_number), event.attempt)

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 
 import msgspec
 
+from services.coder.api_fixes import ApiFixes, store_rewrites, stored_report
 from services.coder.authoring import (
     CodeRejected,
     fallback_code,
@@ -26,7 +27,14 @@ from services.coder.checks import code_problems, manim_names
 from shared import artifacts
 from shared.broker import CONSUMERS
 from shared.errors import PermanentError
-from shared.events import JobContext, SceneCoded, ScenePlanned, SceneRenderFailed, UsageRecorded
+from shared.events import (
+    ApiRewrite,
+    JobContext,
+    SceneCoded,
+    ScenePlanned,
+    SceneRenderFailed,
+    UsageRecorded,
+)
 from shared.llm.providers import LLMClients
 from shared.llm.usage import UsageMeter
 from shared.logs import timed
@@ -112,17 +120,21 @@ async def write_scene(coder: Coder, event: ScenePlanned) -> None:
     meter = UsageMeter()
     model = coder.model(event.context, meter)
     plan = await _plan(deps, event.plan_ref)
+    fixes = ApiFixes()
     try:
         with timed(log, "code_generation", scene=event.scene_number, model=model.name):
             code = await write_checked(
-                model, plan, check=coder.check(plan), rounds=deps.settings.max_fix_attempts
+                model, plan, check=coder.check(plan), rounds=deps.settings.max_fix_attempts,
+                fix=fixes,
             )
     except (CodeRejected, PermanentError) as exc:
         await _give_up(coder, event, plan, model, attempt=1, reason=_reason(exc))
         return
     finally:
         await _record_usage(deps, event, meter, stage="code_generation", attempt=1)
-    await _publish_code(deps, event, plan, code, attempt=1, model=model.name)
+    await _publish_code(
+        deps, event, plan, code, attempt=1, model=model.name, rewrites=fixes.rewrites
+    )
 
 
 async def repair_scene(coder: Coder, event: SceneRenderFailed) -> None:
@@ -141,18 +153,23 @@ async def repair_scene(coder: Coder, event: SceneRenderFailed) -> None:
         await _give_up(coder, event, plan, model, attempt=attempt, reason=failure)
         return
     await asyncio.sleep(backoff_delay(event.attempt, base=deps.settings.fix_backoff_seconds))
+    rewritten = await stored_report(deps.artifacts, event.job_id, plan.number, event.attempt)
+    error = "\n\n".join(filter(None, [render_error_report(event.error, code), rewritten]))
+    fixes = ApiFixes()
     try:
         with timed(log, "code repair", scene=event.scene_number, attempt=event.attempt):
             fixed = await repair_checked(
-                model, plan, code=code, error=render_error_report(event.error, code),
-                check=coder.check(plan), rounds=deps.settings.max_fix_attempts,
+                model, plan, code=code, error=error,
+                check=coder.check(plan), rounds=deps.settings.max_fix_attempts, fix=fixes,
             )
     except (CodeRejected, PermanentError) as exc:
         await _give_up(coder, event, plan, model, attempt=attempt, reason=_reason(exc))
         return
     finally:
         await _record_usage(deps, event, meter, stage="repair", attempt=attempt)
-    await _publish_code(deps, event, plan, fixed, attempt=attempt, model=model.name)
+    await _publish_code(
+        deps, event, plan, fixed, attempt=attempt, model=model.name, rewrites=fixes.rewrites
+    )
 
 
 async def _give_up(
@@ -196,7 +213,7 @@ def _reason(exc: CodeRejected | PermanentError) -> str:
 
 async def _publish_code(
     deps: StageDeps, event: Source, plan: ScenePlan, code: str, *, attempt: int, model: str,
-    fallback_reason: str | None = None,
+    fallback_reason: str | None = None, rewrites: list[ApiRewrite] | None = None,
 ) -> None:
     problems = code_problems(code, class_name=plan.class_name)
     if problems:
@@ -208,12 +225,13 @@ async def _publish_code(
     ref = await deps.artifacts.put_bytes(
         artifacts.code_name(event.job_id, plan.number, attempt), code.encode()
     )
+    await store_rewrites(deps.artifacts, event.job_id, plan.number, attempt, rewrites or [])
     await deps.bus.publish(
         SceneCoded(
             job_id=event.job_id, user_id=event.user_id, context=event.context,
             scene_number=plan.number, scene_count=event.scene_count, attempt=attempt,
             class_name=plan.class_name, code_ref=ref, plan_ref=event.plan_ref, model=model,
-            fallback_reason=fallback_reason,
+            fallback_reason=fallback_reason, rewrites=rewrites or [],
         )
     )
 

@@ -171,6 +171,15 @@ class VideoMetadataResponse(BaseModel):
     )
 
 
+class RewriteBody(BaseModel):
+    """One manimgl / old-Manim idiom rewritten into the installed Manim's API before render."""
+
+    line: int = Field(description="line in the attempt's code")
+    before: str
+    after: str
+    rule: str
+
+
 class AttemptBody(BaseModel):
     attempt: int
     model: str
@@ -178,6 +187,7 @@ class AttemptBody(BaseModel):
     error: str | None
     error_line: int | None
     fallback_reason: str | None
+    rewrites: list[RewriteBody] = Field(default_factory=list)
 
 
 class SceneDetail(BaseModel):
