@@ -317,6 +317,7 @@ async def test_llm_old_api_idioms_are_rewritten_without_a_repair_round(
     }
     [report] = [r for r in scene_reports(events) if r.scene_number == 1]
     assert report.attempts[0].rewrites == coded.rewrites
-    lines = code.splitlines()
-    for rewrite in coded.rewrites:
-        assert (rewrite.after.splitlines() or [""])[0] in lines[rewrite.line - 1]
+    lines = code.splitlines()  # records point at lines of the code the renderer gets
+    by_after = {r.after: r.line for r in coded.rewrites}
+    assert "Create" in lines[by_after["Create"] - 1]
+    assert "shift=RIGHT" in lines[by_after["FadeIn(title, shift=RIGHT)"] - 1]
