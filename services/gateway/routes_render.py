@@ -9,6 +9,7 @@ wrong instead of from a failed job; the renderer checks the policy again regardl
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 
 from fastapi import APIRouter
@@ -20,6 +21,7 @@ from services.gateway.errors import ApiError
 from services.gateway.state import App, User
 from services.gateway.submission import admit, not_queued, open_job
 from shared import artifacts
+from shared.api_rewrites import rewrite_api
 from shared.code_policy import policy_violations
 from shared.events import Event, JobConfig, JobContext, ProgressReported, SceneCoded, utc_now
 from shared.scene_classes import scene_class_names
@@ -43,12 +45,20 @@ class RenderRequest(BaseModel):
     quality: schemas.Quality | None = None
     enable_thumbnails: bool = True
     priority: schemas.Priority = "normal"
+    fix_api: bool = Field(
+        default=False,
+        description="Rewrite manimgl / old Manim CE idioms into the installed Manim's API "
+        "before rendering; each rewrite is listed in the job's /scenes attempts",
+    )
 
 
 @router.post("/render", status_code=201, response_model=schemas.JobResponse)
 async def render_video(body: RenderRequest, user: User, app: App) -> schemas.JobResponse:
     """Queue a render-only job for the client's own scene code (new)."""
-    classes = _scenes_to_render(body.code, body.scene)
+    # Manim is imported on the first use (seconds): off the event loop.
+    code, rewrites = await asyncio.to_thread(rewrite_api, body.code) if body.fix_api \
+        else (body.code, [])
+    classes = _scenes_to_render(code, body.scene)
     settings = app.deps.settings
     now = utc_now()
     admit(app, user)
@@ -72,7 +82,7 @@ async def render_video(body: RenderRequest, user: User, app: App) -> schemas.Job
     )
     try:
         code_ref = await app.deps.artifacts.put_bytes(
-            artifacts.user_code_name(job_id), body.code.encode()
+            artifacts.user_code_name(job_id), code.encode()
         )
         events: list[Event] = [_progress(job_id, user, "initializing")]
         events += [
@@ -80,6 +90,7 @@ async def render_video(body: RenderRequest, user: User, app: App) -> schemas.Job
                 job_id=job_id, user_id=user, context=context, scene_number=number,
                 scene_count=len(classes), attempt=1, class_name=class_name,
                 code_ref=code_ref, plan_ref="", model=USER_MODEL, repairable=False,
+                rewrites=rewrites,
             )
             for number, class_name in enumerate(classes, start=1)
         ]
