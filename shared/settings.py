@@ -123,6 +123,14 @@ def _api_keys(raw: str) -> dict[str, str]:
     return keys
 
 
+def _provider_model_or_off(raw: str) -> str:
+    value = raw.strip()
+    provider, sep, model = value.partition("/")
+    if value and not (sep and provider and model):
+        raise ValueError("expected provider/model (e.g. openai/gpt-4o-mini) or empty for off")
+    return value
+
+
 def _env(name: str, parse: Callable[[str], Any] = str, **options: Any) -> Any:
     """Dataclass field metadata: which variable feeds a setting and how to parse it."""
     return field(metadata={"env": name, "parse": parse}, **options)
@@ -170,6 +178,10 @@ class Settings:
     llm_max_reasks: int = _env("LLM_MAX_REASKS", _non_negative_int, default=2)
     # Retrieval over the installed Manim's docs (USE_RAG); dense vectors need an endpoint.
     embeddings_model: str = _env("EMBEDDINGS_MODEL", default="")
+    # Visual critique of rendered scenes by a vision model (services/coder/critique.py).
+    vision_model: str = _env("VISION_MODEL", _provider_model_or_off, default="")  # "": off
+    vision_frames: int = _env("VISION_FRAMES", _positive_int, default=3)
+    vision_frame_width: int = _env("VISION_FRAME_WIDTH", _positive_int, default=768)
     qdrant_url: str = _env("QDRANT_URL", default="")
     rag_top_k: int = _env("RAG_TOP_K", _positive_int, default=5)
     # Bus.
