@@ -48,6 +48,7 @@ CONSUMERS: dict[str, ConsumerSpec] = {
         ConsumerSpec("planner", "job.requested"),
         ConsumerSpec("coder", "scene.planned"),
         ConsumerSpec("coder-repair", "scene.render_failed"),
+        ConsumerSpec("coder-critique", "scene.rendered"),
         ConsumerSpec("renderer", "scene.coded"),
         ConsumerSpec("renderer-combine", "scene.rendered"),
         ConsumerSpec("storage", "video.combined"),

@@ -176,6 +176,30 @@ class SceneRendered(Event, tag="scene.rendered"):
         return f"{self.job_id}:{self.type}:{self.scene_number}:{self.attempt}"
 
 
+class SceneFinding(msgspec.Struct, kw_only=True, frozen=True):
+    """One visual problem seen in a rendered scene (by the vision model: `source="vision"`)."""
+
+    kind: str  # off_frame | overlap | too_small | unreadable | mismatch | empty | other
+    objects: list[str] = []
+    message: str
+    time_seconds: float | None = None  # when in the scene's clip it shows
+    source: str = "vision"
+
+
+class SceneCritiqued(Event, tag="scene.critiqued"):
+    """A vision model judged key frames of one rendered attempt (VISION_MODEL is set)."""
+
+    type: ClassVar[str] = "scene.critiqued"
+    context: JobContext
+    scene_number: int
+    attempt: int
+    model: str
+    findings: list[SceneFinding] = []
+
+    def dedup_key(self) -> str:
+        return f"{self.job_id}:{self.type}:{self.scene_number}:{self.attempt}"
+
+
 class RenderError(msgspec.Struct, kw_only=True):
     """Why a render failed, in a form the coder can act on."""
 
@@ -294,6 +318,7 @@ AnyEvent = (
     | SceneCoded
     | SceneRendered
     | SceneRenderFailed
+    | SceneCritiqued
     | VideoCombined
     | VideoStored
     | JobFailed

@@ -15,6 +15,8 @@ from shared.events import (
     AnyEvent,
     ApiRewrite,
     SceneCoded,
+    SceneCritiqued,
+    SceneFinding,
     ScenePlanned,
     SceneRendered,
     SceneRenderFailed,
@@ -33,6 +35,8 @@ class Attempt(msgspec.Struct, kw_only=True):
     fallback_reason: str | None = None
     # manimgl / old-Manim idioms the coder rewrote in this attempt's code (line, before, after)
     rewrites: list[ApiRewrite] = []
+    # what the vision model (VISION_MODEL) saw wrong in this attempt's rendered clip
+    findings: list[SceneFinding] = []
 
 
 class SceneReport(msgspec.Struct, kw_only=True):
@@ -85,6 +89,10 @@ def scene_reports(events: Iterable[AnyEvent]) -> list[SceneReport]:
                 found = _attempt(scene(event.scene_number), event.attempt)
                 if found is not None:
                     found.status = "rendered"
+            case SceneCritiqued():
+                found = _attempt(scene(event.scene_number), event.attempt)
+                if found is not None:
+                    found.findings = list(event.findings)
             case UsageRecorded() if event.scene is not None:
                 report = scene(event.scene)
                 report.usage = _add(report.usage, event.usage)

@@ -3,25 +3,38 @@
 Optional and off by default. A few frames (see keyframes.py) go to any OpenAI-compatible
 vision endpoint as JPEG data URLs beside the storyboard, through the same chat client as
 every other call (retries, error translation, usage and cost on the caller's meter). The
-model answers JSON; each problem becomes a `Finding` (kind, objects, message, frame time),
-the structured form layout findings take too, so a repair request can carry either.
+model answers JSON; each problem becomes a `SceneFinding` (kind, objects, message, frame
+time), the structured form layout findings take too, so a repair request can carry either.
+
+In the pipeline, `critique_rendered` runs on each `scene.rendered` of a planned scene and
+announces `scene.critiqued` (listed in /scenes). It only reports: a critique never fails
+or holds up a job, and its usage is recorded as stage "critique".
 """
 
 from __future__ import annotations
 
 import asyncio
 import base64
+import logging
+import tempfile
 from pathlib import Path
 from typing import Any, cast
 
 import msgspec
 
 from services.coder.keyframes import KeyFrame, key_frames
+from shared import artifacts
+from shared.errors import StageError
+from shared.events import SceneCritiqued, SceneFinding, SceneRendered, UsageRecorded
 from shared.llm.client import ChatClient, Message
 from shared.llm.providers import LLMClients
 from shared.llm.structured import ask_structured
 from shared.llm.usage import UsageMeter
+from shared.model import ScenePlan, UnknownModel
+from shared.service import StageDeps
 from shared.settings import Settings
+
+log = logging.getLogger("videogen.coder")
 
 KINDS = ("off_frame", "overlap", "too_small", "unreadable", "mismatch", "empty", "other")
 
@@ -41,16 +54,6 @@ Answer with JSON only, in this shape (an empty list when everything looks right)
 {{"findings": [{{"kind": "overlap", "objects": ["title", "equation"],
 "message": "the title overlaps the equation", "frame": 2}}]}}
 "kind" is one of: {kinds}. "frame" is the frame number (1 = first)."""
-
-
-class Finding(msgspec.Struct, kw_only=True, frozen=True):
-    """One visual problem in a rendered scene."""
-
-    kind: str
-    objects: list[str]
-    message: str
-    time_seconds: float | None = None  # when in the scene's clip it shows
-    source: str = "vision"
 
 
 class _Reported(msgspec.Struct):
@@ -79,7 +82,7 @@ async def critique_scene(
     frames: int = 3,
     max_width: int = 768,
     max_reasks: int = 1,
-) -> list[Finding]:
+) -> list[SceneFinding]:
     """What the vision model finds wrong in `clip` given the scene's `storyboard`."""
     shots = await asyncio.to_thread(key_frames, clip, count=frames, max_width=max_width)
     answer = await ask_structured(
@@ -99,13 +102,65 @@ def _messages(storyboard: str, shots: list[KeyFrame]) -> list[Message]:
     return [cast(Message, {"role": "user", "content": parts})]
 
 
-def _finding(reported: _Reported, shots: list[KeyFrame]) -> Finding:
+def _finding(reported: _Reported, shots: list[KeyFrame]) -> SceneFinding:
     frame = reported.frame
     time = shots[frame - 1].time_seconds if frame is not None and 1 <= frame <= len(shots) else None
     kind = reported.kind.strip().lower().replace("-", "_").replace(" ", "_")
-    return Finding(
+    return SceneFinding(
         kind=kind if kind in KINDS else "other",
         objects=reported.objects,
         message=reported.message,
         time_seconds=time,
+    )
+
+
+async def critique_rendered(deps: StageDeps, clients: LLMClients, event: SceneRendered) -> None:
+    """Critique one rendered attempt of a planned scene and announce the findings."""
+    settings = deps.settings
+    if not settings.vision_model:
+        return
+    meter = UsageMeter()
+    try:
+        chat = clients.chat(settings.vision_model, meter=meter)
+        plan = msgspec.json.decode(
+            await deps.artifacts.get_bytes(artifacts.plan_name(event.job_id, event.scene_number)),
+            type=ScenePlan,
+        )
+        with tempfile.TemporaryDirectory(prefix="videogen-critique-") as folder:
+            clip = await deps.artifacts.get_file(event.clip_ref, Path(folder) / "clip.mp4")
+            findings = await critique_scene(
+                clip,
+                plan.storyboard,
+                chat=chat,
+                frames=settings.vision_frames,
+                max_width=settings.vision_frame_width,
+                max_reasks=settings.llm_max_reasks,
+            )
+    except artifacts.ArtifactMissing:
+        return  # a render-only job has no plan to judge against; or artifacts expired
+    except (StageError, UnknownModel) as exc:
+        log.warning("visual critique of scene %d skipped: %s", event.scene_number, exc)
+        return
+    finally:
+        if usage := meter.snapshot():
+            await deps.bus.publish(
+                UsageRecorded(
+                    job_id=event.job_id,
+                    user_id=event.user_id,
+                    stage="critique",
+                    usage=usage,
+                    scene=event.scene_number,
+                    attempt=event.attempt,
+                )
+            )
+    await deps.bus.publish(
+        SceneCritiqued(
+            job_id=event.job_id,
+            user_id=event.user_id,
+            context=event.context,
+            scene_number=event.scene_number,
+            attempt=event.attempt,
+            model=settings.vision_model,
+            findings=findings,
+        )
     )

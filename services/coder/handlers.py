@@ -24,6 +24,7 @@ from services.coder.authoring import (
     write_checked,
 )
 from services.coder.checks import code_problems, manim_names
+from services.coder.critique import critique_rendered
 from shared import artifacts
 from shared.broker import CONSUMERS
 from shared.errors import PermanentError
@@ -32,6 +33,7 @@ from shared.events import (
     JobContext,
     SceneCoded,
     ScenePlanned,
+    SceneRendered,
     SceneRenderFailed,
     UsageRecorded,
 )
@@ -110,6 +112,14 @@ async def register(deps: StageDeps) -> None:
     )
     deps.runner.subscribe(
         deps.broker, CONSUMERS["coder-repair"], SceneRenderFailed, on_render_failed,
+        stage="rendering", concurrency=concurrency,
+    )
+
+    async def on_scene_rendered(event: SceneRendered) -> None:
+        await critique_rendered(deps, clients, event)  # returns at once when VISION_MODEL is off
+
+    deps.runner.subscribe(
+        deps.broker, CONSUMERS["coder-critique"], SceneRendered, on_scene_rendered,
         stage="rendering", concurrency=concurrency,
     )
 

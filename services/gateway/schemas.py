@@ -180,6 +180,16 @@ class RewriteBody(BaseModel):
     rule: str
 
 
+class FindingBody(BaseModel):
+    """A visual problem the vision model saw in a rendered attempt (VISION_MODEL)."""
+
+    kind: str
+    objects: list[str]
+    message: str
+    time_seconds: float | None = Field(description="when in the scene's clip")
+    source: str
+
+
 class AttemptBody(BaseModel):
     attempt: int
     model: str
@@ -188,6 +198,7 @@ class AttemptBody(BaseModel):
     error_line: int | None
     fallback_reason: str | None
     rewrites: list[RewriteBody] = Field(default_factory=list)
+    findings: list[FindingBody] = Field(default_factory=list)
 
 
 class SceneDetail(BaseModel):

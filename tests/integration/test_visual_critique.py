@@ -7,21 +7,45 @@ frame times, and the call's tokens and cost must land on the usage meter.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import io
 import json
+import uuid
 from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
 
+import msgspec
+import nats
 import pytest
+from nats.js import api as js_api
 from PIL import Image
 
-from services.coder.critique import Finding, critique_scene, vision_chat
+from services.coder.critique import critique_scene, vision_chat
+from services.coder.handlers import register as register_coder
 from services.renderer.render import render_scene
+from shared import artifacts, subjects
+from shared.events import (
+    AnyEvent,
+    JobConfig,
+    JobContext,
+    SceneCoded,
+    SceneCritiqued,
+    SceneFinding,
+    SceneRendered,
+    UsageRecorded,
+    decode,
+)
+from shared.jobview import JobView
 from shared.llm.providers import LLMClients
 from shared.llm.usage import UsageMeter, estimated_cost
+from shared.model import ScenePlan
+from shared.scene_report import scene_reports
+from shared.service import StageDeps, connected
 from shared.settings import Settings, SettingsError, load_settings
 from tests.llm_server import Reply, ScriptedLLM
+from videogen.natsd import NatsServer
 
 STORYBOARD = "The title 'Circles' at the top; a blue circle is drawn in the centre."
 SCENE = """from manim import *
@@ -71,7 +95,7 @@ def _settings(settings: Settings, llm: ScriptedLLM, **overrides: object) -> Sett
     )
 
 
-async def _critique(settings: Settings, clip: Path, meter: UsageMeter) -> list[Finding]:
+async def _critique(settings: Settings, clip: Path, meter: UsageMeter) -> list[SceneFinding]:
     clients = LLMClients(settings)
     try:
         chat = vision_chat(settings, clients, meter)
@@ -157,3 +181,95 @@ def test_vision_is_off_by_default_and_the_model_string_is_checked() -> None:
     assert vision_chat(settings, LLMClients(settings), UsageMeter()) is None
     with pytest.raises(SettingsError, match="VISION_MODEL='gpt-4o'"):
         load_settings({"VISION_MODEL": "gpt-4o"})
+
+
+@pytest.fixture(scope="module")
+def nats_server(private_nats_server: NatsServer) -> NatsServer:
+    """The coder's durables run here: a server of this module's own (see test_llm_pipeline)."""
+    return private_nats_server
+
+
+async def test_the_coder_critiques_a_rendered_scene_and_announces_findings(
+    settings: Settings, llm: ScriptedLLM, clip: Path
+) -> None:
+    llm.on("Task: visual critique", replies=[Reply(json.dumps(ANSWER), prompt_tokens=900)])
+    job_id, user = str(uuid.uuid4()), "tester"
+    context = JobContext(quality="low", scene_model="openai/scripted")
+    plan = ScenePlan(
+        number=1,
+        title="Circles",
+        kind="statement",
+        class_name="Critiqued",
+        storyboard=STORYBOARD,
+        technical_plan="Text, Circle",
+        narration="A circle.",
+    )
+    async with connected("critique-test", _settings(settings, llm)) as deps:
+        await register_coder(deps)
+        await deps.broker.start()
+        await deps.jobs.create(
+            JobView(
+                job_id=job_id,
+                user_id=user,
+                config=JobConfig(topic="Circles", context="Round things."),
+            )
+        )
+        plan_ref = await deps.artifacts.put_bytes(
+            artifacts.plan_name(job_id, 1), msgspec.json.encode(plan)
+        )
+        clip_ref = await deps.artifacts.put_file(artifacts.clip_name(job_id, 1), clip)
+        common = {
+            "job_id": job_id,
+            "user_id": user,
+            "context": context,
+            "scene_number": 1,
+            "scene_count": 1,
+            "attempt": 1,
+        }
+        await deps.bus.publish(
+            SceneCoded(
+                **common,
+                class_name="Critiqued",
+                code_ref="code",
+                plan_ref=plan_ref,
+                model="openai/scripted",
+            )
+        )
+        await deps.bus.publish(
+            SceneRendered(**common, clip_ref=clip_ref, duration_seconds=1.0, render_seconds=1.0)
+        )
+        events = await _events_until(deps, job_id, SceneCritiqued)
+    [critiqued] = [e for e in events if isinstance(e, SceneCritiqued)]
+    assert critiqued.model == "openai/gpt-4o-mini"
+    assert [(f.kind, f.objects) for f in critiqued.findings] == [
+        ("overlap", ["title", "circle"]),
+        ("other", []),
+    ]
+    [usage] = [e for e in events if isinstance(e, UsageRecorded)]
+    assert (usage.stage, usage.scene, usage.usage[0].prompt_tokens) == ("critique", 1, 900)
+    [report] = scene_reports(events)
+    assert report.attempts[0].status == "rendered"
+    assert report.attempts[0].findings == critiqued.findings
+    assert len(llm.requests("Task: visual critique")[0].images) == 3
+
+
+async def _events_until(
+    deps: StageDeps, job_id: str, kind: type, timeout: float = 60
+) -> list[AnyEvent]:
+    subscription = await deps.js.subscribe(
+        subjects.events_of_job(job_id),
+        ordered_consumer=True,
+        deliver_policy=js_api.DeliverPolicy.ALL,
+    )
+    events: list[AnyEvent] = []
+    try:
+        async with asyncio.timeout(timeout):
+            while not any(isinstance(e, kind) for e in events):
+                events.append(decode((await subscription.next_msg(timeout=timeout)).data))
+            await asyncio.sleep(0.5)  # the usage record is published just before
+            with contextlib.suppress(nats.errors.TimeoutError):
+                while True:
+                    events.append(decode((await subscription.next_msg(timeout=0.5)).data))
+    finally:
+        await subscription.unsubscribe()
+    return events
