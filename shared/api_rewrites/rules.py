@@ -580,7 +580,11 @@ def _scene_base(node: ast.ClassDef, src: Source) -> Iterator[Edit]:
 
 def _kind_at(node: ast.AST, src: Source) -> str | None:
     cls = src.enclosing(node, ast.ClassDef)
-    return scene_kind(cls) if isinstance(cls, ast.ClassDef) else None
+    if not isinstance(cls, ast.ClassDef):
+        return None
+    if cls not in src.kinds:
+        src.kinds[cls] = scene_kind(cls)
+    return src.kinds[cls]
 
 
 def _frame_aliases(node: ast.AST, src: Source) -> set[str]:

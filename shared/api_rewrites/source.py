@@ -37,6 +37,7 @@ class Source:
             for child in ast.iter_child_nodes(node):
                 self.parent[child] = node
         self.module_names = _module_bound_names(self.tree)
+        self.kinds: dict[ast.ClassDef, str | None] = {}  # scene kind per class, for the rules
 
     def offset(self, lineno: int, col_bytes: int) -> int:
         """Character offset of an AST position (AST columns count UTF-8 bytes)."""

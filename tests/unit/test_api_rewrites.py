@@ -361,3 +361,26 @@ def test_report_lists_each_rewrite_for_the_model() -> None:
 def test_unknown_names_are_left_for_the_checks() -> None:
     code = scene("self.play(MadeUpAnimation(c))")
     assert rewrite_api(code) == (code, [])
+
+
+async def test_valid_manim_ce_code_is_left_untouched() -> None:
+    """No false alarms: the render samples and every built-in scene are already CE code."""
+    from shared.builtin_model import BuiltinModel
+    from tests.render_samples import LEGIT, scene_file
+    from videogen.topics import load_topics
+
+    assert rewrite_api(scene_file(*LEGIT.values()))[1] == []
+    model = BuiltinModel()
+    rewritten = []
+    for topic in load_topics():
+        outline = await model.outline(topic=topic.topic, context=topic.context)
+        for scene_outline in outline.scenes:
+            plan = await model.plan_scene(
+                topic=topic.topic,
+                context=topic.context,
+                outline=outline,
+                number=scene_outline.number,
+            )
+            if rewrite_api(await model.write_code(plan))[1]:
+                rewritten.append((topic.topic, plan.number))
+    assert rewritten == []
