@@ -1,9 +1,10 @@
 """What the installed Manim has: a rewrite is only used when everything it writes exists.
 
 Requirements are strings: `Name` (exported by `from manim import *`), `Name.attr` (an
-attribute of that class) and `Name(kw)` (a keyword the class's constructor, or a
-constructor up its MRO, accepts). Manim is imported on first use, never at import time,
-so the gateway pays for it only when a client asks for `fix_api`.
+attribute of that class), `Name(kw)` (a keyword the class's constructor, or a
+constructor up its MRO, accepts) and `Name.method(kw)` (a keyword of that method).
+Manim is imported on first use, never at import time, so the gateway pays for it only
+when a client asks for `fix_api`.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import inspect
 import re
 from typing import Any
 
-_KEYWORD = re.compile(r"^(\w+)\((\w+)\)$")
+_KEYWORD = re.compile(r"^(\w+)(?:\.(\w+))?\((\w+)\)$")
 
 
 @functools.cache
@@ -27,8 +28,11 @@ def has(requirement: str) -> bool:
     """Whether the installed Manim satisfies one requirement string."""
     names = _manim()
     if match := _KEYWORD.match(requirement):
-        owner, kw = match.groups()
-        return owner in names and accepts(names[owner], kw)
+        owner, method, kw = match.groups()
+        if owner not in names:
+            return False
+        target = getattr(names[owner], method, None) if method else names[owner]
+        return target is not None and accepts(target, kw)
     owner, _, attr = requirement.partition(".")
     if owner not in names:
         return False

@@ -374,6 +374,14 @@ def _rebuilt(call: ast.Call, src: Source, changes: dict[ast.keyword, str | None]
 # (owner, keyword): (new keyword, requirement); None drops the keyword
 KEYWORD_FIXES: dict[tuple[str, str], tuple[str | None, str]] = {
     ("Circle", "r"): ("radius", "Circle(radius)"),
+    ("Sector", "outer_radius"): ("radius", "Sector(radius)"),
+    ("Axes", "width"): ("x_length", "Axes(x_length)"),  # manimgl's Axes(width=, height=)
+    ("Axes", "height"): ("y_length", "Axes(y_length)"),
+    ("ThreeDAxes", "width"): ("x_length", "ThreeDAxes(x_length)"),
+    ("ThreeDAxes", "height"): ("y_length", "ThreeDAxes(y_length)"),
+    ("NumberPlane", "width"): ("x_length", "NumberPlane(x_length)"),
+    ("NumberPlane", "height"): ("y_length", "NumberPlane(y_length)"),
+    ("NumberLine", "width"): ("length", "NumberLine(length)"),
     ("Axes", "x_axis_width"): ("x_length", "Axes(x_length)"),
     ("Axes", "y_axis_height"): ("y_length", "Axes(y_length)"),
     ("NumberLine", "numbers_to_show"): ("numbers_to_include", "NumberLine(numbers_to_include)"),
@@ -544,6 +552,19 @@ _ORIENTATION_OPS = frozenset(
         "increment_theta",
         "increment_phi",
         "increment_gamma",
+        "scale",
+        "move_to",
+    }
+)
+# ThreeDScene's own methods: a plain Scene calling them was meant to be a ThreeDScene.
+_THREE_D_SCENE_METHODS = frozenset(
+    {
+        "set_camera_orientation",
+        "move_camera",
+        "begin_ambient_camera_rotation",
+        "stop_ambient_camera_rotation",
+        "add_fixed_in_frame_mobjects",
+        "add_fixed_orientation_mobjects",
     }
 )
 
@@ -558,7 +579,11 @@ def scene_kind(cls: ast.ClassDef) -> str | None:
         return "moving"
     if "Scene" not in bases:
         return None
-    if attributes & _THREE_D_IDIOMS:
+    if attributes & _THREE_D_IDIOMS or any(
+        is_self_path(n, n.attr)
+        for n in ast.walk(cls)
+        if isinstance(n, ast.Attribute) and n.attr in _THREE_D_SCENE_METHODS
+    ):
         return "3d"
     if any(
         is_self_path(n, "camera", "frame")
@@ -633,6 +658,10 @@ def _orientation(call: ast.Call, src: Source) -> list[str] | None:
     if op in ("increment_theta", "increment_phi", "increment_gamma") and len(args) == 1:
         angle = op.removeprefix("increment_")
         return [f"{angle}=self.camera.get_{angle}() + ({args[0]})"]
+    if op == "scale" and len(args) == 1 and not named:  # a smaller frame: a closer camera
+        return [f"zoom=self.camera.get_zoom() / ({args[0]})"]
+    if op == "move_to" and len(args) == 1 and not named:
+        return [f"frame_center={args[0]}"]
     return None
 
 
@@ -918,6 +947,9 @@ RULES: tuple[Rule, ...] = (
             "ThreeDScene.stop_ambient_camera_rotation",
             "ThreeDCamera.get_theta",
             "ThreeDCamera.get_phi",
+            "ThreeDCamera.get_zoom",
+            "ThreeDScene.move_camera(frame_center)",
+            "ThreeDScene.set_camera_orientation(zoom)",
         ),
         (ast.Expr, ast.Assign),
         lambda n, s: (

@@ -164,6 +164,21 @@ CASES = [
         "n = NumberLine(x_range=[0, 3], numbers_to_include=[1])",
     ),
     ("get_graph", "Scene", "g = axes.get_graph(lambda x: x)", "g = axes.plot(lambda x: x)"),
+    ("keyword_fix", "Scene", "a = Axes(width=6, height=4)", "a = Axes(x_length=6, y_length=4)"),
+    ("keyword_fix", "Scene", "n = NumberLine(width=8)", "n = NumberLine(length=8)"),
+    ("keyword_fix", "Scene", "s = Sector(outer_radius=2)", "s = Sector(radius=2)"),
+    (
+        "camera_frame",
+        "ThreeDScene",
+        "self.play(self.camera.frame.animate.scale(0.5))",
+        "self.move_camera(zoom=self.camera.get_zoom() / (0.5))",
+    ),
+    (
+        "camera_frame",
+        "ThreeDScene",
+        "self.camera.frame.move_to(d)",
+        "self.set_camera_orientation(frame_center=d)",
+    ),
     ("tex_math", "Scene", 'e = Tex("x^2 + y^2")', 'e = MathTex("x^2 + y^2")'),
     ("tex_math", "Scene", r'e = Tex(r"\frac{a}{b}")', r'e = MathTex(r"\frac{a}{b}")'),
     ("fix_in_frame", "ThreeDScene", "t.fix_in_frame()", "self.add_fixed_in_frame_mobjects(t)"),
@@ -277,6 +292,8 @@ def test_requirements_reject_what_the_installed_manim_lacks() -> None:
     assert not installed.has("ShowCreation")
     assert not installed.has("Axes.get_graph")
     assert not installed.has("Text(size)")  # **kwargs alone does not count
+    assert installed.has("ThreeDScene.move_camera(frame_center)")
+    assert not installed.has("ThreeDScene.move_camera(distance)")
     assert installed.has("FadeIn(shift)")  # found up the MRO (_Fade)
 
 
@@ -294,6 +311,8 @@ def test_scene_base_follows_the_camera_idioms() -> None:
     code, rewrites = rewrite_api(scene("t = Text('a')\nt.fix_in_frame()"))
     assert "class S(ThreeDScene):" in code
     assert "self.add_fixed_in_frame_mobjects(t)" in code
+    code, _ = rewrite_api(scene("self.set_camera_orientation(phi=1)"))
+    assert "class S(ThreeDScene):" in code
     code, _ = rewrite_api(scene("self.play(self.camera.frame.animate.scale(0.5))"))
     assert "class S(MovingCameraScene):" in code
     assert "self.camera.frame.animate.scale(0.5)" in code
