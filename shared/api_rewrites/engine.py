@@ -9,6 +9,7 @@ worse than the model wrote it.
 from __future__ import annotations
 
 import ast
+import bisect
 import functools
 
 import msgspec
@@ -19,6 +20,7 @@ from shared.api_rewrites.source import Edit, Source
 from shared.events import ApiRewrite
 
 MAX_PASSES = 6
+MAX_EDITS_TRIED_ALONE = 50  # bounds the work a client's file can cause (fix_api)
 MAX_RECORDED_CHARS = 400
 
 
@@ -45,8 +47,7 @@ def rewrite_api(code: str, rules: tuple[Rule, ...] | None = None) -> tuple[str, 
         if not kept:
             break
         # Lines are reported in the final code: what the model and /scenes show.
-        done = [_moved(r, kept, code) for r in done]
-        done += [_moved(_record(code, e), kept, code, before=e.start) for e in kept]
+        done = _moved(done, kept, code) + _records(kept, code)
         code = code_after
     return code, done
 
@@ -80,11 +81,14 @@ def _apply(code: str, edits: list[Edit]) -> str:
 
 
 def _apply_valid(code: str, edits: list[Edit]) -> tuple[str, list[Edit]]:
+    """The code after `edits` (sorted), or after those of them that keep it valid Python."""
     if not edits:
         return code, []
     candidate = _apply(code, edits)
     if _parses(candidate):
         return candidate, edits
+    if len(edits) > MAX_EDITS_TRIED_ALONE:
+        return code, []  # not worth a parse per edit: leave this pass out
     kept = [e for e in edits if _parses(_apply(code, [e]))]
     candidate = _apply(code, kept)
     return (candidate, kept) if kept and _parses(candidate) else (code, [])
@@ -98,16 +102,32 @@ def _parses(code: str) -> bool:
     return True
 
 
-def _moved(
-    record: ApiRewrite, edits: list[Edit], code: str, *, before: int | None = None
-) -> ApiRewrite:
-    """`record` with its line shifted by the lines `edits` added or removed above it."""
-    shift = sum(
-        e.text.count("\n") - code.count("\n", e.start, e.end)
-        for e in edits
-        if (e.start < before if before is not None else e.line < record.line)
-    )
-    return msgspec.structs.replace(record, line=record.line + shift) if shift else record
+def _line_shifts(edits: list[Edit], code: str) -> tuple[list[int], list[int]]:
+    """Edit lines in order, and the lines added (or removed) by all edits before each."""
+    lines, before, total = [], [], 0
+    for edit in edits:  # sorted by position, non-overlapping
+        lines.append(edit.line)
+        before.append(total)
+        total += edit.text.count("\n") - code.count("\n", edit.start, edit.end)
+    return lines, [*before, total]
+
+
+def _moved(records: list[ApiRewrite], edits: list[Edit], code: str) -> list[ApiRewrite]:
+    """Earlier records with their lines shifted by what this pass's edits above them did."""
+    lines, shifts = _line_shifts(edits, code)
+    return [
+        msgspec.structs.replace(r, line=r.line + shifts[bisect.bisect_left(lines, r.line)])
+        for r in records
+    ]
+
+
+def _records(edits: list[Edit], code: str) -> list[ApiRewrite]:
+    """This pass's edits as records, at their lines in the code after the pass."""
+    _, shifts = _line_shifts(edits, code)
+    return [
+        msgspec.structs.replace(_record(code, edit), line=edit.line + shift)
+        for edit, shift in zip(edits, shifts, strict=False)
+    ]
 
 
 def _record(code: str, edit: Edit) -> ApiRewrite:

@@ -617,6 +617,12 @@ def _frame_aliases(node: ast.AST, src: Source) -> set[str]:
     func = src.enclosing(node, ast.FunctionDef)
     if func is None:
         return set()
+    if func not in src.aliases:
+        src.aliases[func] = _aliases_in(func)
+    return src.aliases[func]
+
+
+def _aliases_in(func: ast.AST) -> set[str]:
     return {
         s.targets[0].id
         for s in ast.walk(func)

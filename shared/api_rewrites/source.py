@@ -37,7 +37,9 @@ class Source:
             for child in ast.iter_child_nodes(node):
                 self.parent[child] = node
         self.module_names = _module_bound_names(self.tree)
-        self.kinds: dict[ast.ClassDef, str | None] = {}  # scene kind per class, for the rules
+        # What rules compute once per class / function rather than once per node.
+        self.kinds: dict[ast.ClassDef, str | None] = {}
+        self.aliases: dict[ast.AST, set[str]] = {}
 
     def offset(self, lineno: int, col_bytes: int) -> int:
         """Character offset of an AST position (AST columns count UTF-8 bytes)."""
