@@ -53,6 +53,12 @@ RENAMES: dict[str, tuple[str, str]] = {  # old name: (new text, requirement)
     "FRAME_HEIGHT": ("config.frame_height", "config"),
     "FRAME_X_RADIUS": ("config.frame_x_radius", "config"),
     "FRAME_Y_RADIUS": ("config.frame_y_radius", "config"),
+    # Colour names of manimgl, or that models invent, with the nearest Manim CE colour.
+    "GREEN_SCREEN": ("PURE_GREEN", "PURE_GREEN"),
+    "DARK_GREEN": ("GREEN_E", "GREEN_E"),
+    "LIGHT_BLUE": ("BLUE_B", "BLUE_B"),
+    "DARK_PURPLE": ("PURPLE_E", "PURPLE_E"),
+    "BLUE_GREEN": ("TEAL", "TEAL"),
 }
 
 
@@ -374,6 +380,11 @@ def _rebuilt(call: ast.Call, src: Source, changes: dict[ast.keyword, str | None]
 # (owner, keyword): (new keyword, requirement); None drops the keyword
 KEYWORD_FIXES: dict[tuple[str, str], tuple[str | None, str]] = {
     ("Circle", "r"): ("radius", "Circle(radius)"),
+    ("MathTex", "isolate"): ("substrings_to_isolate", "MathTex(substrings_to_isolate)"),
+    ("Tex", "isolate"): ("substrings_to_isolate", "Tex(substrings_to_isolate)"),
+    ("MathTex", "t2c"): ("tex_to_color_map", "MathTex(tex_to_color_map)"),
+    ("Tex", "t2c"): ("tex_to_color_map", "Tex(tex_to_color_map)"),
+    ("Text", "tex_to_color_map"): ("t2c", "Text(t2c)"),
     ("Sector", "outer_radius"): ("radius", "Sector(radius)"),
     ("Axes", "width"): ("x_length", "Axes(x_length)"),  # manimgl's Axes(width=, height=)
     ("Axes", "height"): ("y_length", "Axes(y_length)"),

@@ -166,6 +166,20 @@ CASES = [
     ("get_graph", "Scene", "g = axes.get_graph(lambda x: x)", "g = axes.plot(lambda x: x)"),
     ("keyword_fix", "Scene", "a = Axes(width=6, height=4)", "a = Axes(x_length=6, y_length=4)"),
     ("keyword_fix", "Scene", "n = NumberLine(width=8)", "n = NumberLine(length=8)"),
+    ("rename", "Scene", "c = Circle(color=DARK_GREEN)", "c = Circle(color=GREEN_E)"),
+    ("rename", "Scene", "c = Circle(color=GREEN_SCREEN)", "c = Circle(color=PURE_GREEN)"),
+    (
+        "keyword_fix",
+        "Scene",
+        'e = MathTex("a+b", isolate=["a"], t2c={"a": RED})',
+        'e = MathTex("a+b", substrings_to_isolate=["a"], tex_to_color_map={"a": RED})',
+    ),
+    (
+        "keyword_fix",
+        "Scene",
+        't = Text("ab", tex_to_color_map={"a": RED})',
+        't = Text("ab", t2c={"a": RED})',
+    ),
     ("keyword_fix", "Scene", "s = Sector(outer_radius=2)", "s = Sector(radius=2)"),
     (
         "camera_frame",
