@@ -44,11 +44,11 @@ REPLAY_STAGE = {
     "scene.rendered": "combining",
     "video.combined": "storage",
 }
-REPLAYABLE = tuple(
+REPLAYABLE = tuple(dict.fromkeys(  # scene.rendered has two consumers (combine, critique)
     spec.event_type
     for spec in CONSUMERS.values()
     if spec.event_type is not None and spec.event_type in REPLAY_STAGE
-)
+))
 
 
 class ReplayRefused(Exception):
