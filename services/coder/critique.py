@@ -20,6 +20,7 @@ import tempfile
 from pathlib import Path
 from typing import Any, cast
 
+import av
 import msgspec
 
 from services.coder.keyframes import KeyFrame, key_frames
@@ -138,7 +139,7 @@ async def critique_rendered(deps: StageDeps, clients: LLMClients, event: SceneRe
             )
     except artifacts.ArtifactMissing:
         return  # a render-only job has no plan to judge against; or artifacts expired
-    except (StageError, UnknownModel) as exc:
+    except (StageError, UnknownModel, av.FFmpegError, OSError, ValueError) as exc:
         log.warning("visual critique of scene %d skipped: %s", event.scene_number, exc)
         return
     finally:
