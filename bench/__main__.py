@@ -19,6 +19,7 @@ from rich.console import Console
 
 BENCHMARKS = (
     "api", "pipeline", "render", "storage", "retrieval", "llm", "telemetry", "narration",
+    "rewrites",
 )
 RESULTS = Path(__file__).parent / "results"
 

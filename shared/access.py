@@ -25,6 +25,7 @@ from shared.events import (
     ProgressReported,
     SceneAbandoned,
     SceneCoded,
+    SceneCritiqued,
     SceneNarrated,
     ScenePlanned,
     SceneRendered,
@@ -76,7 +77,10 @@ ACCESS: dict[str, Access] = {
         writes=(subjects.ARTIFACTS_BUCKET,),
     ),
     "coder": Access(
-        publishes=(*_EVERY_STAGE, UsageRecorded.type, SceneCoded.type, SceneAbandoned.type),
+        publishes=(
+            *_EVERY_STAGE, UsageRecorded.type, SceneCoded.type, SceneAbandoned.type,
+            SceneCritiqued.type,
+        ),
         consumes=_durables("coder"),
         reads=(subjects.JOBS_BUCKET,),
         writes=(subjects.ARTIFACTS_BUCKET,),

@@ -34,6 +34,11 @@ def code_name(job_id: str, scene: int, attempt: int) -> str:
     return f"{job_id}/scenes/{scene:02d}/code-{attempt}.py"
 
 
+def rewrites_name(job_id: str, scene: int, attempt: int) -> str:
+    """The API rewrites the coder applied to that attempt's code (JSON; only when any)."""
+    return f"{job_id}/scenes/{scene:02d}/rewrites-{attempt}.json"
+
+
 def clip_name(job_id: str, scene: int) -> str:
     return f"{job_id}/scenes/{scene:02d}/clip.mp4"
 

@@ -63,6 +63,7 @@ CONSUMERS: dict[str, ConsumerSpec] = {
         ConsumerSpec("coder-narrated", subjects.SCENE_NARRATED),
         ConsumerSpec("coder-narrated-priority", subjects.SCENE_NARRATED, lane=PRIORITY_LANE),
         ConsumerSpec("coder-repair", "scene.render_failed"),
+        ConsumerSpec("coder-critique", "scene.rendered"),
         ConsumerSpec("renderer", "scene.coded"),
         ConsumerSpec("renderer-combine", "scene.rendered"),
         ConsumerSpec("renderer-abandoned", subjects.SCENE_ABANDONED),

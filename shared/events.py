@@ -150,6 +150,18 @@ class SceneEvent(Event):
         return f"{self.job_id}:{self.type}:{self.scene_number}"
 
 
+class ApiRewrite(msgspec.Struct, kw_only=True, frozen=True):
+    """One manimgl / old-Manim idiom rewritten into the installed Manim's API before render.
+
+    `line` is where it stood in the code when it was rewritten; `rule` names the table entry.
+    """
+
+    line: int
+    before: str
+    after: str
+    rule: str
+
+
 class SceneAttemptEvent(SceneEvent):
     """An event about one attempt at one scene; one output per attempt."""
 
@@ -202,6 +214,8 @@ class SceneCoded(SceneAttemptEvent, tag=subjects.SCENE_CODED):
     # The scene's speech (narrated jobs): the renderer adds the beat helpers to the code,
     # sizes the clip to the speech and muxes the audio.
     narration: Narration | None = None
+    # Idioms of manimgl and older Manim rewritten in this attempt's code before it was checked.
+    rewrites: list[ApiRewrite] = []
 
 
 class UsageRecorded(Event, tag=subjects.USAGE_RECORDED):
@@ -229,6 +243,30 @@ class SceneRendered(SceneAttemptEvent, tag=subjects.SCENE_RENDERED):
     render_seconds: float
     # Things worth knowing that did not fail the scene (e.g. video far longer than speech).
     warnings: list[str] = []
+
+
+class SceneFinding(msgspec.Struct, kw_only=True, frozen=True):
+    """One visual problem seen in a rendered scene (by the vision model: `source="vision"`)."""
+
+    kind: str  # off_frame | overlap | too_small | unreadable | mismatch | empty | other
+    objects: list[str] = []
+    message: str
+    time_seconds: float | None = None  # when in the scene's clip it shows
+    source: str = "vision"
+
+
+class SceneCritiqued(Event, tag=subjects.SCENE_CRITIQUED):
+    """A vision model judged key frames of one rendered attempt (VISION_MODEL is set)."""
+
+    type: ClassVar[str] = subjects.SCENE_CRITIQUED
+    context: JobContext
+    scene_number: int
+    attempt: int
+    model: str
+    findings: list[SceneFinding] = []
+
+    def dedup_key(self) -> str:
+        return f"{self.job_id}:{self.type}:{self.scene_number}:{self.attempt}"
 
 
 class RenderError(msgspec.Struct, kw_only=True):
@@ -370,6 +408,7 @@ AnyEvent = (
     | SceneRendered
     | SceneRenderFailed
     | SceneAbandoned
+    | SceneCritiqued
     | VideoCombined
     | VideoStored
     | JobFailed

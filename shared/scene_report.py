@@ -13,9 +13,12 @@ import msgspec
 
 from shared.events import (
     AnyEvent,
+    ApiRewrite,
     Beat,
     ModelUsage,
     SceneCoded,
+    SceneCritiqued,
+    SceneFinding,
     SceneNarrated,
     ScenePlanned,
     SceneRendered,
@@ -32,6 +35,10 @@ class Attempt(msgspec.Struct, kw_only=True):
     error: str | None = None
     error_line: int | None = None
     fallback_reason: str | None = None
+    # manimgl / old-Manim idioms the coder rewrote in this attempt's code (line, before, after)
+    rewrites: list[ApiRewrite] = []
+    # what the vision model (VISION_MODEL) saw wrong in this attempt's rendered clip
+    findings: list[SceneFinding] = []
 
 
 class SceneReport(msgspec.Struct, kw_only=True):
@@ -81,7 +88,7 @@ def scene_reports(events: Iterable[AnyEvent]) -> list[SceneReport]:
                 if all(a.attempt != event.attempt for a in report.attempts):
                     report.attempts.append(Attempt(
                         attempt=event.attempt, model=event.model, code_ref=event.code_ref,
-                        fallback_reason=event.fallback_reason,
+                        fallback_reason=event.fallback_reason, rewrites=event.rewrites,
                     ))
             case SceneRenderFailed():
                 found = _attempt(scene(event.scene_number), event.attempt)
@@ -93,6 +100,10 @@ def scene_reports(events: Iterable[AnyEvent]) -> list[SceneReport]:
                 if found is not None:
                     found.status = "rendered"
                 scene(event.scene_number).warnings = list(event.warnings)
+            case SceneCritiqued():
+                found = _attempt(scene(event.scene_number), event.attempt)
+                if found is not None:
+                    found.findings = list(event.findings)
             case UsageRecorded() if event.scene is not None:
                 report = scene(event.scene)
                 report.usage = _add(report.usage, event.usage)

@@ -184,6 +184,14 @@ def _size(raw: str) -> int:
     return int(float(match.group(1)) * _SIZE_UNITS[unit])
 
 
+def _provider_model_or_off(raw: str) -> str:
+    value = raw.strip()
+    provider, sep, model = value.partition("/")
+    if value and not (sep and provider and model):
+        raise ValueError("expected provider/model (e.g. openai/gpt-4o-mini) or empty for off")
+    return value
+
+
 def _env(
     name: str,
     parse: Callable[[str], Any] = str,
@@ -248,6 +256,14 @@ class Settings:
     llm_max_reasks: int = _env("LLM_MAX_REASKS", _non_negative_int, default=2)
     # Retrieval over the installed Manim's docs (USE_RAG); dense vectors need an endpoint.
     embeddings_model: str = _env("EMBEDDINGS_MODEL", default="")
+    # Visual critique of rendered scenes by a vision model (services/coder/critique.py).
+    vision_model: str = _env(  # "": off
+        "VISION_MODEL", _provider_model_or_off, default="", services=("coder",)
+    )
+    vision_frames: int = _env("VISION_FRAMES", _positive_int, default=3, services=("coder",))
+    vision_frame_width: int = _env(
+        "VISION_FRAME_WIDTH", _positive_int, default=768, services=("coder",)
+    )
     qdrant_url: str = _env("QDRANT_URL", default="")
     rag_top_k: int = _env("RAG_TOP_K", _positive_int, default=5)
     # Narration (services/narrator): which voice speaks, and what an outage of it does.

@@ -1,4 +1,5 @@
-"""A scripted OpenAI-compatible server for tests: chat completions and embeddings.
+"""A scripted OpenAI-compatible server for tests: chat completions (text or with images,
+as vision models take them) and embeddings.
 
 Each chat request is matched against rules (substrings of its messages, most recently
 added rule first); a rule replays its scripted replies in order and repeats the last.
@@ -8,6 +9,7 @@ Every request is recorded with the time it arrived, so tests can assert what the
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import json
 import threading
@@ -36,8 +38,23 @@ class Received:
 
     @property
     def text(self) -> str:
-        """All message contents of a chat request, joined."""
-        return "\n".join(m.get("content") or "" for m in self.body.get("messages", []))
+        """All message text of a chat request (text parts of multi-part messages too), joined."""
+        return "\n".join(_text(m.get("content")) for m in self.body.get("messages", []))
+
+    @property
+    def images(self) -> list[bytes]:
+        """The images of a chat request's `image_url` parts, decoded from their data URLs."""
+        return [
+            base64.b64decode(part["image_url"]["url"].split(",", 1)[1])
+            for m in self.body.get("messages", []) if isinstance(m.get("content"), list)
+            for part in m["content"] if part.get("type") == "image_url"
+        ]
+
+
+def _text(content: str | list[dict[str, Any]] | None) -> str:
+    if isinstance(content, list):
+        return "\n".join(part.get("text", "") for part in content if part.get("type") == "text")
+    return content or ""
 
 
 @dataclass

@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
+from services.coder.api_fixes import ApiFixes
 from services.coder.checks import check_report
 from services.coder.models import SceneCoder
 from services.coder.models.builtin import BuiltinCoder
@@ -31,27 +32,33 @@ class CodeRejected(Exception):
         self.problems = problems
 
 
-async def write_checked(model: SceneCoder, plan: ScenePlan, *, check: Check, rounds: int) -> str:
+async def write_checked(
+    model: SceneCoder, plan: ScenePlan, *, check: Check, rounds: int, fix: ApiFixes
+) -> str:
     """The model's code for `plan`, re-asked with the reasons while the checks fail."""
-    return await _until_clean(model, plan, await model.write_code(plan), check=check, rounds=rounds)
+    code = await model.write_code(plan)
+    return await _until_clean(model, plan, code, check=check, rounds=rounds, fix=fix)
 
 
 async def repair_checked(
-    model: SceneCoder, plan: ScenePlan, *, code: str, error: str, check: Check, rounds: int
+    model: SceneCoder, plan: ScenePlan, *, code: str, error: str, check: Check, rounds: int,
+    fix: ApiFixes,
 ) -> str:
     """The model's fix of `code` for `error`, held to the same checks."""
     fixed = await model.repair_code(plan, code=code, error=error)
-    return await _until_clean(model, plan, fixed, check=check, rounds=rounds)
+    return await _until_clean(model, plan, fixed, check=check, rounds=rounds, fix=fix)
 
 
 async def _until_clean(
-    model: SceneCoder, plan: ScenePlan, code: str, *, check: Check, rounds: int
+    model: SceneCoder, plan: ScenePlan, code: str, *, check: Check, rounds: int, fix: ApiFixes
 ) -> str:
+    code = fix(code)  # every draft is rewritten into this Manim's API before its checks
     for _ in range(rounds):
         problems = check(code)
         if not problems:
             return code
-        code = await model.repair_code(plan, code=code, error=check_report(problems))
+        error = "\n\n".join(filter(None, [check_report(problems), fix.report()]))
+        code = fix(await model.repair_code(plan, code=code, error=error))
     if problems := check(code):
         raise CodeRejected(problems)
     return code

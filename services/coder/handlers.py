@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 
 import msgspec
 
+from services.coder.api_fixes import ApiFixes, store_rewrites, stored_report
 from services.coder.authoring import (
     CodeRejected,
     fallback_code,
@@ -23,17 +24,20 @@ from services.coder.authoring import (
     write_checked,
 )
 from services.coder.checks import code_problems, manim_names
+from services.coder.critique import critique_rendered
 from services.coder.models import SceneCoder, resolve_coder
 from services.coder.narrated import load_narration, paced_builtin, pass_client_code, timed_for
 from shared import artifacts
 from shared.broker import CONSUMERS
 from shared.errors import PermanentError
 from shared.events import (
+    ApiRewrite,
     JobContext,
     Narration,
     SceneCoded,
     SceneNarrated,
     ScenePlanned,
+    SceneRendered,
     SceneRenderFailed,
     UsageRecorded,
     abandoned,
@@ -137,6 +141,14 @@ async def register(deps: StageDeps) -> None:
         stage="rendering", concurrency=concurrency,
     )
 
+    async def on_scene_rendered(event: SceneRendered) -> None:
+        await critique_rendered(deps, clients, event)  # returns at once when VISION_MODEL is off
+
+    deps.runner.subscribe(
+        deps.broker, CONSUMERS["coder-critique"], SceneRendered, on_scene_rendered,
+        stage="rendering", concurrency=concurrency,
+    )
+
 
 async def write_scene(coder: Coder, event: ScenePlanned | SceneNarrated) -> None:
     deps = coder.deps
@@ -145,11 +157,12 @@ async def write_scene(coder: Coder, event: ScenePlanned | SceneNarrated) -> None
     model = coder.model(event.context, meter)
     narration = event.narration if isinstance(event, SceneNarrated) else None
     plan = await _plan(deps, event.plan_ref)
+    fixes = ApiFixes()
     try:
         with timed(log, "code_generation", scene=event.scene_number, model=model.name):
             code = await write_checked(
                 model, timed_for(plan, narration, model.name), check=coder.check(plan),
-                rounds=deps.settings.max_fix_attempts,
+                rounds=deps.settings.max_fix_attempts, fix=fixes,
             )
     except (CodeRejected, PermanentError) as exc:
         await _give_up(coder, event, plan, model, attempt=1, reason=_reason(exc),
@@ -158,7 +171,7 @@ async def write_scene(coder: Coder, event: ScenePlanned | SceneNarrated) -> None
     finally:
         await _record_usage(deps, event, meter, stage="code_generation", attempt=1)
     await _publish_code(deps, event, plan, code, attempt=1, model=model.name,
-                        narration=narration)
+                        narration=narration, rewrites=fixes.rewrites)
 
 
 async def repair_scene(coder: Coder, event: SceneRenderFailed) -> None:
@@ -183,12 +196,14 @@ async def repair_scene(coder: Coder, event: SceneRenderFailed) -> None:
                        narration=narration)
         return
     await asyncio.sleep(backoff_delay(event.attempt, base=deps.settings.fix_backoff_seconds))
+    rewritten = await stored_report(deps.artifacts, event.job_id, plan.number, event.attempt)
+    error = "\n\n".join(filter(None, [render_error_report(event.error, code), rewritten]))
+    fixes = ApiFixes()
     try:
         with timed(log, "code repair", scene=event.scene_number, attempt=event.attempt):
             fixed = await repair_checked(
-                model, timed_for(plan, narration, model.name), code=code,
-                error=render_error_report(event.error, code),
-                check=coder.check(plan), rounds=deps.settings.max_fix_attempts,
+                model, timed_for(plan, narration, model.name), code=code, error=error,
+                check=coder.check(plan), rounds=deps.settings.max_fix_attempts, fix=fixes,
             )
     except (CodeRejected, PermanentError) as exc:
         await _give_up(coder, event, plan, model, attempt=attempt, reason=_reason(exc),
@@ -197,7 +212,7 @@ async def repair_scene(coder: Coder, event: SceneRenderFailed) -> None:
     finally:
         await _record_usage(deps, event, meter, stage="repair", attempt=attempt)
     await _publish_code(deps, event, plan, fixed, attempt=attempt, model=model.name,
-                        narration=narration)
+                        narration=narration, rewrites=fixes.rewrites)
 
 
 async def _give_up(
@@ -261,18 +276,20 @@ def _reason(exc: CodeRejected | PermanentError) -> str:
 async def _publish_code(
     deps: StageDeps, event: Source, plan: ScenePlan, code: str, *, attempt: int, model: str,
     fallback_reason: str | None = None, narration: Narration | None = None,
+    rewrites: list[ApiRewrite] | None = None,
 ) -> None:
     if model == "builtin":
         code = paced_builtin(code, narration, plan)  # its steps land on the beats
     ref = await deps.artifacts.put_bytes(
         artifacts.code_name(event.job_id, plan.number, attempt), code.encode()
     )
+    await store_rewrites(deps.artifacts, event.job_id, plan.number, attempt, rewrites or [])
     await deps.bus.publish(
         SceneCoded(
             job_id=event.job_id, user_id=event.user_id, context=event.context,
             scene_number=plan.number, scene_count=event.scene_count, attempt=attempt,
             class_name=plan.class_name, code_ref=ref, plan_ref=event.plan_ref, model=model,
-            fallback_reason=fallback_reason, narration=narration,
+            fallback_reason=fallback_reason, narration=narration, rewrites=rewrites or [],
         )
     )
 

@@ -11,6 +11,7 @@ client's code.
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 
 from fastapi import APIRouter
@@ -24,6 +25,7 @@ from services.gateway.render_narration import narrated_scenes
 from services.gateway.state import App, User
 from services.gateway.submission import admit, not_queued, open_job
 from shared import artifacts
+from shared.api_rewrites import rewrite_api
 from shared.events import Event, JobConfig, JobContext, ProgressReported, SceneCoded, utc_now
 from shared.scene_classes import scene_class_names
 from shared.stages import BY_NAME
@@ -51,6 +53,11 @@ class RenderRequest(BaseModel):
         description="What each scene class says, {class: text}: those jobs are narrated "
         "(speech muxed, clips sized to it, subtitles from the beats); null: silent",
     )
+    fix_api: bool = Field(
+        default=False,
+        description="Rewrite manimgl / old Manim CE idioms into the installed Manim's API "
+        "before rendering; each rewrite is listed in the job's /scenes attempts",
+    )
 
 
 @router.post("/render", status_code=201, response_model=schemas.JobResponse,
@@ -60,7 +67,10 @@ async def render_video(body: RenderRequest, user: User, app: App) -> schemas.Job
     settings = app.deps.settings
     if len(body.code) > code_limit(settings):
         raise _invalid("code", f"at most {code_limit(settings)} characters", "string_too_long")
-    classes = _scenes_to_render(body.code, body.scene)
+    # Manim is imported on the first use (seconds): off the event loop.
+    code, rewrites = await asyncio.to_thread(rewrite_api, body.code) if body.fix_api \
+        else (body.code, [])
+    classes = _scenes_to_render(code, body.scene)
     narration = _narration(body.narration, classes)
     if not settings.narration_on:
         narration = None  # narration is off here: the job is silent, as without it
@@ -87,7 +97,7 @@ async def render_video(body: RenderRequest, user: User, app: App) -> schemas.Job
     )
     try:
         code_ref = await bounded(app.deps.artifacts.put_bytes(
-            artifacts.user_code_name(job_id), body.code.encode()
+            artifacts.user_code_name(job_id), code.encode()
         ))
         events: list[Event] = [_progress(job_id, user, "initializing")]
         if narration is not None:  # spoken first: the narrator, then the coder passes it on
@@ -101,6 +111,7 @@ async def render_video(body: RenderRequest, user: User, app: App) -> schemas.Job
                     job_id=job_id, user_id=user, context=context, scene_number=number,
                     scene_count=len(classes), attempt=1, class_name=class_name,
                     code_ref=code_ref, plan_ref="", model=USER_MODEL, repairable=False,
+                    rewrites=rewrites,
                 )
                 for number, class_name in enumerate(classes, start=1)
             ]

@@ -223,6 +223,25 @@ class VideoMetadataResponse(BaseModel):
     )
 
 
+class RewriteBody(BaseModel):
+    """One manimgl / old-Manim idiom rewritten into the installed Manim's API before render."""
+
+    line: int = Field(description="line in the attempt's code")
+    before: str
+    after: str
+    rule: str
+
+
+class FindingBody(BaseModel):
+    """A visual problem the vision model saw in a rendered attempt (VISION_MODEL)."""
+
+    kind: str
+    objects: list[str]
+    message: str
+    time_seconds: float | None = Field(description="when in the scene's clip")
+    source: str
+
+
 class AttemptBody(BaseModel):
     attempt: int
     model: str
@@ -230,6 +249,8 @@ class AttemptBody(BaseModel):
     error: str | None
     error_line: int | None
     fallback_reason: str | None
+    rewrites: list[RewriteBody] = Field(default_factory=list)
+    findings: list[FindingBody] = Field(default_factory=list)
 
 
 class BeatBody(BaseModel):

@@ -57,8 +57,9 @@ def scene_code(cls: str, body: str, extra: str = "") -> str:
            f"    def construct(self):\n{body}\n{extra}```"
 
 
+# Also written with manimgl's ShowCreation: rewritten to Create before it is checked.
 NAME_ERROR = scene_code(
-    "Scene01Intro", "        self.play(Create(circle), run_time=0.5)",
+    "Scene01Intro", "        self.play(ShowCreation(circle), run_time=0.5)",
     "    def unused(self):\n        circle = Circle()\n",
 )
 FIXED = scene_code(
@@ -204,9 +205,14 @@ def test_llm_fix_request_carries_the_traceback_and_docs(rendered_job):
     assert "NameError: name 'circle' is not defined" in fix.text and "Traceback" in fix.text
     assert "│" not in fix.text  # rich's box drawing is stripped before it costs tokens
     assert "Failing line 6: self.play(Create(circle), run_time=0.5)" in fix.text
+    assert "rewritten automatically" in fix.text and "line 6: ShowCreation -> Create" in fix.text
     assert "### " in fix.text  # docs retrieved for the error
     [report] = [r for r in scene_reports(events) if r.scene_number == 1]
     assert [(a.attempt, a.status) for a in report.attempts] == [(1, "failed"), (2, "rendered")]
+    assert [(r.line, r.before, r.after, r.rule) for r in report.attempts[0].rewrites] == [
+        (6, "ShowCreation", "Create", "rename")
+    ]
+    assert report.attempts[1].rewrites == []
     assert "NameError" in report.errors[0]
     assert report.model == MODEL and report.usage[0].calls >= 2
 
@@ -266,7 +272,7 @@ async def test_llm_dead_endpoint_fails_the_job_at_planning(settings: Settings, l
 async def test_llm_unknown_manim_name_is_caught_before_rendering(
     settings: Settings, llm: ScriptedLLM
 ):
-    hallucinated = scene_code("Scene01Intro", "        self.play(ShowCreation(Circle()))")
+    hallucinated = scene_code("Scene01Intro", "        self.play(Create(Cirle()))")
     llm.on("Task: scene code", replies=[WORKS])
     llm.on("Task: scene code", "scene number 1 of", replies=[hallucinated])
     llm.on("Task: repair code", "scene number 1 (", replies=[FIXED])
@@ -278,6 +284,41 @@ async def test_llm_unknown_manim_name_is_caught_before_rendering(
         [coded] = [e for e in events if isinstance(e, SceneCoded) and e.scene_number == 1]
         code = (await deps.artifacts.get_bytes(coded.code_ref)).decode()
     [check] = llm.requests("Task: repair code", "scene number 1 (")
-    assert "rejected before rendering" in check.text and "use Create" in check.text
+    assert "rejected before rendering" in check.text and "did you mean Circle" in check.text
     assert coded.attempt == 1 and coded.fallback_reason is None
-    assert "ShowCreation" not in code and "circle = Circle()" in code
+    assert "Cirle" not in code and "circle = Circle()" in code
+
+
+async def test_llm_old_api_idioms_are_rewritten_without_a_repair_round(
+    settings: Settings, llm: ScriptedLLM
+):
+    manimgl = scene_code(
+        "Scene01Intro",
+        "        frame = self.camera.frame\n"
+        "        frame.set_euler_angles(theta=30 * DEGREES, phi=60 * DEGREES)\n"
+        "        title = TextMobject('Intro').fix_in_frame()\n"
+        "        self.play(ShowCreation(Circle()), FadeInFrom(title, LEFT))",
+    )
+    llm.on("Task: scene code", replies=[WORKS])
+    llm.on("Task: scene code", "scene number 1 of", replies=[manimgl])
+    async with (
+        running(_llm_settings(settings, llm), register_planner, register_coder) as deps,
+        submitted(deps) as job,
+    ):
+        events = await job.events_until(lambda es: _failed(es) or _count(SceneCoded, 3)(es))
+        [coded] = [e for e in events if isinstance(e, SceneCoded) and e.scene_number == 1]
+        code = (await deps.artifacts.get_bytes(coded.code_ref)).decode()
+    assert llm.requests("Task: repair code", "scene number 1 (") == []
+    assert "class Scene01Intro(ThreeDScene):" in code
+    assert "self.set_camera_orientation(theta=30 * DEGREES, phi=60 * DEGREES)" in code
+    assert "self.add_fixed_in_frame_mobjects(title)" in code
+    assert "self.play(Create(Circle()), FadeIn(title, shift=RIGHT))" in code
+    assert {r.rule for r in coded.rewrites} == {
+        "scene_base", "camera_frame", "text_mobject", "fix_in_frame", "rename", "fade_from",
+    }
+    [report] = [r for r in scene_reports(events) if r.scene_number == 1]
+    assert report.attempts[0].rewrites == coded.rewrites
+    lines = code.splitlines()  # records point at lines of the code the renderer gets
+    by_after = {r.after: r.line for r in coded.rewrites}
+    assert "Create" in lines[by_after["Create"] - 1]
+    assert "shift=RIGHT" in lines[by_after["FadeIn(title, shift=RIGHT)"] - 1]

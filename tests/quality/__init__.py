@@ -1,0 +1,1 @@
+"""Scene-quality corpora: old-API scenes for the API rewrites (see corpus/)."""
