@@ -10,6 +10,7 @@ services can be upgraded one at a time. Bump `SCHEMA_VERSION` on incompatible ch
 
 from __future__ import annotations
 
+import typing
 from datetime import UTC, datetime
 from typing import Any, ClassVar
 
@@ -416,24 +417,7 @@ AnyEvent = (
     | UsageRecorded
 )
 
-EVENT_TYPES: dict[str, type[Event]] = {
-    cls.type: cls
-    for cls in (
-        JobRequested,
-        ProgressReported,
-        ScenePlanned,
-        SceneNarrated,
-        SceneCoded,
-        SceneRendered,
-        SceneRenderFailed,
-        SceneAbandoned,
-        VideoCombined,
-        VideoStored,
-        JobFailed,
-        JobCancelled,
-        UsageRecorded,
-    )
-}
+EVENT_TYPES: dict[str, type[Event]] = {cls.type: cls for cls in typing.get_args(AnyEvent)}
 
 _encoder = msgspec.json.Encoder()
 _any_decoder = msgspec.json.Decoder(AnyEvent)

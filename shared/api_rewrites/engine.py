@@ -14,7 +14,7 @@ import functools
 
 import msgspec
 
-from shared.api_rewrites import installed
+import shared.api_rewrites.installed as installed
 from shared.api_rewrites.rules import RULES, Rule
 from shared.api_rewrites.source import Edit, Source
 from shared.events import ApiRewrite

@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from shared.api_rewrites import installed
+import shared.api_rewrites.installed as installed
 from shared.api_rewrites.source import (
     Edit,
     Source,
