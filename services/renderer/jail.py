@@ -293,6 +293,8 @@ def _explain(line: str) -> str:
         "unshare": "a render cannot create its own namespaces",
         "seccomp": "seccomp filters are not available",
         "setresuid": f"the service cannot switch to uid {JAIL_UID}",
+        "Permission denied": f"the jail's uid ({JAIL_UID}) cannot reach the renderer's "
+        "temporary folder (every folder above TMPDIR needs o+x; /tmp is fine)",
     }
     for marker, hint in hints.items():
         if marker in line:

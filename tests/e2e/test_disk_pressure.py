@@ -9,7 +9,9 @@ restart of anything.
 
 from __future__ import annotations
 
+import shutil
 import subprocess
+import tempfile
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -30,9 +32,11 @@ MIN_FREE_MB = 32
 
 
 @pytest.fixture
-def small_disk(tmp_path: Path) -> Iterator[Path]:
-    disk = tmp_path / "disk"
-    disk.mkdir()
+def small_disk() -> Iterator[Path]:
+    # Under /tmp itself, not pytest's private tmp_path: the render jail's uid (nobody) must
+    # be able to reach the renderer's temp folder, which lives on this disk.
+    disk = Path(tempfile.mkdtemp(prefix="videogen-small-disk-"))
+    disk.chmod(0o711)
     mounted = subprocess.run(
         ["mount", "-t", "tmpfs", "-o", f"size={DISK_MB}m", "tmpfs", str(disk)],
         capture_output=True,
@@ -46,6 +50,7 @@ def small_disk(tmp_path: Path) -> Iterator[Path]:
         yield disk
     finally:
         subprocess.run(["umount", "-l", str(disk)], check=False)
+        shutil.rmtree(disk, ignore_errors=True)
 
 
 def _fill(disk: Path, *, leave_mb: float) -> Path:
