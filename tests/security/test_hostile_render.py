@@ -41,12 +41,18 @@ def test_hostile_render_achieves_nothing(arena: Arena, payload: Payload) -> None
     )
 
 
-def test_a_concurrent_render_of_another_user_survives_an_attack_on_the_pool(
-    arena: Arena,
+CONCURRENT = ["daemon-kill_warm_pool_leave_orphan", "read-other_renders_scene_files",
+              "proc-inherited_descriptors"]
+
+
+@pytest.mark.parametrize("attack_id", CONCURRENT)
+def test_a_concurrent_render_of_another_user_is_out_of_reach(
+    arena: Arena, attack_id: str
 ) -> None:
-    """Mallory kills what she can reach of the warm pool while the victim's render runs in
-    the other slot: the victim's render still completes, frame for frame."""
-    [attack] = [p for p in ALL if p.id == "daemon-kill_warm_pool_leave_orphan"]
+    """Mallory attacks while the victim's render runs in the other slot (kills what she can
+    reach of the pool, looks for the victim's scene file, writes to inherited pipes): the
+    victim's render still completes, frame for frame, and nothing leaks."""
+    [attack] = [p for p in ALL if p.id == attack_id]
     victim = arena.submit_victim(pause_seconds=4)
     outcome, findings = run_payload(arena, attack)
     print(describe(attack, outcome))
