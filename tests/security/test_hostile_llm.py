@@ -68,7 +68,7 @@ def test_hostile_llm_code_achieves_nothing(
     assert response.status_code == 201, response.text
     outcome = arena.follow(response.json()["job_id"], arena.mallory, [response.text])
     assert llm.requests("Task: scene code", key, "scene number 1 of"), outcome.status
-    findings = arena.findings(payload, mark, outcome)
+    findings = arena.findings(mark, outcome)
     print(describe(payload, outcome))  # shown with -rA: how each attack ended
     assert findings == [], (
         f"{payload.id} via the LLM ({outcome.status.get('status')}): {findings}"
