@@ -356,6 +356,10 @@ class ReadyResponse(BaseModel):
     status: str = Field(description="ready, or degraded while a condition is active")
     nats: str
     stream: str
+    conditions: dict[str, Any] = Field(
+        default_factory=dict,
+        description="Active conditions, e.g. disk_pressure (new jobs get 507 meanwhile)",
+    )
 
 
 class ErrorInfo(BaseModel):
@@ -372,7 +376,3 @@ class ErrorResponse(BaseModel):
     message: str
     error: ErrorInfo
     request_id: str
-    conditions: dict[str, Any] = Field(
-        default_factory=dict,
-        description="Active conditions, e.g. disk_pressure (new jobs get 507 meanwhile)",
-    )
