@@ -17,6 +17,7 @@ import statistics
 import tempfile
 import time
 from pathlib import Path
+from typing import TypedDict
 
 from bench.stacks import bench_stack
 from services.narrator.beats import split_beats
@@ -80,7 +81,14 @@ async def _cache_hit(voice: Voice, sentences: list[str]) -> dict[str, float]:
     }
 
 
-def _job(narrated: bool) -> dict[str, float]:
+class JobRun(TypedDict):
+    wall_seconds: float
+    scenes: int
+    video_seconds: float
+    voice: str | None
+
+
+def _job(narrated: bool) -> JobRun:
     topic = find_topic(TOPIC)
     with bench_stack(
         DEFAULT_QUALITY="low", RENDER_CACHE_MB="0", ENABLE_NARRATION=str(narrated).lower()
@@ -115,7 +123,7 @@ def run() -> dict[str, object]:
         },
         "cache": asyncio.run(_cache_hit(piper, sentences)),
     }
-    runs: dict[bool, list[dict[str, float]]] = {False: [], True: []}
+    runs: dict[bool, list[JobRun]] = {False: [], True: []}
     for _ in range(ROUNDS):
         for narrated in (False, True):
             runs[narrated].append(_job(narrated))

@@ -122,9 +122,9 @@ async def _jail_startup(root: Path, jailed: WarmPool, runs: int = 10) -> dict[st
             for name, launcher in (("warm_jailed", jailed), ("warm_unjailed", plain)):
                 times[name].append(await _launch_to_exit(launcher, root / f"{name}-{run}"))
         for run in range(3):
-            for name, launcher in (("cli_jailed", CliLauncher()),
-                                   ("cli_unjailed", CliLauncher(jail=None))):
-                times[name].append(await _launch_to_exit(launcher, root / f"{name}-{run}"))
+            for name, cli in (("cli_jailed", CliLauncher()),
+                              ("cli_unjailed", CliLauncher(jail=None))):
+                times[name].append(await _launch_to_exit(cli, root / f"{name}-{run}"))
     finally:
         await plain.close()
     medians = {f"{name}_median_seconds": round(statistics.median(values), 4)

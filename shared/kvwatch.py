@@ -10,9 +10,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import cast
 
-from nats.js.kv import KeyValue
+from nats.js.kv import KeyValue, StopIterSentinel
 
 log = logging.getLogger("videogen.kvwatch")
 UPDATE_WAIT_SECONDS = 5.0
@@ -41,7 +42,7 @@ async def follow_bucket(
         finally:
             if watcher is not None:
                 with contextlib.suppress(Exception):
-                    await watcher.stop()
+                    await _stop(watcher)()
 
 
 async def _until(
@@ -51,7 +52,7 @@ async def _until(
     stopping = asyncio.ensure_future(stop.wait())
     try:
         while True:
-            update = asyncio.ensure_future(watcher.updates(timeout=UPDATE_WAIT_SECONDS))
+            update = asyncio.ensure_future(_updates(watcher)(timeout=UPDATE_WAIT_SECONDS))
             await asyncio.wait({update, stopping}, return_when=asyncio.FIRST_COMPLETED)
             if stopping.done():
                 update.cancel()
@@ -60,9 +61,21 @@ async def _until(
                 entry = update.result()
             except TimeoutError:
                 continue
-            if entry is KeyValue.KeyWatcher.STOP_ITER:
+            if isinstance(entry, StopIterSentinel):
                 return
             if entry is not None:  # None: the end of the initial values
                 yield entry
     finally:
         stopping.cancel()
+
+
+_Update = KeyValue.Entry | StopIterSentinel | None  # None: the end of the initial values
+
+
+# nats-py leaves KeyWatcher's methods unannotated; these name the types they have.
+def _stop(watcher: KeyValue.KeyWatcher) -> Callable[[], Awaitable[None]]:
+    return cast(Callable[[], Awaitable[None]], watcher.stop)
+
+
+def _updates(watcher: KeyValue.KeyWatcher) -> Callable[..., Awaitable[_Update]]:
+    return cast(Callable[..., Awaitable[_Update]], watcher.updates)

@@ -234,10 +234,15 @@ def _wait_for_meta_leader(nodes: list[NatsServer], *, timeout: float) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         with contextlib.suppress(OSError, ValueError):
-            if all(jsz(node).get("meta_cluster", {}).get("leader") for node in nodes):
+            if all(_meta_leader(node) for node in nodes):
                 return
         time.sleep(0.2)
     raise TimeoutError("the NATS cluster elected no JetStream leader")
+
+
+def _meta_leader(node: NatsServer) -> object:
+    meta = jsz(node).get("meta_cluster", {})
+    return meta.get("leader") if isinstance(meta, dict) else None
 
 
 def jsz(node: NatsServer, query: str = "") -> dict[str, object]:

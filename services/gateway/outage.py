@@ -42,7 +42,7 @@ T = TypeVar("T")
 
 def install(app: FastAPI) -> None:
     for kind in BUS_ERRORS:
-        app.add_exception_handler(kind, _on_bus_error)  # type: ignore[arg-type]
+        app.add_exception_handler(kind, _on_bus_error)
 
 
 async def _on_bus_error(request: Request, exc: Exception) -> JSONResponse:

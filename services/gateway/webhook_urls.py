@@ -61,7 +61,7 @@ async def _resolve(host: str, port: int) -> list[Address]:
         )
     except (OSError, TimeoutError) as exc:
         raise UrlRefused(f"host {host!r} does not resolve") from exc
-    addresses = [ipaddress.ip_address(info[4][0].split("%")[0]) for info in infos]
+    addresses = [ipaddress.ip_address(str(info[4][0]).split("%")[0]) for info in infos]
     if not addresses:
         raise UrlRefused(f"host {host!r} does not resolve")
     return [_unmapped(address) for address in addresses]

@@ -21,7 +21,7 @@ def decode(data: bytes) -> np.ndarray:
     """Any audio file PyAV reads (WAV, MP3, Opus, FLAC, …) → mono float32 at 48 kHz."""
     resampler = av.AudioResampler(format="flt", layout="mono", rate=SAMPLE_RATE)
     parts: list[np.ndarray] = []
-    with av.open(io.BytesIO(data)) as container:
+    with av.open(io.BytesIO(data), "r") as container:
         for frame in container.decode(audio=0):
             parts += [f.to_ndarray().reshape(-1) for f in resampler.resample(frame)]
     parts += [f.to_ndarray().reshape(-1) for f in resampler.resample(None)]

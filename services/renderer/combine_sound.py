@@ -25,7 +25,7 @@ from services.renderer.combine import (
     clip_format,
     combine_clips,
 )
-from services.renderer.soundtrack import copy_video, score_clip
+from services.renderer.soundtrack import copy_video, output_of, score_clip
 from shared.mediaprobe import video_duration
 
 log = logging.getLogger("videogen.renderer")
@@ -114,6 +114,6 @@ def _copy_audio(
         packet.pts = packet.dts = dts
         packet.time_base = out_tb
         packet.stream = target
-        target.container.mux(packet)
+        output_of(target).mux(packet)
         last_dts = dts
     return last_dts

@@ -30,6 +30,11 @@ def _start_time(pid: int) -> str | None:
     return stat.rsplit(")", 1)[1].split()[19]
 
 
+def _remove_root() -> None:
+    if _root is not None:
+        shutil.rmtree(_root, True)
+
+
 def process_root() -> Path:
     """This process's folder (created on first use, after sweeping dead owners' folders)."""
     global _root
@@ -39,7 +44,7 @@ def process_root() -> Path:
         folder = Path(tempfile.mkdtemp(prefix=f"{PREFIX}.{pid}.{_start_time(pid)}."))
         folder.chmod(0o711)  # the jail's uid must reach the render folders inside
         if _root is None:
-            atexit.register(lambda: _root is not None and shutil.rmtree(_root, True))
+            atexit.register(_remove_root)
         _root = folder
     return _root
 

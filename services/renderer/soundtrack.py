@@ -19,6 +19,7 @@ import math
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
+from typing import cast
 
 import av
 import numpy as np
@@ -153,10 +154,15 @@ def copy_video(
             packet.pts = max(packet.pts, packet.dts)
         last_dts[0] = packet.dts * tb
         packet.stream = target
-        target.container.mux(packet)
+        output_of(target).mux(packet)
     if start is None or end is None:
         raise ValueError("clip contains no video packets")
     return Fraction(end - start) * tb
+
+
+def output_of(stream: av.stream.Stream) -> av.container.OutputContainer:
+    """The container a stream we added writes to (PyAV types `.container` as the base class)."""
+    return cast(av.container.OutputContainer, stream.container)
 
 
 def _rate_and_length(video: Path) -> tuple[float, float]:

@@ -429,8 +429,8 @@ def _keyword_fixes(node: ast.Call, src: Source) -> Iterator[Edit]:
 
 def _font_size(value: ast.expr, src: Source) -> str:
     """Old `size=` was a scale factor (1 = default); a number above 8 was meant as points."""
-    if isinstance(value, ast.Constant) and type(value.value) in (int, float):
-        number = value.value
+    number = value.value if isinstance(value, ast.Constant) else None
+    if isinstance(number, int | float) and not isinstance(number, bool):
         return str(number if number >= 8 else round(DEFAULT_FONT_SIZE * number, 2))
     return f"{DEFAULT_FONT_SIZE} * ({src.text(value)})"
 
@@ -451,8 +451,10 @@ def _tex_math(node: ast.Call, src: Source) -> Iterator[Edit]:
     """`Tex("x^2")`: math outside `$…$` stops LaTeX; it is what MathTex is for."""
     if func_name(node) != "Tex" or not node.args:
         return
-    strings = [a.value for a in node.args if isinstance(a, ast.Constant)]
-    if len(strings) != len(node.args) or not all(isinstance(s, str) for s in strings):
+    strings = [
+        a.value for a in node.args if isinstance(a, ast.Constant) and isinstance(a.value, str)
+    ]
+    if len(strings) != len(node.args):
         return
     if any("$" in s or "\\text" in s for s in strings):
         return
@@ -516,7 +518,7 @@ def _config_dict(node: ast.Assign, src: Source) -> Iterator[Edit]:
     lines = []
     background = None
     for key, value in zip(keys, node.value.values, strict=True):
-        assert isinstance(key, ast.Constant)
+        assert isinstance(key, ast.Constant) and isinstance(key.value, str)
         lines.append(f"{key.value} = {src.text(value)}")
         if key.value == "camera_config" and isinstance(value, ast.Dict):
             background = next(

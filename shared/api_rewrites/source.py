@@ -74,7 +74,7 @@ class Source:
         if len(siblings) == 1:
             return self.replace(node, "pass", rule)
         start = self._starts[node.lineno - 1]
-        end = self._starts[node.end_lineno] if node.end_lineno else len(self.code)  # type: ignore[index]
+        end = self._starts[node.end_lineno] if node.end_lineno else len(self.code)
         return Edit(start, end, "", rule, node.lineno)
 
     def enclosing(self, node: ast.AST, kind: type[ast.AST]) -> ast.AST | None:
@@ -103,7 +103,7 @@ def func_name(call: ast.AST) -> str | None:
     return None
 
 
-def method_name(call: ast.AST) -> str | None:
+def method_name(call: object) -> str | None:
     """`attr` of a method call `x.attr(...)`."""
     if isinstance(call, ast.Call) and isinstance(call.func, ast.Attribute):
         return call.func.attr

@@ -20,9 +20,10 @@ def stream_kinds(path: Path) -> list[str]:
 
 def stream_spans(path: Path) -> dict[str, tuple[float, float]]:
     """(start, length) in seconds of the first video and the first audio stream."""
-    spans = {}
+    spans: dict[str, tuple[float, float]] = {}
     with av.open(str(path)) as container:
         for stream in (container.streams.video[0], container.streams.audio[0]):
+            assert stream.time_base is not None  # a stream read from a file has one
             tb = float(stream.time_base)
             spans[stream.type] = ((stream.start_time or 0) * tb, (stream.duration or 0) * tb)
     return spans

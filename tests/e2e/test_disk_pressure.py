@@ -65,7 +65,7 @@ def _fill(disk: Path, *, leave_mb: float) -> Path:
     return ballast
 
 
-def _until(check: Callable[[], T], timeout: float, what: str) -> T:
+def _until(check: Callable[[], T | None], timeout: float, what: str) -> T:
     deadline = time.monotonic() + timeout
     while True:
         result = check()
@@ -98,7 +98,8 @@ def test_full_disk_fails_cleanly_refuses_new_jobs_and_recovers(small_disk: Path)
 
         body = {"configuration": {"topic": "Ohm's law", "context": "V = I R"}}
         refused = _until(
-            lambda: (r := api.post("/api/v1/videos/generate", json=body)).status_code == 507 and r,
+            lambda: r if (r := api.post("/api/v1/videos/generate", json=body)).status_code == 507
+            else None,
             30,
             "a 507",
         )

@@ -62,7 +62,9 @@ async def _clips(stack: Stack, job_id: str, numbers: list[int], folder: Path) ->
     paths = []
     for number in numbers:
         path = folder / f"clip-{number}.mp4"
-        path.write_bytes((await store.get(artifacts.clip_name(job_id, number))).data)
+        data = (await store.get(artifacts.clip_name(job_id, number))).data
+        assert data is not None
+        path.write_bytes(data)
         paths.append(path)
     await connection.close()
     return paths

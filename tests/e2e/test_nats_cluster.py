@@ -84,7 +84,10 @@ async def _stream_cluster(stack: Stack) -> tuple[str, dict[str, bool], int]:
     finally:
         await connection.close()
     assert info.cluster is not None and info.config.num_replicas == 3
-    replicas = {peer.name: bool(peer.current) for peer in info.cluster.replicas or []}
+    replicas: dict[str, bool] = {}
+    for peer in info.cluster.replicas or []:
+        assert peer.name is not None  # the server names every replica
+        replicas[peer.name] = bool(peer.current)
     return info.cluster.leader or "", replicas, info.state.last_seq
 
 
@@ -98,7 +101,9 @@ async def _events(stack: Stack, job_id: str) -> list:
 
 def _local_last_seq(node: NatsServer) -> int:
     report = jsz(node, "?streams=true")
-    for account in report.get("account_details", []):  # type: ignore[union-attr]
+    accounts = report.get("account_details", [])
+    assert isinstance(accounts, list)
+    for account in accounts:
         for stream in account.get("stream_detail", []):
             if stream["name"] == subjects.STREAM:
                 return int(stream["state"]["last_seq"])
@@ -141,7 +146,7 @@ def test_a_job_survives_the_stream_leader_dying_and_the_node_catches_up(
 
 
 def test_the_gateway_brings_existing_streams_and_buckets_to_three_replicas(stack: Stack):
-    async def replicas() -> dict[str, int]:
+    async def replicas() -> dict[str, int | None]:
         connection = await stack.connect("gateway")
         try:
             js = connection.jetstream()

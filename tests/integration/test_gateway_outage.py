@@ -10,7 +10,7 @@ import hashlib
 import os
 import signal
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Iterator, Mapping
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -35,7 +35,7 @@ FREEZE_SECONDS = 20.0
 RENDER_CODE = "from manim import *\n\nclass Dot1(Scene):\n    def construct(self):\n        pass\n"
 
 
-def every_route(job_id: str, done_id: str) -> list[tuple[str, str, dict[str, object] | None]]:
+def every_route(job_id: str, done_id: str) -> list[tuple[str, str, Mapping[str, object] | None]]:
     """(method, path, json) of every route a client uses, on a queued and a completed job."""
     videos, jobs = "/api/v1/videos/jobs", "/api/v1/jobs"
     return [
@@ -116,7 +116,7 @@ async def _jobs(client: httpx.AsyncClient) -> tuple[str, str, Path]:
 
 
 async def _hit_every_route(client: httpx.AsyncClient, queued: str, done: str) -> None:
-    async def call(method: str, path: str, body: dict[str, object] | None) -> httpx.Response:
+    async def call(method: str, path: str, body: Mapping[str, object] | None) -> httpx.Response:
         return await client.request(method, path, json=body, timeout=60)
 
     routes = every_route(queued, done)

@@ -7,6 +7,7 @@ import asyncio
 import sys
 import uuid
 from collections.abc import AsyncIterator
+from typing import TypedDict
 
 import httpx
 import pytest
@@ -45,11 +46,28 @@ async def gateway(settings: Settings) -> AsyncIterator[tuple[httpx.AsyncClient, 
         yield client, users
 
 
+class _Owned(TypedDict):
+    job_id: str
+    user_id: str
+
+
+class _Scene(_Owned):
+    context: JobContext
+    scene_number: int
+    scene_count: int
+
+
+class _Code(_Scene):
+    class_name: str
+    plan_ref: str
+    model: str
+
+
 def _history(job_id: str, user: str) -> list[Event]:
     """A job whose only scene failed to render twice."""
-    common = {"job_id": job_id, "user_id": user}
-    scene = {**common, "context": CONTEXT, "scene_number": 1, "scene_count": 1}
-    code = {**scene, "class_name": "S", "plan_ref": "plan", "model": "builtin"}
+    common: _Owned = {"job_id": job_id, "user_id": user}
+    scene: _Scene = {**common, "context": CONTEXT, "scene_number": 1, "scene_count": 1}
+    code: _Code = {**scene, "class_name": "S", "plan_ref": "plan", "model": "builtin"}
     failure = RenderError(kind="timeout", message="took too long")
     return [
         JobRequested(**common, config=JobConfig(topic="t", context="c"), context=CONTEXT),
@@ -157,7 +175,7 @@ async def test_cli_reaches_the_routes_with_url(gateway, unused_tcp_port: int) ->
     """`videogen events/replay --url` as separate processes, against the app served by uvicorn."""
     client, users = gateway
     job_id, history = await _recorded_job(client, users["key-alice"])
-    app = client.app  # type: ignore[attr-defined]
+    app = client.app
     server = uvicorn.Server(
         uvicorn.Config(
             app, host="127.0.0.1", port=unused_tcp_port, lifespan="off", log_level="warning"

@@ -15,12 +15,14 @@ import uuid
 from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
+from typing import TypedDict
 
 import msgspec
 import nats
 import pytest
 from nats.js import api as js_api
 from PIL import Image
+from typing_extensions import Unpack
 
 from services.coder.critique import critique_scene, vision_chat
 from services.coder.handlers import register as register_coder
@@ -85,7 +87,23 @@ def llm() -> Iterator[ScriptedLLM]:
     server.stop()
 
 
-def _settings(settings: Settings, llm: ScriptedLLM, **overrides: object) -> Settings:
+class _VisionOverrides(TypedDict, total=False):
+    vision_frames: int
+    vision_frame_width: int
+
+
+class _SceneAttempt(TypedDict):
+    job_id: str
+    user_id: str
+    context: JobContext
+    scene_number: int
+    scene_count: int
+    attempt: int
+
+
+def _settings(
+    settings: Settings, llm: ScriptedLLM, **overrides: Unpack[_VisionOverrides]
+) -> Settings:
     return replace(
         settings,
         vision_model="openai/gpt-4o-mini",
@@ -218,7 +236,7 @@ async def test_the_coder_critiques_a_rendered_scene_and_announces_findings(
             artifacts.plan_name(job_id, 1), msgspec.json.encode(plan)
         )
         clip_ref = await deps.artifacts.put_file(artifacts.clip_name(job_id, 1), clip)
-        common = {
+        common: _SceneAttempt = {
             "job_id": job_id,
             "user_id": user,
             "context": context,

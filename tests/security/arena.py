@@ -19,7 +19,7 @@ import uuid
 import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypedDict
 
 import httpx
 import nats
@@ -55,6 +55,15 @@ class Victim(Scene):
                   run_time=1)
 """
 TERMINAL = ("completed", "failed", "cancelled")
+
+
+class StackSecrets(TypedDict):
+    """The settings that plant canaries in the stack (named keys: they go into `**settings`)."""
+
+    OPENAI_API_KEY: str
+    AWS_SECRET_ACCESS_KEY: str
+    OPENROUTER_API_KEY: str
+    API_KEYS: str
 
 
 @dataclass
@@ -103,7 +112,7 @@ class Planted:
             path.chmod(0o644)
         return planted
 
-    def environment(self) -> dict[str, str]:
+    def environment(self) -> StackSecrets:
         values = self.canaries.values
         return {
             "OPENAI_API_KEY": values["OPENAI_API_KEY"],

@@ -17,9 +17,9 @@ from shared.events import utc_now
 
 def test_measure_reports_the_tightest_folder_and_low_below_the_minimum(tmp_path: Path) -> None:
     guard = DiskGuard(
-        None,
+        None,  # type: ignore[arg-type]  # measure() never touches the bus
         service="storage",
-        paths=[tmp_path, tmp_path / "not-yet"],  # type: ignore[arg-type]
+        paths=[tmp_path, tmp_path / "not-yet"],
         min_free_mb=10**9,
     )
     state = guard.measure()
@@ -27,6 +27,7 @@ def test_measure_reports_the_tightest_folder_and_low_below_the_minimum(tmp_path:
     assert abs(state.free_mb - free_mb(tmp_path)) < 64
     error = insufficient_storage(state)
     assert error.code == "INSUFFICIENT_STORAGE" and "MIN_FREE_DISK_MB" in error.message
+    assert error.details is not None
     assert error.suggestion and error.details["path"] == state.path
 
 
