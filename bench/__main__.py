@@ -18,7 +18,14 @@ from pathlib import Path
 from rich.console import Console
 
 BENCHMARKS = (
-    "api", "pipeline", "render", "storage", "retrieval", "llm", "telemetry", "narration",
+    "api",
+    "pipeline",
+    "render",
+    "storage",
+    "retrieval",
+    "llm",
+    "telemetry",
+    "narration",
     "rewrites",
 )
 RESULTS = Path(__file__).parent / "results"

@@ -17,8 +17,13 @@ from bench.stacks import bench_stack
 
 RATE_PER_SECOND = 50
 SECONDS = 10
-BODY = {"configuration": {"topic": "The Pythagorean Theorem",
-                          "context": "a² + b² = c² for a right triangle.", "quality": "low"}}
+BODY = {
+    "configuration": {
+        "topic": "The Pythagorean Theorem",
+        "context": "a² + b² = c² for a right triangle.",
+        "quality": "low",
+    }
+}
 
 
 async def _fire(client: httpx.AsyncClient, latencies: list[float], errors: list[int]) -> None:

@@ -47,25 +47,54 @@ def run() -> dict[str, Any]:
 
 
 def _script(llm: ScriptedLLM) -> None:
-    llm.on("Task: outline", replies=[json.dumps({"scenes": [
-        {"title": t, "purpose": "Explain one step.", "kind": "statement"} for t in TITLES
-    ]})])
-    llm.on("Task: scene plan", replies=[json.dumps({
-        "storyboard": "A square grows.", "technical_plan": "Square, GrowFromCenter 1 s.",
-        "narration": "A square grows from its centre.",
-    })])
+    llm.on(
+        "Task: outline",
+        replies=[
+            json.dumps(
+                {
+                    "scenes": [
+                        {"title": t, "purpose": "Explain one step.", "kind": "statement"}
+                        for t in TITLES
+                    ]
+                }
+            )
+        ],
+    )
+    llm.on(
+        "Task: scene plan",
+        replies=[
+            json.dumps(
+                {
+                    "storyboard": "A square grows.",
+                    "technical_plan": "Square, GrowFromCenter 1 s.",
+                    "narration": "A square grows from its centre.",
+                }
+            )
+        ],
+    )
     llm.on("Task: retrieval queries", replies=['{"queries": ["grow a square"]}'])
     for number, title in enumerate(TITLES, start=1):
-        llm.on("Task: scene code", f"scene number {number} of", replies=[
-            f"```python\nfrom manim import *\n\n\nclass Scene{number:02d}{title.replace(' ', '')}"
-            "(Scene):\n    def construct(self):\n        self.play(GrowFromCenter(Square()))\n```"
-        ])
+        llm.on(
+            "Task: scene code",
+            f"scene number {number} of",
+            replies=[
+                "```python\nfrom manim import *\n\n\n"
+                f"class Scene{number:02d}{title.replace(' ', '')}(Scene):\n"
+                "    def construct(self):\n        self.play(GrowFromCenter(Square()))\n```"
+            ],
+        )
 
 
 async def _measure(llm: ScriptedLLM, nats_url: str, root: Path) -> dict[str, Any]:
     settings = load_settings(
-        {}, nats_url=nats_url, data_dir=root / "data", planner_model=MODEL, scene_model=MODEL,
-        helper_model=MODEL, openai_base_url=llm.base_url, use_rag=True,
+        {},
+        nats_url=nats_url,
+        data_dir=root / "data",
+        planner_model=MODEL,
+        scene_model=MODEL,
+        helper_model=MODEL,
+        openai_base_url=llm.base_url,
+        use_rag=True,
         max_scene_concurrency=SCENES,
     )
     async with connected("bench-llm", settings) as deps:
@@ -76,10 +105,14 @@ async def _measure(llm: ScriptedLLM, nats_url: str, root: Path) -> dict[str, Any
         config = JobConfig(topic="Squares", context="Squares grow.", model=MODEL)
         await deps.jobs.create(JobView(job_id=job_id, user_id="bench", config=config))
         started = time.perf_counter()
-        await deps.bus.publish(JobRequested(
-            job_id=job_id, user_id="bench", config=config,
-            context=JobContext(quality="low", scene_model=MODEL, use_rag=True),
-        ))
+        await deps.bus.publish(
+            JobRequested(
+                job_id=job_id,
+                user_id="bench",
+                config=config,
+                context=JobContext(quality="low", scene_model=MODEL, use_rag=True),
+            )
+        )
         events = await _until_coded(deps.js, job_id)
         seconds = time.perf_counter() - started
     totals = usage_totals(events)
@@ -103,7 +136,8 @@ async def _measure(llm: ScriptedLLM, nats_url: str, root: Path) -> dict[str, Any
 
 async def _until_coded(js: Any, job_id: str) -> list[AnyEvent]:
     subscription = await js.subscribe(
-        subjects.events_of_job(job_id), ordered_consumer=True,
+        subjects.events_of_job(job_id),
+        ordered_consumer=True,
         deliver_policy=js_api.DeliverPolicy.ALL,
     )
     events: list[AnyEvent] = []

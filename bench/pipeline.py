@@ -60,9 +60,14 @@ def run() -> dict[str, object]:
             assert final["status"] == "completed", final
             wall = _seconds(final["completed_at"]) - _seconds(final["created_at"])
             work = _union_length(_work_intervals(stack.data_dir / "logs", job_id))
-            samples.append({"scenes": len(final["scenes"]), "wall_seconds": round(wall, 2),
-                            "stage_work_seconds": round(work, 2),
-                            "overhead_seconds": round(wall - work, 2)})
+            samples.append(
+                {
+                    "scenes": len(final["scenes"]),
+                    "wall_seconds": round(wall, 2),
+                    "stage_work_seconds": round(work, 2),
+                    "overhead_seconds": round(wall - work, 2),
+                }
+            )
     return {
         "topic": TOPIC,
         "quality": "low",

@@ -36,8 +36,12 @@ def run() -> dict[str, Any]:
 
 async def _measure(root: Path, source: Path, endpoint: str) -> dict[str, Any]:
     settings = load_settings(
-        {}, video_storage_mode="s3_only", s3_endpoint_url=endpoint, s3_bucket="bench",
-        aws_access_key_id=ACCESS_KEY, aws_secret_access_key=Secret(SECRET_KEY),
+        {},
+        video_storage_mode="s3_only",
+        s3_endpoint_url=endpoint,
+        s3_bucket="bench",
+        aws_access_key_id=ACCESS_KEY,
+        aws_secret_access_key=Secret(SECRET_KEY),
         data_dir=root / "data",
     )
     s3 = S3VideoStore.from_settings(settings)

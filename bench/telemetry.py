@@ -72,11 +72,18 @@ async def _measure(folder: Path, *, events: int, instrumented: bool) -> dict[str
             bus = Bus(broker)
             jobs = JobStore(await js.key_value(subjects.JOBS_BUCKET))
             runner = StageRunner(
-                stage_service="bench", bus=bus, jobs=jobs, ack_wait_seconds=30.0,
-                max_deliver=5, observe=observe_event if instrumented else _ignore,
+                stage_service="bench",
+                bus=bus,
+                jobs=jobs,
+                ack_wait_seconds=30.0,
+                max_deliver=5,
+                observe=observe_event if instrumented else _ignore,
             )
-            await jobs.create(JobView(job_id="bench-job", user_id="bench",
-                                      config=JobConfig(topic="t", context="c")))
+            await jobs.create(
+                JobView(
+                    job_id="bench-job", user_id="bench", config=JobConfig(topic="t", context="c")
+                )
+            )
             done = asyncio.Event()
             handled = 0
 
@@ -105,10 +112,16 @@ async def _measure(folder: Path, *, events: int, instrumented: bool) -> dict[str
 
 def _event(number: int) -> SceneRenderFailed:
     return SceneRenderFailed(
-        job_id="bench-job", user_id="bench",
+        job_id="bench-job",
+        user_id="bench",
         context=JobContext(quality="low", scene_model="builtin"),
-        scene_number=number, scene_count=EVENTS, attempt=1, class_name="S", code_ref="c",
-        plan_ref="p", error=RenderError(kind="crash", message="bench"),
+        scene_number=number,
+        scene_count=EVENTS,
+        attempt=1,
+        class_name="S",
+        code_ref="c",
+        plan_ref="p",
+        error=RenderError(kind="crash", message="bench"),
     )
 
 
@@ -132,7 +145,10 @@ async def _measure_here(mode: str) -> dict[str, float]:
 def _measure_in_child(mode: str) -> dict[str, float]:
     printed = subprocess.run(
         [sys.executable, "-m", "bench.telemetry", "--measure", mode],
-        check=True, capture_output=True, text=True, timeout=120,
+        check=True,
+        capture_output=True,
+        text=True,
+        timeout=120,
         cwd=Path(__file__).resolve().parents[1],
     ).stdout
     return json.loads(printed)

@@ -5,6 +5,6 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install.sh
 .venv/bin/ruff check .
-# .venv/bin/ruff format --check .   # enabled by the lead after merge (after one `ruff format .`)
+.venv/bin/ruff format --check .
 .venv/bin/mypy   # config in pyproject.toml: strict on shared/, reasonable elsewhere
 exec .venv/bin/pytest "$@"

@@ -78,7 +78,10 @@ ACCESS: dict[str, Access] = {
     ),
     "coder": Access(
         publishes=(
-            *_EVERY_STAGE, UsageRecorded.type, SceneCoded.type, SceneAbandoned.type,
+            *_EVERY_STAGE,
+            UsageRecorded.type,
+            SceneCoded.type,
+            SceneAbandoned.type,
             SceneCritiqued.type,
         ),
         consumes=_durables("coder"),
@@ -87,7 +90,10 @@ ACCESS: dict[str, Access] = {
     ),
     "renderer": Access(
         publishes=(
-            *_EVERY_STAGE, SceneRendered.type, SceneRenderFailed.type, SceneAbandoned.type,
+            *_EVERY_STAGE,
+            SceneRendered.type,
+            SceneRenderFailed.type,
+            SceneAbandoned.type,
             VideoCombined.type,
         ),
         consumes=_durables("renderer"),
@@ -106,7 +112,9 @@ ACCESS: dict[str, Access] = {
         consumes=_durables("gateway"),
         reads=(subjects.CONDITIONS_BUCKET,),
         writes=(
-            subjects.JOBS_BUCKET, subjects.IDEMPOTENCY_BUCKET, subjects.ARTIFACTS_BUCKET,
+            subjects.JOBS_BUCKET,
+            subjects.IDEMPOTENCY_BUCKET,
+            subjects.ARTIFACTS_BUCKET,
             subjects.WEBHOOKS_BUCKET,
         ),
         reads_history=True,

@@ -198,8 +198,9 @@ async def wait_for_topology(
             return
         except (BucketNotFoundError, NotFoundError) as exc:
             if not waiting:
-                log.info("waiting for the gateway to declare the bus topology (%s)",
-                         type(exc).__name__)
+                log.info(
+                    "waiting for the gateway to declare the bus topology (%s)", type(exc).__name__
+                )
                 waiting = True
             await asyncio.sleep(every)
 
@@ -211,8 +212,12 @@ async def _ensure_consumer(js: JetStreamContext, spec: ConsumerSpec, settings: S
     except NotFoundError:
         await js.add_consumer(subjects.STREAM, config=wanted)
         return
-    if (current.ack_wait, current.max_deliver, current.filter_subject,
-            current.num_replicas or 1) != (
+    if (
+        current.ack_wait,
+        current.max_deliver,
+        current.filter_subject,
+        current.num_replicas or 1,
+    ) != (
         wanted.ack_wait,
         wanted.max_deliver,
         wanted.filter_subject,
@@ -222,15 +227,16 @@ async def _ensure_consumer(js: JetStreamContext, spec: ConsumerSpec, settings: S
         await js.add_consumer(subjects.STREAM, config=wanted)
 
 
-async def _ensure_bucket(
-    js: JetStreamContext, bucket: str, *, ttl: float, replicas: int
-) -> None:
+async def _ensure_bucket(js: JetStreamContext, bucket: str, *, ttl: float, replicas: int) -> None:
     try:
         await js.key_value(bucket)
     except (BucketNotFoundError, NotFoundError):
         await js.create_key_value(
             config=js_api.KeyValueConfig(
-                bucket=bucket, history=1, ttl=ttl, storage=js_api.StorageType.FILE,
+                bucket=bucket,
+                history=1,
+                ttl=ttl,
+                storage=js_api.StorageType.FILE,
                 replicas=replicas,
             )
         )

@@ -314,9 +314,14 @@ def abandoned(
 ) -> SceneAbandoned:
     """The announcement that `source`'s scene gets no further attempt."""
     return SceneAbandoned(
-        job_id=source.job_id, user_id=source.user_id, context=source.context,
-        scene_number=source.scene_number, scene_count=source.scene_count, attempt=attempt,
-        reason=reason, error=error,
+        job_id=source.job_id,
+        user_id=source.user_id,
+        context=source.context,
+        scene_number=source.scene_number,
+        scene_count=source.scene_count,
+        attempt=attempt,
+        reason=reason,
+        error=error,
     )
 
 

@@ -49,9 +49,7 @@ async def read_job(js: JetStreamContext, job_id: str) -> list[Recorded]:
     )
     records: list[Recorded] = []
     try:
-        subscription = await js.pull_subscribe_bind(
-            durable=None, stream=subjects.STREAM, name=name
-        )
+        subscription = await js.pull_subscribe_bind(durable=None, stream=subjects.STREAM, name=name)
         remaining = info.num_pending or 0
         while remaining > 0:
             messages = await subscription.fetch(

@@ -135,8 +135,11 @@ class JobStore:
             return updated
 
         return await compare_and_set(
-            self.kv, job_key(user_id, job_id), stamped,
-            decode=_decoder.decode, encode=_encoder.encode,
+            self.kv,
+            job_key(user_id, job_id),
+            stamped,
+            decode=_decoder.decode,
+            encode=_encoder.encode,
         )
 
     async def delete(self, user_id: str, job_id: str) -> None:

@@ -44,9 +44,7 @@ class JsonFormatter(logging.Formatter):
             "message": redact(record.getMessage()),
             **(_scope.get() or {}),
         }
-        line.update(
-            {k: redact_value(v) for k, v in vars(record).items() if k not in _RESERVED}
-        )
+        line.update({k: redact_value(v) for k, v in vars(record).items() if k not in _RESERVED})
         if record.exc_info:
             line["stack"] = redact(self.formatException(record.exc_info))
         return json.dumps(line, default=lambda value: redact(str(value)))

@@ -142,8 +142,9 @@ def _with_probes(ready: Callable[[], bool]) -> Callable[..., Iterable[bytes]]:
             return [b"ok\n"]
         if path == "/readyz":
             ok = ready()
-            start_response("200 OK" if ok else "503 Service Unavailable",
-                           [("Content-Type", "text/plain")])
+            start_response(
+                "200 OK" if ok else "503 Service Unavailable", [("Content-Type", "text/plain")]
+            )
             return [b"ready\n" if ok else b"not connected to NATS\n"]
         body: Iterable[bytes] = metrics(environ, start_response)
         return body

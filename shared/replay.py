@@ -42,11 +42,13 @@ REPLAY_STAGE = {
     "scene.rendered": "combining",
     "video.combined": "storage",
 }
-REPLAYABLE = tuple(dict.fromkeys(
-    spec.event_type
-    for spec in CONSUMERS.values()
-    if spec.event_type is not None and spec.event_type in REPLAY_STAGE
-))
+REPLAYABLE = tuple(
+    dict.fromkeys(
+        spec.event_type
+        for spec in CONSUMERS.values()
+        if spec.event_type is not None and spec.event_type in REPLAY_STAGE
+    )
+)
 
 
 class ReplayRefused(Exception):
@@ -79,7 +81,8 @@ def replay_of(records: list[Recorded], event_type: str, *, scene: int | None) ->
     matches = [
         record.event
         for record in records
-        if record.event is not None and record.event.type == event_type
+        if record.event is not None
+        and record.event.type == event_type
         and (scene is None or scene_of(record.event) == scene)
     ]
     if not matches:
@@ -111,8 +114,12 @@ def reopened(view: JobView, stage: str, *, at: datetime) -> JobView:
         record for record in updated.stages if ORDER.get(record.stage, 0) < ORDER[stage]
     ]
     updated.stages.append(
-        StageRecord(stage=stage, percentage=BY_NAME[stage].percentage,
-                    description=BY_NAME[stage].description, started_at=at)
+        StageRecord(
+            stage=stage,
+            percentage=BY_NAME[stage].percentage,
+            description=BY_NAME[stage].description,
+            started_at=at,
+        )
     )
     return updated
 
@@ -147,14 +154,16 @@ async def replay(
     if view.is_terminal:
         stage = REPLAY_STAGE[event_type]
         await jobs.update(
-            event.user_id, job_id,
+            event.user_id,
+            job_id,
             lambda current: reopened(current, stage, at=utc_now()) if current.is_terminal else None,
         )
     ack = await js.publish(
-        subjects.event_subject(job_id, event.type), encode(event),
-        stream=subjects.STREAM, headers={"Nats-Msg-Id": message_id},
+        subjects.event_subject(job_id, event.type),
+        encode(event),
+        stream=subjects.STREAM,
+        headers={"Nats-Msg-Id": message_id},
     )
     if ack.duplicate:
         raise ReplayRefused(f"attempt {message_id} was published already (de-duplicated)")
     return Replayed(event, message_id, ack.seq, reopened=view.is_terminal)
-

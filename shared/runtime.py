@@ -174,13 +174,19 @@ class StageRunner:
         self.consumers: list[str] = []  # durables subscribed, for the queue-depth gauges
 
     async def deliver(
-        self, message: NatsMessage, expected: type[E], handler: Handler[E], *, stage: str,
+        self,
+        message: NatsMessage,
+        expected: type[E],
+        handler: Handler[E],
+        *,
+        stage: str,
         lane: str | None = None,
     ) -> None:
         event = decode_or_reject(message.body, expected)
         if event is None:
-            self.observe(service=self.service, stage=stage, event_type=expected.type,
-                         outcome="rejected")
+            self.observe(
+                service=self.service, stage=stage, event_type=expected.type, outcome="rejected"
+            )
             await message.reject()
             return
         if lane_of(event) != lane:
@@ -191,8 +197,9 @@ class StageRunner:
             view = await self.jobs.get(event.user_id, event.job_id)
             if view is None or view.is_terminal:
                 log.info("skipping %s: job is %s", event.type, view.status if view else "gone")
-                self.observe(service=self.service, stage=stage, event_type=event.type,
-                             outcome="skipped")
+                self.observe(
+                    service=self.service, stage=stage, event_type=event.type, outcome="skipped"
+                )
                 await message.ack()
                 return
             await self._run(message, event, handler, stage=stage, attempt=attempt)
@@ -226,8 +233,13 @@ class StageRunner:
                 extra={"duration_seconds": round(time.perf_counter() - started, 3)},
             )
         finally:
-            self.observe(service=self.service, stage=stage, event_type=event.type,
-                         outcome=outcome, seconds=time.perf_counter() - started)
+            self.observe(
+                service=self.service,
+                stage=stage,
+                event_type=event.type,
+                outcome=outcome,
+                seconds=time.perf_counter() - started,
+            )
 
     async def _retry_or_fail(
         self, message: NatsMessage, event: Event, exc: Exception, *, stage: str, attempt: int

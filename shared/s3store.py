@@ -31,8 +31,15 @@ PART_SIZE_BYTES = 16 * 1024 * 1024  # files above this go up as a multipart uplo
 _META_PREFIX = "x-amz-meta-"
 _MISSING = frozenset({"NoSuchKey", "NoSuchObject", "NotFound", "ResourceNotFound"})
 _DENIED = frozenset(
-    {"AccessDenied", "InvalidAccessKeyId", "SignatureDoesNotMatch", "AllAccessDisabled",
-     "AccountProblem", "InvalidToken", "ExpiredToken"}
+    {
+        "AccessDenied",
+        "InvalidAccessKeyId",
+        "SignatureDoesNotMatch",
+        "AllAccessDisabled",
+        "AccountProblem",
+        "InvalidToken",
+        "ExpiredToken",
+    }
 )
 _RETRYABLE_STATUS = frozenset({408, 429, 500, 502, 503, 504})
 _REACH_SUGGESTION = (
@@ -79,14 +86,22 @@ class S3VideoStore:
     ) -> StoredObject:
         await self._ensure_bucket()
         await self._call(
-            "upload", key, self.client.fput_object, self.bucket, key, str(source),
-            content_type=content_type, metadata=dict(metadata or {}),
-            part_size=PART_SIZE_BYTES, num_parallel_uploads=2,
+            "upload",
+            key,
+            self.client.fput_object,
+            self.bucket,
+            key,
+            str(source),
+            content_type=content_type,
+            metadata=dict(metadata or {}),
+            part_size=PART_SIZE_BYTES,
+            num_parallel_uploads=2,
         )
         stored = await self.stat(key)
         if stored is None:
             raise TransientError(
-                f"{key} is missing right after its upload", code="STORAGE_UPLOAD_FAILED",
+                f"{key} is missing right after its upload",
+                code="STORAGE_UPLOAD_FAILED",
                 suggestion=_REACH_SUGGESTION,
             )
         return stored
@@ -117,8 +132,13 @@ class S3VideoStore:
     async def open_range(self, key: str, first: int, last: int) -> AsyncGenerator[bytes, None]:
         try:
             response = await self._call(
-                "download", key, self.client.get_object, self.bucket, key,
-                offset=first, length=last - first + 1,
+                "download",
+                key,
+                self.client.get_object,
+                self.bucket,
+                key,
+                offset=first,
+                length=last - first + 1,
             )
         except PermanentError as exc:
             if (exc.details or {}).get("s3_code") in _MISSING:
@@ -131,9 +151,7 @@ class S3VideoStore:
             response.close()
             response.release_conn()
 
-    def presigned_get(
-        self, key: str, *, expires: timedelta, disposition: str | None = None
-    ) -> str:
+    def presigned_get(self, key: str, *, expires: timedelta, disposition: str | None = None) -> str:
         # Signing is local arithmetic once the region is known (it is always configured).
         headers: dict[str, str | list[str] | tuple[str]] | None = (
             {"response-content-disposition": disposition} if disposition else None
@@ -160,19 +178,22 @@ class S3VideoStore:
             raise TransientError(
                 f"S3 kept {len(errors)} of {len(keys)} objects under {folder}: "
                 f"{errors[0].code}: {errors[0].message}",
-                code="STORAGE_DELETE_FAILED", suggestion=_REACH_SUGGESTION,
+                code="STORAGE_DELETE_FAILED",
+                suggestion=_REACH_SUGGESTION,
             )
         return len(keys)
 
     async def _ensure_bucket(self) -> None:
         if self._bucket_ready:
             return
-        exists = await self._call("bucket check", self.bucket, self.client.bucket_exists,
-                                  self.bucket)
+        exists = await self._call(
+            "bucket check", self.bucket, self.client.bucket_exists, self.bucket
+        )
         if not exists:
             if not self.create_bucket:
                 raise PermanentError(
-                    f"S3 bucket {self.bucket!r} does not exist", code="STORAGE_BUCKET_MISSING",
+                    f"S3 bucket {self.bucket!r} does not exist",
+                    code="STORAGE_BUCKET_MISSING",
                     suggestion="Create the bucket, or set S3_CREATE_BUCKET=true.",
                 )
             await self._call("bucket creation", self.bucket, self.client.make_bucket, self.bucket)
@@ -186,7 +207,8 @@ class S3VideoStore:
         except ValueError as exc:  # the SDK's argument checks: a bad bucket or key name
             raise PermanentError(
                 f"S3 {operation} of {key} refused by the client: {exc}",
-                code="STORAGE_MISCONFIGURED", suggestion="Check S3_BUCKET and the key.",
+                code="STORAGE_MISCONFIGURED",
+                suggestion="Check S3_BUCKET and the key.",
             ) from exc
         except (MinioException, urllib3.exceptions.HTTPError, OSError) as exc:
             raise translate(exc, operation=operation, key=key) from exc
@@ -202,20 +224,27 @@ def translate(exc: Exception, *, operation: str, key: str) -> StageError:
         message = f"S3 {operation} of {key} failed: {exc.code}: {exc.message}"
         if exc.code in _DENIED:
             return PermanentError(
-                message, code="STORAGE_ACCESS_DENIED", details=details,
+                message,
+                code="STORAGE_ACCESS_DENIED",
+                details=details,
                 suggestion="Check AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY and the bucket "
                 "policy: the credentials must allow reading and writing S3_BUCKET.",
             )
         if exc.code == "NoSuchBucket":
             return PermanentError(
-                message, code="STORAGE_BUCKET_MISSING", details=details,
+                message,
+                code="STORAGE_BUCKET_MISSING",
+                details=details,
                 suggestion="Create S3_BUCKET, or set S3_CREATE_BUCKET=true.",
             )
         if status in _RETRYABLE_STATUS or exc.code in ("SlowDown", "RequestTimeout"):
-            return TransientError(message, code=code, details=details,
-                                  suggestion=_REACH_SUGGESTION)
-        return PermanentError(message, code=code, details=details,
-                              suggestion="The S3 server refused the request; see the error.")
+            return TransientError(message, code=code, details=details, suggestion=_REACH_SUGGESTION)
+        return PermanentError(
+            message,
+            code=code,
+            details=details,
+            suggestion="The S3 server refused the request; see the error.",
+        )
     if isinstance(exc, ServerError):
         details["http_status"] = exc.status_code
     # A 5xx without an S3 body, a proxy's error page, or the network/server being down
@@ -223,7 +252,9 @@ def translate(exc: Exception, *, operation: str, key: str) -> StageError:
     reason = getattr(exc, "reason", None) or exc
     return TransientError(
         f"S3 {operation} of {key} failed: {type(reason).__name__}: {reason}",
-        code=code, details=details, suggestion=_REACH_SUGGESTION,
+        code=code,
+        details=details,
+        suggestion=_REACH_SUGGESTION,
     )
 
 

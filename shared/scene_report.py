@@ -86,10 +86,15 @@ def scene_reports(events: Iterable[AnyEvent]) -> list[SceneReport]:
             case SceneCoded():
                 report = scene(event.scene_number)
                 if all(a.attempt != event.attempt for a in report.attempts):
-                    report.attempts.append(Attempt(
-                        attempt=event.attempt, model=event.model, code_ref=event.code_ref,
-                        fallback_reason=event.fallback_reason, rewrites=event.rewrites,
-                    ))
+                    report.attempts.append(
+                        Attempt(
+                            attempt=event.attempt,
+                            model=event.model,
+                            code_ref=event.code_ref,
+                            fallback_reason=event.fallback_reason,
+                            rewrites=event.rewrites,
+                        )
+                    )
             case SceneRenderFailed():
                 found = _attempt(scene(event.scene_number), event.attempt)
                 if found is not None:

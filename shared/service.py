@@ -97,9 +97,15 @@ async def serve_stage(
             else None
         )
         depth = asyncio.create_task(watch_pending(deps.js, deps.runner.consumers))
-        log.info("%s ready", name, extra={"nats_url": settings.nats_url,
-                                          "nats_user": settings.nats_user,
-                                          "metrics_port": settings.metrics_port})
+        log.info(
+            "%s ready",
+            name,
+            extra={
+                "nats_url": settings.nats_url,
+                "nats_user": settings.nats_user,
+                "metrics_port": settings.metrics_port,
+            },
+        )
         try:
             await stop.wait()
         finally:

@@ -25,10 +25,24 @@ LLM_CALLERS = ("planner", "narrator", "coder")  # the narrator: openai/<model> s
 STORERS = ("gateway", "storage")
 GATEWAY = ("gateway",)
 # Variables of the OS and toolchain a service process needs besides its settings.
-PROCESS_VARIABLES = frozenset({
-    "PATH", "HOME", "USER", "LOGNAME", "LANG", "LANGUAGE", "TZ", "TMPDIR", "TERM",
-    "PYTHONPATH", "VIRTUAL_ENV", "LD_LIBRARY_PATH", "SSL_CERT_FILE", "SSL_CERT_DIR",
-})
+PROCESS_VARIABLES = frozenset(
+    {
+        "PATH",
+        "HOME",
+        "USER",
+        "LOGNAME",
+        "LANG",
+        "LANGUAGE",
+        "TZ",
+        "TMPDIR",
+        "TERM",
+        "PYTHONPATH",
+        "VIRTUAL_ENV",
+        "LD_LIBRARY_PATH",
+        "SSL_CERT_FILE",
+        "SSL_CERT_DIR",
+    }
+)
 PROCESS_PREFIXES = ("LC_", "XDG_")
 TTS_ENGINES = ("builtin", "piper", "espeak-ng", "none")
 
@@ -171,8 +185,18 @@ def _nats_urls(raw: str) -> str:
     return ",".join(servers)
 
 
-_SIZE_UNITS = {"": 1, "B": 1, "K": 2**10, "KB": 2**10, "M": 2**20, "MB": 2**20,
-               "G": 2**30, "GB": 2**30, "T": 2**40, "TB": 2**40}
+_SIZE_UNITS = {
+    "": 1,
+    "B": 1,
+    "K": 2**10,
+    "KB": 2**10,
+    "M": 2**20,
+    "MB": 2**20,
+    "G": 2**30,
+    "GB": 2**30,
+    "T": 2**40,
+    "TB": 2**40,
+}
 
 
 def _size(raw: str) -> int:
@@ -320,9 +344,7 @@ class Settings:
     # headroom keeps NATS and logs writing), and new jobs are refused with 507 meanwhile.
     min_free_disk_mb: int = _env("MIN_FREE_DISK_MB", _non_negative_int, default=512)
     # Gateway. Its API keys never reach a stage.
-    api_keys: dict[str, str] = _env(
-        "API_KEYS", _api_keys, default_factory=dict, services=GATEWAY
-    )
+    api_keys: dict[str, str] = _env("API_KEYS", _api_keys, default_factory=dict, services=GATEWAY)
     gateway_host: str = _env("GATEWAY_HOST", default="127.0.0.1")
     gateway_port: int = _env("GATEWAY_PORT", _positive_int, default=8000)
     max_request_bytes: int = _env("MAX_REQUEST_BYTES", _positive_int, default=65536)
@@ -333,13 +355,12 @@ class Settings:
     # Models a job may name; empty: the configured ones (and builtin).
     allowed_models_list: tuple[str, ...] = _env("ALLOWED_MODELS", _names, default=())
     # Signed webhooks (Standard Webhooks) when a job ends; a job asks with `webhook_url`.
-    webhook_secret: Secret = _env(
-        "WEBHOOK_SECRET", Secret, default=Secret(""), services=GATEWAY
-    )
+    webhook_secret: Secret = _env("WEBHOOK_SECRET", Secret, default=Secret(""), services=GATEWAY)
     webhook_allow_private: bool = _env("WEBHOOK_ALLOW_PRIVATE", _bool, default=False)
     # Waits before each retry (Standard Webhooks' schedule: about 28 h in all).
     webhook_retry_schedule: tuple[float, ...] = _env(
-        "WEBHOOK_RETRY_SCHEDULE", _seconds_list,
+        "WEBHOOK_RETRY_SCHEDULE",
+        _seconds_list,
         default=(5.0, 300.0, 1800.0, 7200.0, 18000.0, 36000.0, 36000.0),
     )
     webhook_timeout_seconds: float = _env("WEBHOOK_TIMEOUT_SECONDS", _positive_float, default=10.0)
@@ -353,7 +374,8 @@ class Settings:
     def _teach_scrubber(self) -> None:
         """Give shared.redact every secret value and host path these settings hold."""
         secrets = [
-            value.reveal() for name in self.__dataclass_fields__
+            value.reveal()
+            for name in self.__dataclass_fields__
             if isinstance(value := getattr(self, name), Secret)
         ]
         redact.add_secrets([*secrets, *self.api_keys, self.aws_access_key_id])

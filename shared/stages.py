@@ -16,7 +16,8 @@ STAGES: tuple[Stage, ...] = (
     Stage("initializing", 5, "Initializing video generation"),
     Stage("planning", 15, "Creating the scene outline"),
     Stage(
-        "scenario_creation", 30,
+        "scenario_creation",
+        30,
         "Writing each scene's storyboard, technical plan and narration, and voicing it",
     ),
     Stage("code_generation", 50, "Writing Manim code for each scene"),

@@ -49,16 +49,18 @@ def timeline(records: list[Recorded]) -> list[TimelineEntry]:
     for record in records:
         since = None if previous is None else (record.stored_at - previous).total_seconds()
         previous = record.stored_at
-        entries.append(TimelineEntry(
-            sequence=record.sequence,
-            stored_at=record.stored_at,
-            event_type=record.event_type,
-            stage=_stage(record.event),
-            scene=scene_of(record.event),
-            attempt=getattr(record.event, "attempt", None),
-            seconds_since_previous=since,
-            detail=_detail(record.event),
-        ))
+        entries.append(
+            TimelineEntry(
+                sequence=record.sequence,
+                stored_at=record.stored_at,
+                event_type=record.event_type,
+                stage=_stage(record.event),
+                scene=scene_of(record.event),
+                attempt=getattr(record.event, "attempt", None),
+                seconds_since_previous=since,
+                detail=_detail(record.event),
+            )
+        )
     return entries
 
 

@@ -127,7 +127,10 @@ class LocalVideoStore:
         stored = await self.stat(key)
         assert stored is not None
         return StoredObject(
-            key=key, size=stored.size, modified=stored.modified, etag=stored.etag,
+            key=key,
+            size=stored.size,
+            modified=stored.modified,
+            etag=stored.etag,
             content_type=content_type,
         )
 

@@ -46,8 +46,10 @@ class Received:
         """The images of a chat request's `image_url` parts, decoded from their data URLs."""
         return [
             base64.b64decode(part["image_url"]["url"].split(",", 1)[1])
-            for m in self.body.get("messages", []) if isinstance(m.get("content"), list)
-            for part in m["content"] if part.get("type") == "image_url"
+            for m in self.body.get("messages", [])
+            if isinstance(m.get("content"), list)
+            for part in m["content"]
+            if part.get("type") == "image_url"
         ]
 
 
@@ -96,8 +98,11 @@ class ScriptedLLM:
     def requests(self, *needles: str) -> list[Received]:
         """Chat requests received that contain every needle."""
         with self.lock:
-            return [r for r in self.received if r.path.endswith("/chat/completions")
-                    and all(n in r.text for n in needles)]
+            return [
+                r
+                for r in self.received
+                if r.path.endswith("/chat/completions") and all(n in r.text for n in needles)
+            ]
 
     def answer(self, request: Received) -> Reply:
         with self.lock:
@@ -131,25 +136,42 @@ def _handler_for(llm: ScriptedLLM) -> type[BaseHTTPRequestHandler]:
             reply = llm.answer(request)
             payload: dict[str, Any]
             if reply.status != 200:
-                payload = {"error": {"message": reply.content or "scripted error",
-                                     "type": "scripted", "code": reply.status}}
+                payload = {
+                    "error": {
+                        "message": reply.content or "scripted error",
+                        "type": "scripted",
+                        "code": reply.status,
+                    }
+                }
             elif self.path.endswith("/embeddings"):
                 inputs = body["input"] if isinstance(body["input"], list) else [body["input"]]
                 payload = {
-                    "object": "list", "model": body.get("model"),
-                    "data": [{"object": "embedding", "index": i, "embedding": _embedding(t)}
-                             for i, t in enumerate(inputs)],
+                    "object": "list",
+                    "model": body.get("model"),
+                    "data": [
+                        {"object": "embedding", "index": i, "embedding": _embedding(t)}
+                        for i, t in enumerate(inputs)
+                    ],
                     "usage": {"prompt_tokens": len(inputs), "total_tokens": len(inputs)},
                 }
             else:
                 payload = {
-                    "id": "chatcmpl-scripted", "object": "chat.completion", "created": 0,
+                    "id": "chatcmpl-scripted",
+                    "object": "chat.completion",
+                    "created": 0,
                     "model": body.get("model", "scripted"),
-                    "choices": [{"index": 0, "finish_reason": "stop",
-                                 "message": {"role": "assistant", "content": reply.content}}],
-                    "usage": {"prompt_tokens": reply.prompt_tokens,
-                              "completion_tokens": reply.completion_tokens,
-                              "total_tokens": reply.prompt_tokens + reply.completion_tokens},
+                    "choices": [
+                        {
+                            "index": 0,
+                            "finish_reason": "stop",
+                            "message": {"role": "assistant", "content": reply.content},
+                        }
+                    ],
+                    "usage": {
+                        "prompt_tokens": reply.prompt_tokens,
+                        "completion_tokens": reply.completion_tokens,
+                        "total_tokens": reply.prompt_tokens + reply.completion_tokens,
+                    },
                 }
             data = json.dumps(payload).encode()
             self.send_response(reply.status)

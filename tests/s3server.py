@@ -22,7 +22,6 @@ ACCESS_KEY = "testing-access-key"
 SECRET_KEY = "testing-secret-key"
 
 
-
 @contextlib.contextmanager
 def running_moto_server(log_dir: Path, *, timeout: float = 30.0) -> Iterator[str]:
     """`python -m moto.server` on a free loopback port; yields its endpoint URL."""
@@ -30,7 +29,9 @@ def running_moto_server(log_dir: Path, *, timeout: float = 30.0) -> Iterator[str
     log_file = (log_dir / "moto.log").open("ab")
     process = subprocess.Popen(
         [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
-        stdout=log_file, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+        stdout=log_file,
+        stderr=subprocess.STDOUT,
+        stdin=subprocess.DEVNULL,
     )
     log_file.close()
     url = f"http://127.0.0.1:{port}"

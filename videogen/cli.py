@@ -134,12 +134,20 @@ def _parser() -> argparse.ArgumentParser:
         description=REPLAY_HELP,
     )
     replay.add_argument("job_id")
-    replay.add_argument("--from", dest="event_type", required=True, choices=REPLAYABLE,
-                        metavar="EVENT", help="the recorded event type to publish again: "
-                        + ", ".join(REPLAYABLE))
+    replay.add_argument(
+        "--from",
+        dest="event_type",
+        required=True,
+        choices=REPLAYABLE,
+        metavar="EVENT",
+        help="the recorded event type to publish again: " + ", ".join(REPLAYABLE),
+    )
     replay.add_argument("--scene", type=int, help="the scene, for scene events")
-    replay.add_argument("--reopen", action="store_true",
-                        help="put a completed or failed job back to processing first")
+    replay.add_argument(
+        "--reopen",
+        action="store_true",
+        help="put a completed or failed job back to processing first",
+    )
     replay.add_argument("--nats-url", help=NATS_URL_HELP)
     _add_gateway_options(replay)
     replay.set_defaults(run=_replay)
@@ -225,8 +233,13 @@ def _replay(args: argparse.Namespace) -> int:
     async def publish() -> int:
         connection = await _connect_bus(args.nats_url)
         try:
-            done = await replay(connection.jetstream(), args.job_id, args.event_type,
-                                scene=args.scene, reopen=args.reopen)
+            done = await replay(
+                connection.jetstream(),
+                args.job_id,
+                args.event_type,
+                scene=args.scene,
+                reopen=args.reopen,
+            )
         except ReplayRefused as exc:
             console.print(f"[red]not replayed:[/] {exc}")
             return 2
@@ -275,7 +288,8 @@ def bus_settings(nats_url: str | None = None) -> Settings:
     if record is None:
         return settings
     return load_settings(
-        nats_url=record["url"], nats_user=record.get("user", ""),
+        nats_url=record["url"],
+        nats_user=record.get("user", ""),
         nats_password=Secret(record.get("password", "")),
     )
 
@@ -331,7 +345,9 @@ def _make_video(
 
 def _follow(client: VideogenClient, job_id: str) -> dict[str, Any]:
     columns = (
-        TextColumn("{task.description:<22}"), BarColumn(), TaskProgressColumn(),
+        TextColumn("{task.description:<22}"),
+        BarColumn(),
+        TaskProgressColumn(),
         TimeElapsedColumn(),
     )
     with Progress(*columns, console=console) as progress:

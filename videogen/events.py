@@ -18,19 +18,22 @@ def format_timeline(entries: list[TimelineEntry]) -> str:
     rows = [HEADER]
     for entry in entries:
         since = entry.seconds_since_previous
-        rows.append((
-            str(entry.sequence),
-            entry.stored_at.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")[:-3],
-            entry.event_type,
-            entry.stage,
-            "" if entry.scene is None else str(entry.scene),
-            "" if entry.attempt is None else str(entry.attempt),
-            "" if since is None else f"{since:.3f}",
-            entry.detail,
-        ))
+        rows.append(
+            (
+                str(entry.sequence),
+                entry.stored_at.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")[:-3],
+                entry.event_type,
+                entry.stage,
+                "" if entry.scene is None else str(entry.scene),
+                "" if entry.attempt is None else str(entry.attempt),
+                "" if since is None else f"{since:.3f}",
+                entry.detail,
+            )
+        )
     widths = [max(len(row[column]) for row in rows) for column in range(len(HEADER) - 1)]
     return "\n".join(
-        "  ".join([*(cell.ljust(width) for cell, width in zip(row, widths, strict=False)),
-                   row[-1]]).rstrip()
+        "  ".join(
+            [*(cell.ljust(width) for cell, width in zip(row, widths, strict=False)), row[-1]]
+        ).rstrip()
         for row in rows
     )

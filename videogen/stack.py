@@ -56,7 +56,8 @@ class Stack:
             process = subprocess.Popen(
                 [sys.executable, "-m", "videogen", "worker", name],
                 env=self.service_env(name),
-                stdout=log_file, stderr=subprocess.STDOUT,
+                stdout=log_file,
+                stderr=subprocess.STDOUT,
                 stdin=subprocess.DEVNULL,
                 start_new_session=True,  # Ctrl-C reaches the launcher, which stops us in order
             )
@@ -75,7 +76,9 @@ class Stack:
         """A nats-py connection to this stack's bus as one of its users (tests, tools)."""
         password = (self.passwords or {}).get(user, "")
         settings = load_settings(
-            {}, nats_url=self.env["NATS_URL"], nats_user=user if password else "",
+            {},
+            nats_url=self.env["NATS_URL"],
+            nats_user=user if password else "",
             nats_password=Secret(password),
         )
         return await nats.connect(**connect_options(settings))
@@ -83,8 +86,10 @@ class Stack:
     def supervise(self, say: Callable[[str], None]) -> None:
         """Restart whatever exited: NATS first (same port and store), then services."""
         if self.nats is not None and self.nats.process.poll() is not None:
-            say(f"nats-server exited ({self.nats.process.returncode}); restarting it on "
-                f"{self.nats.url}")
+            say(
+                f"nats-server exited ({self.nats.process.returncode}); restarting it on "
+                f"{self.nats.url}"
+            )
             try:
                 self.nats.restart()
             except (RuntimeError, TimeoutError) as exc:
@@ -183,7 +188,8 @@ def start_stack(
         passwords = new_passwords()
         write_credentials(data_dir, passwords)
         stack.nats = start_nats_server(
-            data_dir / "nats", passwords=passwords,
+            data_dir / "nats",
+            passwords=passwords,
             max_store=load_settings(environ).nats_max_store,
         )
         stack.passwords = passwords

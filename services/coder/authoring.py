@@ -41,7 +41,13 @@ async def write_checked(
 
 
 async def repair_checked(
-    model: SceneCoder, plan: ScenePlan, *, code: str, error: str, check: Check, rounds: int,
+    model: SceneCoder,
+    plan: ScenePlan,
+    *,
+    code: str,
+    error: str,
+    check: Check,
+    rounds: int,
     fix: ApiFixes,
 ) -> str:
     """The model's fix of `code` for `error`, held to the same checks."""

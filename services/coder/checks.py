@@ -101,8 +101,10 @@ def unknown_names(tree: ast.Module, known: frozenset[str]) -> list[str]:
     problems: dict[str, str] = {}
     for node in ast.walk(tree):
         if (
-            isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load)
-            and node.id not in bound and node.id not in problems
+            isinstance(node, ast.Name)
+            and isinstance(node.ctx, ast.Load)
+            and node.id not in bound
+            and node.id not in problems
         ):
             problems[node.id] = f"line {node.lineno}: {node.id!r} {_hint(node.id, known)}"
     return list(problems.values())

@@ -71,7 +71,8 @@ class Coder:
             return resolve_coder(context.scene_model, clients=self.clients, docs=docs, meter=meter)
         except UnknownModel as exc:
             raise PermanentError(
-                str(exc), code="MODEL_UNAVAILABLE",
+                str(exc),
+                code="MODEL_UNAVAILABLE",
                 suggestion="Check SCENE_MODEL or the job's model.",
             ) from exc
 
@@ -96,8 +97,9 @@ async def register(deps: StageDeps) -> None:
         # Qdrant's client takes seconds to import: only a coder that retrieves pays it.
         from services.coder.retrieval.index import open_index
 
-        embedder = clients.embeddings(settings.embeddings_model) if settings.embeddings_model \
-            else None
+        embedder = (
+            clients.embeddings(settings.embeddings_model) if settings.embeddings_model else None
+        )
         with timed(log, "docs index", qdrant_url=settings.qdrant_url or "in-process"):
             docs = await open_index(
                 settings.data_dir / "rag", qdrant_url=settings.qdrant_url, embedder=embedder
@@ -120,33 +122,55 @@ async def register(deps: StageDeps) -> None:
 
     concurrency = settings.max_scene_concurrency
     deps.runner.subscribe(
-        deps.broker, CONSUMERS["coder"], ScenePlanned, on_scene_planned,
-        stage="code_generation", concurrency=concurrency,
+        deps.broker,
+        CONSUMERS["coder"],
+        ScenePlanned,
+        on_scene_planned,
+        stage="code_generation",
+        concurrency=concurrency,
     )
     # High and urgent jobs' scenes: a slot of their own, never behind the normal backlog.
     deps.runner.subscribe(
-        deps.broker, CONSUMERS["coder-priority"], ScenePlanned, on_scene_planned,
+        deps.broker,
+        CONSUMERS["coder-priority"],
+        ScenePlanned,
+        on_scene_planned,
         stage="code_generation",
     )
     deps.runner.subscribe(
-        deps.broker, CONSUMERS["coder-narrated"], SceneNarrated, on_scene_narrated,
-        stage="code_generation", concurrency=concurrency,
+        deps.broker,
+        CONSUMERS["coder-narrated"],
+        SceneNarrated,
+        on_scene_narrated,
+        stage="code_generation",
+        concurrency=concurrency,
     )
     deps.runner.subscribe(
-        deps.broker, CONSUMERS["coder-narrated-priority"], SceneNarrated, on_scene_narrated,
+        deps.broker,
+        CONSUMERS["coder-narrated-priority"],
+        SceneNarrated,
+        on_scene_narrated,
         stage="code_generation",
     )
     deps.runner.subscribe(
-        deps.broker, CONSUMERS["coder-repair"], SceneRenderFailed, on_render_failed,
-        stage="rendering", concurrency=concurrency,
+        deps.broker,
+        CONSUMERS["coder-repair"],
+        SceneRenderFailed,
+        on_render_failed,
+        stage="rendering",
+        concurrency=concurrency,
     )
 
     async def on_scene_rendered(event: SceneRendered) -> None:
         await critique_rendered(deps, clients, event)  # returns at once when VISION_MODEL is off
 
     deps.runner.subscribe(
-        deps.broker, CONSUMERS["coder-critique"], SceneRendered, on_scene_rendered,
-        stage="rendering", concurrency=concurrency,
+        deps.broker,
+        CONSUMERS["coder-critique"],
+        SceneRendered,
+        on_scene_rendered,
+        stage="rendering",
+        concurrency=concurrency,
     )
 
 
@@ -161,17 +185,29 @@ async def write_scene(coder: Coder, event: ScenePlanned | SceneNarrated) -> None
     try:
         with timed(log, "code_generation", scene=event.scene_number, model=model.name):
             code = await write_checked(
-                model, timed_for(plan, narration, model.name), check=coder.check(plan),
-                rounds=deps.settings.max_fix_attempts, fix=fixes,
+                model,
+                timed_for(plan, narration, model.name),
+                check=coder.check(plan),
+                rounds=deps.settings.max_fix_attempts,
+                fix=fixes,
             )
     except (CodeRejected, PermanentError) as exc:
-        await _give_up(coder, event, plan, model, attempt=1, reason=_reason(exc),
-                       narration=narration)
+        await _give_up(
+            coder, event, plan, model, attempt=1, reason=_reason(exc), narration=narration
+        )
         return
     finally:
         await _record_usage(deps, event, meter, stage="code_generation", attempt=1)
-    await _publish_code(deps, event, plan, code, attempt=1, model=model.name,
-                        narration=narration, rewrites=fixes.rewrites)
+    await _publish_code(
+        deps,
+        event,
+        plan,
+        code,
+        attempt=1,
+        model=model.name,
+        narration=narration,
+        rewrites=fixes.rewrites,
+    )
 
 
 async def repair_scene(coder: Coder, event: SceneRenderFailed) -> None:
@@ -192,8 +228,9 @@ async def repair_scene(coder: Coder, event: SceneRenderFailed) -> None:
         await _abandon(coder, event, plan, "even the built-in model's version failed to render")
         return
     if event.attempt > deps.settings.max_fix_attempts:
-        await _give_up(coder, event, plan, model, attempt=attempt, reason=failure,
-                       narration=narration)
+        await _give_up(
+            coder, event, plan, model, attempt=attempt, reason=failure, narration=narration
+        )
         return
     await asyncio.sleep(backoff_delay(event.attempt, base=deps.settings.fix_backoff_seconds))
     rewritten = await stored_report(deps.artifacts, event.job_id, plan.number, event.attempt)
@@ -202,22 +239,42 @@ async def repair_scene(coder: Coder, event: SceneRenderFailed) -> None:
     try:
         with timed(log, "code repair", scene=event.scene_number, attempt=event.attempt):
             fixed = await repair_checked(
-                model, timed_for(plan, narration, model.name), code=code, error=error,
-                check=coder.check(plan), rounds=deps.settings.max_fix_attempts, fix=fixes,
+                model,
+                timed_for(plan, narration, model.name),
+                code=code,
+                error=error,
+                check=coder.check(plan),
+                rounds=deps.settings.max_fix_attempts,
+                fix=fixes,
             )
     except (CodeRejected, PermanentError) as exc:
-        await _give_up(coder, event, plan, model, attempt=attempt, reason=_reason(exc),
-                       narration=narration)
+        await _give_up(
+            coder, event, plan, model, attempt=attempt, reason=_reason(exc), narration=narration
+        )
         return
     finally:
         await _record_usage(deps, event, meter, stage="repair", attempt=attempt)
-    await _publish_code(deps, event, plan, fixed, attempt=attempt, model=model.name,
-                        narration=narration, rewrites=fixes.rewrites)
+    await _publish_code(
+        deps,
+        event,
+        plan,
+        fixed,
+        attempt=attempt,
+        model=model.name,
+        narration=narration,
+        rewrites=fixes.rewrites,
+    )
 
 
 async def _give_up(
-    coder: Coder, event: Source, plan: ScenePlan, model: SceneCoder, *, attempt: int,
-    reason: str, narration: Narration | None,
+    coder: Coder,
+    event: Source,
+    plan: ScenePlan,
+    model: SceneCoder,
+    *,
+    attempt: int,
+    reason: str,
+    narration: Narration | None,
 ) -> None:
     """Fall back to the built-in model's scene, or abandon it when that is not allowed."""
     if not coder.may_fall_back(model):
@@ -225,8 +282,14 @@ async def _give_up(
         return
     log.warning("scene %d falls back to the built-in model: %s", plan.number, reason)
     await _publish_code(
-        coder.deps, event, plan, await fallback_code(plan), attempt=attempt, model="builtin",
-        fallback_reason=f"{model.name}: {reason}", narration=narration,
+        coder.deps,
+        event,
+        plan,
+        await fallback_code(plan),
+        attempt=attempt,
+        model="builtin",
+        fallback_reason=f"{model.name}: {reason}",
+        narration=narration,
     )
 
 
@@ -248,10 +311,14 @@ async def _abandon(
         )
     failed = event if isinstance(event, SceneRenderFailed) else None
     log.warning("scene %d is abandoned: %s", plan.number, reason)
-    await coder.deps.bus.publish(abandoned(
-        event, attempt=failed.attempt if failed else 1, reason=reason,
-        error=failed.error if failed else None,
-    ))
+    await coder.deps.bus.publish(
+        abandoned(
+            event,
+            attempt=failed.attempt if failed else 1,
+            reason=reason,
+            error=failed.error if failed else None,
+        )
+    )
 
 
 def _render_failed(event: SceneRenderFailed, reason: str) -> PermanentError:
@@ -262,8 +329,11 @@ def _render_failed(event: SceneRenderFailed, reason: str) -> PermanentError:
         stage="rendering",
         suggestion="Simplify the topic or description, or try another model; "
         "the scene's code and traceback are in the job's logs.",
-        details={"scene": event.scene_number, "kind": event.error.kind,
-                 "traceback": event.error.traceback[-2000:]},
+        details={
+            "scene": event.scene_number,
+            "kind": event.error.kind,
+            "traceback": event.error.traceback[-2000:],
+        },
     )
 
 
@@ -274,8 +344,15 @@ def _reason(exc: CodeRejected | PermanentError) -> str:
 
 
 async def _publish_code(
-    deps: StageDeps, event: Source, plan: ScenePlan, code: str, *, attempt: int, model: str,
-    fallback_reason: str | None = None, narration: Narration | None = None,
+    deps: StageDeps,
+    event: Source,
+    plan: ScenePlan,
+    code: str,
+    *,
+    attempt: int,
+    model: str,
+    fallback_reason: str | None = None,
+    narration: Narration | None = None,
     rewrites: list[ApiRewrite] | None = None,
 ) -> None:
     if model == "builtin":
@@ -286,10 +363,19 @@ async def _publish_code(
     await store_rewrites(deps.artifacts, event.job_id, plan.number, attempt, rewrites or [])
     await deps.bus.publish(
         SceneCoded(
-            job_id=event.job_id, user_id=event.user_id, context=event.context,
-            scene_number=plan.number, scene_count=event.scene_count, attempt=attempt,
-            class_name=plan.class_name, code_ref=ref, plan_ref=event.plan_ref, model=model,
-            fallback_reason=fallback_reason, narration=narration, rewrites=rewrites or [],
+            job_id=event.job_id,
+            user_id=event.user_id,
+            context=event.context,
+            scene_number=plan.number,
+            scene_count=event.scene_count,
+            attempt=attempt,
+            class_name=plan.class_name,
+            code_ref=ref,
+            plan_ref=event.plan_ref,
+            model=model,
+            fallback_reason=fallback_reason,
+            narration=narration,
+            rewrites=rewrites or [],
         )
     )
 
@@ -299,10 +385,16 @@ async def _record_usage(
 ) -> None:
     usage = meter.snapshot()
     if usage:
-        await deps.bus.publish(UsageRecorded(
-            job_id=event.job_id, user_id=event.user_id, stage=stage, usage=usage,
-            scene=event.scene_number, attempt=attempt,
-        ))
+        await deps.bus.publish(
+            UsageRecorded(
+                job_id=event.job_id,
+                user_id=event.user_id,
+                stage=stage,
+                usage=usage,
+                scene=event.scene_number,
+                attempt=attempt,
+            )
+        )
 
 
 async def _plan(deps: StageDeps, ref: str) -> ScenePlan:

@@ -20,8 +20,11 @@ def main() -> None:
     configure_logging("gateway", debug=settings.debug)
     configure_tracing("gateway", otlp_endpoint=settings.otel_exporter_otlp_endpoint)
     uvicorn.run(
-        create_app(settings), host=settings.gateway_host, port=settings.gateway_port,
-        log_config=None, proxy_headers=True,
+        create_app(settings),
+        host=settings.gateway_host,
+        port=settings.gateway_port,
+        log_config=None,
+        proxy_headers=True,
     )
 
 

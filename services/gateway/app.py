@@ -59,13 +59,18 @@ def create_app(settings: Settings) -> FastAPI:
                 idempotency=await deps.js.key_value(subjects.IDEMPOTENCY_BUCKET),
                 workload=workload,
             )
-            conditions = asyncio.create_task(follow_conditions(
-                await deps.js.key_value(subjects.CONDITIONS_BUCKET),
-                app.state.gateway.conditions, stop,
-            ))
+            conditions = asyncio.create_task(
+                follow_conditions(
+                    await deps.js.key_value(subjects.CONDITIONS_BUCKET),
+                    app.state.gateway.conditions,
+                    stop,
+                )
+            )
             if settings.single_user_mode:
-                log.warning("single-user local mode: no API_KEYS configured, "
-                            "every request acts as user 'local'")
+                log.warning(
+                    "single-user local mode: no API_KEYS configured, "
+                    "every request acts as user 'local'"
+                )
             log.info("gateway ready", extra={"nats_url": settings.nats_url})
             try:
                 yield
@@ -90,8 +95,14 @@ def create_app(settings: Settings) -> FastAPI:
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_request_bytes)
     app.add_middleware(RequestIdMiddleware)
     for module in (
-        routes_videos, routes_scenes, routes_render, routes_jobs, routes_system, routes_health,
-        routes_replay, routes_webhooks,
+        routes_videos,
+        routes_scenes,
+        routes_render,
+        routes_jobs,
+        routes_system,
+        routes_health,
+        routes_replay,
+        routes_webhooks,
     ):
         app.include_router(module.router)
     return app

@@ -75,8 +75,13 @@ def not_found(what: str = "Job") -> ApiError:
 
 def unavailable(message: str, *, details: dict[str, Any] | None = None) -> ApiError:
     """A 503 with `Retry-After`: nothing was changed, the same request may be retried."""
-    return ApiError(503, "SERVICE_UNAVAILABLE", message, details=details,
-                    headers={"Retry-After": str(RETRY_AFTER_SECONDS)})
+    return ApiError(
+        503,
+        "SERVICE_UNAVAILABLE",
+        message,
+        details=details,
+        headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
+    )
 
 
 def request_id_of(scope: Mapping[str, Any]) -> str:
@@ -97,8 +102,12 @@ def error_response(
     body = {
         "status": "error",
         "message": SUMMARIES.get(code, redact(message)),
-        "error": {"code": code, "message": redact(message), "details": redact_value(details),
-                  "timestamp": timestamp},
+        "error": {
+            "code": code,
+            "message": redact(message),
+            "details": redact_value(details),
+            "timestamp": timestamp,
+        },
         "request_id": request_id,
     }
     return JSONResponse(body, status_code=status_code, headers=dict(headers or {}))
@@ -112,8 +121,12 @@ def install_error_handlers(app: FastAPI) -> None:
 
 async def _on_api_error(request: Request, exc: ApiError) -> JSONResponse:
     return error_response(
-        request_id_of(request.scope), exc.status_code, exc.code, exc.message,
-        details=exc.details, headers=exc.headers,
+        request_id_of(request.scope),
+        exc.status_code,
+        exc.code,
+        exc.message,
+        details=exc.details,
+        headers=exc.headers,
     )
 
 
@@ -133,11 +146,15 @@ async def _on_validation_error(request: Request, exc: RequestValidationError) ->
     if any(problem.get("type") == "json_invalid" for problem in problems):
         status_code, message = 400, "Request body is not valid JSON"
     else:
-        status_code, message = 422, "; ".join(
-            f"{error['field']}: {error['message']}" for error in field_errors
+        status_code, message = (
+            422,
+            "; ".join(f"{error['field']}: {error['message']}" for error in field_errors),
         )
     return error_response(
-        request_id_of(request.scope), status_code, "VALIDATION_ERROR", message,
+        request_id_of(request.scope),
+        status_code,
+        "VALIDATION_ERROR",
+        message,
         details={"field_errors": field_errors},
     )
 

@@ -49,9 +49,13 @@ def _line(event: AnyEvent) -> LogLine:
 def _describe(event: AnyEvent) -> tuple[str, str, str]:
     match event:
         case JobRequested():
-            return "info", "queued", (
-                f"Job requested: {event.config.topic!r} "
-                f"({event.context.quality} quality, model {event.context.scene_model})"
+            return (
+                "info",
+                "queued",
+                (
+                    f"Job requested: {event.config.topic!r} "
+                    f"({event.context.quality} quality, model {event.context.scene_model})"
+                ),
             )
         case ProgressReported():
             text = event.description
@@ -61,61 +65,93 @@ def _describe(event: AnyEvent) -> tuple[str, str, str]:
                 text += f": {event.detail}"
             return "info", event.stage, text
         case ScenePlanned():
-            return "info", "scenario_creation", (
-                f"Scene {event.scene_number} of {event.scene_count} planned: {event.title}"
+            return (
+                "info",
+                "scenario_creation",
+                (f"Scene {event.scene_number} of {event.scene_count} planned: {event.title}"),
             )
         case SceneNarrated():
             narration = event.narration
-            spoken = (f"Scene {event.scene_number} voiced by {narration.voice}: "
-                      f"{len(narration.beats)} beats, {narration.speech_seconds:.1f} s")
+            spoken = (
+                f"Scene {event.scene_number} voiced by {narration.voice}: "
+                f"{len(narration.beats)} beats, {narration.speech_seconds:.1f} s"
+            )
             if event.fallback_reason:
-                return "warning", "scenario_creation", (
-                    f"{spoken}; the configured voice failed: {event.fallback_reason}"
+                return (
+                    "warning",
+                    "scenario_creation",
+                    (f"{spoken}; the configured voice failed: {event.fallback_reason}"),
                 )
             return "info", "scenario_creation", spoken
         case SceneCoded() if event.fallback_reason:
-            return "warning", "code_generation", (
-                f"Scene {event.scene_number} falls back to the built-in model "
-                f"(attempt {event.attempt}): {event.fallback_reason}"
+            return (
+                "warning",
+                "code_generation",
+                (
+                    f"Scene {event.scene_number} falls back to the built-in model "
+                    f"(attempt {event.attempt}): {event.fallback_reason}"
+                ),
             )
         case SceneCoded():
-            return "info", "code_generation", (
-                f"Scene {event.scene_number} coded (attempt {event.attempt}, {event.model})"
+            return (
+                "info",
+                "code_generation",
+                (f"Scene {event.scene_number} coded (attempt {event.attempt}, {event.model})"),
             )
         case UsageRecorded():
             calls = sum(usage.calls for usage in event.usage)
             tokens = sum(usage.prompt_tokens + usage.completion_tokens for usage in event.usage)
             cost = sum(usage.cost_usd for usage in event.usage)
-            return "debug", event.stage, (
-                f"LLM usage: {calls} call(s), {tokens} tokens, ${cost:.4f}"
-                + (f" (scene {event.scene})" if event.scene is not None else "")
+            return (
+                "debug",
+                event.stage,
+                (
+                    f"LLM usage: {calls} call(s), {tokens} tokens, ${cost:.4f}"
+                    + (f" (scene {event.scene})" if event.scene is not None else "")
+                ),
             )
         case SceneRendered():
-            return "warning" if event.warnings else "info", "rendering", (
-                f"Scene {event.scene_number} rendered ({event.duration_seconds:.1f} s of video "
-                f"in {event.render_seconds:.1f} s)"
-                + "".join(f"; {warning}" for warning in event.warnings)
+            return (
+                "warning" if event.warnings else "info",
+                "rendering",
+                (
+                    f"Scene {event.scene_number} rendered ({event.duration_seconds:.1f} s of video "
+                    f"in {event.render_seconds:.1f} s)"
+                    + "".join(f"; {warning}" for warning in event.warnings)
+                ),
             )
         case SceneRenderFailed():
-            return "error", "rendering", (
-                f"Scene {event.scene_number} failed to render (attempt {event.attempt}): "
-                f"{event.error.message}"
+            return (
+                "error",
+                "rendering",
+                (
+                    f"Scene {event.scene_number} failed to render (attempt {event.attempt}): "
+                    f"{event.error.message}"
+                ),
             )
         case SceneAbandoned():
-            return "warning", "rendering", (
-                f"Scene {event.scene_number} left out after attempt {event.attempt}: "
-                f"{event.reason}"
+            return (
+                "warning",
+                "rendering",
+                (
+                    f"Scene {event.scene_number} left out after attempt {event.attempt}: "
+                    f"{event.reason}"
+                ),
             )
         case VideoCombined():
             return "info", "combining", f"Scenes combined ({event.duration_seconds:.1f} s)"
         case VideoStored():
             megabytes = event.video.file_size / 1_000_000
-            return "info", "storage", (
-                f"Video stored ({event.video.duration_seconds:.1f} s, {megabytes:.1f} MB)"
+            return (
+                "info",
+                "storage",
+                (f"Video stored ({event.video.duration_seconds:.1f} s, {megabytes:.1f} MB)"),
             )
         case JobFailed():
-            return "error", event.error.stage, (
-                f"Job failed ({event.error.code}): {event.error.message}"
+            return (
+                "error",
+                event.error.stage,
+                (f"Job failed ({event.error.code}): {event.error.message}"),
             )
         case JobCancelled():
             return "info", "cancelled", f"Job cancelled: {event.reason}"

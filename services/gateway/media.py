@@ -25,8 +25,11 @@ _SINGLE_RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
 class RangeNotSatisfiable(ApiError):
     def __init__(self, size: int) -> None:
         super().__init__(
-            416, "RANGE_NOT_SATISFIABLE", "Requested range not satisfiable",
-            details={"size": size}, headers={"Content-Range": f"bytes */{size}"},
+            416,
+            "RANGE_NOT_SATISFIABLE",
+            "Requested range not satisfiable",
+            details={"size": size},
+            headers={"Content-Range": f"bytes */{size}"},
         )
 
 
@@ -95,8 +98,7 @@ def safe_ascii_name(name: str, *, extension: str = ".mp4") -> str:
 
 def _printable_name(name: str, *, extension: str = ".mp4") -> str:
     stem = "".join(
-        char if char == " " or unicodedata.category(char)[0] not in "CZ" else "_"
-        for char in name
+        char if char == " " or unicodedata.category(char)[0] not in "CZ" else "_" for char in name
     )
     stem = re.sub(r'[\\/:*?"<>|]+', "_", stem).strip("._")[:100] or "video"
     return stem + extension
@@ -130,4 +132,3 @@ def file_response(
     return StreamingResponse(
         read_range(first, last), status_code=status, headers=headers, media_type=media_type
     )
-

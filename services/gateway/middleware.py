@@ -33,8 +33,8 @@ class RequestIdMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        incoming = dict(scope["headers"]).get(REQUEST_ID_HEADER.lower().encode(), b"").decode(
-            "latin-1"
+        incoming = (
+            dict(scope["headers"]).get(REQUEST_ID_HEADER.lower().encode(), b"").decode("latin-1")
         )
         request_id = incoming if _SANE_REQUEST_ID.match(incoming) else uuid.uuid4().hex
         scope.setdefault("state", {})["request_id"] = request_id
@@ -53,8 +53,9 @@ class RequestIdMiddleware:
         try:
             await self.app(scope, receive, send_with_id)
         except Exception:
-            log.exception("unhandled error", extra={"request_id": request_id,
-                                                    "path": scope.get("path")})
+            log.exception(
+                "unhandled error", extra={"request_id": request_id, "path": scope.get("path")}
+            )
             if started:
                 raise
             response = error_response(
@@ -99,7 +100,9 @@ class BodyLimitMiddleware:
 
     async def _too_large(self, scope: Scope, receive: Receive, send: Send) -> None:
         response = error_response(
-            request_id_of(scope), 413, "PAYLOAD_TOO_LARGE",
+            request_id_of(scope),
+            413,
+            "PAYLOAD_TOO_LARGE",
             f"Request body exceeds {self.max_bytes} bytes",
             details={"max_bytes": self.max_bytes},
         )

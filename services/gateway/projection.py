@@ -37,18 +37,17 @@ _SCENE_PHASE_OF_STAGE = {"code_generation": "coding", "rendering": "rendering"}
 
 def apply(view: JobView, event: AnyEvent) -> JobView | None:
     """The view after `event`, or None when the event changes nothing."""
-    if view.is_terminal and not _fills_history(view, event):
-        return None
     updated = copy.deepcopy(view)
-    if view.is_terminal:
-        _record_stage(updated, event.stage, at=event.occurred_at,  # type: ignore[union-attr]
-                      description=event.description)  # type: ignore[union-attr]
-    else:
+    if not view.is_terminal:
         _fold(updated, event)
+    elif isinstance(event, ProgressReported) and _fills_history(view, event):
+        _record_stage(updated, event.stage, at=event.occurred_at, description=event.description)
+    else:
+        return None
     return None if updated == view else updated
 
 
-def _fills_history(view: JobView, event: AnyEvent) -> bool:
+def _fills_history(view: JobView, event: ProgressReported) -> bool:
     """A completed job still takes a late stage entry that it has no record of.
 
     Two gateway replicas can project a job's events in different orders; the stage list
@@ -56,7 +55,6 @@ def _fills_history(view: JobView, event: AnyEvent) -> bool:
     """
     return (
         view.status == "completed"
-        and isinstance(event, ProgressReported)
         and event.stage in ORDER
         and all(record.stage != event.stage for record in view.stages)
     )
@@ -188,8 +186,11 @@ def _record_stage(view: JobView, stage: str, *, at: datetime, description: str) 
     if earlier and earlier[-1].finished_at is not None and earlier[-1].finished_at > at:
         earlier[-1].finished_at = max(at, earlier[-1].started_at)
     record = StageRecord(
-        stage=stage, percentage=BY_NAME[stage].percentage, description=description,
-        started_at=min(at, finished) if finished else at, finished_at=finished,
+        stage=stage,
+        percentage=BY_NAME[stage].percentage,
+        description=description,
+        started_at=min(at, finished) if finished else at,
+        finished_at=finished,
     )
     view.stages = [*earlier, record, *later]
 

@@ -23,8 +23,11 @@ async def health() -> HealthResponse:
     return HealthResponse(status="ok")
 
 
-@router.get("/ready", response_model=ReadyResponse,
-            responses={503: {"description": "NATS or the event stream is unreachable"}})
+@router.get(
+    "/ready",
+    response_model=ReadyResponse,
+    responses={503: {"description": "NATS or the event stream is unreachable"}},
+)
 async def ready(request: Request) -> ReadyResponse:
     app: Gateway = request.app.state.gateway  # not `App`: that one answers 503 by itself
     if not app.deps.connection.is_connected:
@@ -37,8 +40,12 @@ async def ready(request: Request) -> ReadyResponse:
         raise _unavailable("The event stream is unavailable", nats="connected") from exc
     # Still ready while degraded: status, downloads and deletes (which free space) work.
     conditions = app.conditions.active(utc_now())
-    return ReadyResponse(status="degraded" if conditions else "ready", nats="connected",
-                         stream=subjects.STREAM, conditions=conditions)
+    return ReadyResponse(
+        status="degraded" if conditions else "ready",
+        nats="connected",
+        stream=subjects.STREAM,
+        conditions=conditions,
+    )
 
 
 @router.get("/metrics", response_class=Response, include_in_schema=False)

@@ -35,7 +35,7 @@ async def list_jobs(
     first = (page - 1) * items_per_page
     now = utc_now()
     return schemas.JobListResponse(
-        jobs=[views.job_response(view, now=now) for view in jobs[first:first + items_per_page]],
+        jobs=[views.job_response(view, now=now) for view in jobs[first : first + items_per_page]],
         total_count=len(jobs),
         page=page,
         items_per_page=items_per_page,
@@ -49,8 +49,11 @@ async def get_job(view: OwnedJob) -> schemas.JobStatusResponse:
     return views.job_status(view, now=utc_now())
 
 
-@router.post("/{job_id}/cancel", response_model=schemas.CancelResponse,
-             responses={409: {"description": "The job has already ended"}})
+@router.post(
+    "/{job_id}/cancel",
+    response_model=schemas.CancelResponse,
+    responses={409: {"description": "The job has already ended"}},
+)
 async def cancel(view: OwnedJob, app: App) -> schemas.CancelResponse:
     """Stops the work, not just the status: stages skip it and running renders are killed."""
     cancelled_at = await cancel_job(app, view)
@@ -87,8 +90,7 @@ async def delete(view: OwnedJob, app: App) -> schemas.DeleteResponse:
     try:
         await app.store.delete_prefix(object_key(view.user_id, view.job_id, ""))
     except Exception:
-        log.exception("files of a deleted job could not be removed",
-                      extra={"job_id": view.job_id})
+        log.exception("files of a deleted job could not be removed", extra={"job_id": view.job_id})
     return schemas.DeleteResponse(
         success=True, message="Job deleted", job_id=view.job_id, deleted_at=utc_now()
     )
@@ -105,13 +107,20 @@ async def job_logs(
     """The job's events, oldest first, as lines; `level` keeps that level and worse."""
     events = events_of(await bounded(read_job(app.deps.js, view.job_id)))
     lines = eventlog.log_lines(events, min_level=level or None)
-    page = lines[offset:offset + limit]
+    page = lines[offset : offset + limit]
     return schemas.JobLogsResponse(
         job_id=view.job_id,
-        logs=[schemas.LogLine(timestamp=line.timestamp, level=line.level, stage=line.stage,
-                              message=line.message) for line in page],
+        logs=[
+            schemas.LogLine(
+                timestamp=line.timestamp, level=line.level, stage=line.stage, message=line.message
+            )
+            for line in page
+        ],
         pagination=schemas.LogPagination(
-            offset=offset, limit=limit, total_count=len(lines), returned_count=len(page),
+            offset=offset,
+            limit=limit,
+            total_count=len(lines),
+            returned_count=len(page),
             has_more=offset + len(page) < len(lines),
         ),
     )

@@ -43,13 +43,18 @@ class RenderRequest(BaseModel):
 
     # Its maxLength in the OpenAPI document follows MAX_REQUEST_BYTES (openapi.code_limit).
     code: str = Field(min_length=1, description="A Python file with Manim scene classes")
-    scene: str | None = Field(default=None, max_length=200, pattern=r"^[A-Za-z_][A-Za-z0-9_]*$",
-                              description="The class to render; null: every scene, in order")
+    scene: str | None = Field(
+        default=None,
+        max_length=200,
+        pattern=r"^[A-Za-z_][A-Za-z0-9_]*$",
+        description="The class to render; null: every scene, in order",
+    )
     quality: schemas.Quality | None = None
     enable_thumbnails: bool = True
     priority: schemas.Priority = "normal"
     narration: dict[str, str] | None = Field(
-        default=None, max_length=100,
+        default=None,
+        max_length=100,
         description="What each scene class says, {class: text}: those jobs are narrated "
         "(speech muxed, clips sized to it, subtitles from the beats); null: silent",
     )
@@ -60,16 +65,21 @@ class RenderRequest(BaseModel):
     )
 
 
-@router.post("/render", status_code=201, response_model=schemas.JobResponse,
-             responses={429: {"description": "Too many unfinished jobs"}})
+@router.post(
+    "/render",
+    status_code=201,
+    response_model=schemas.JobResponse,
+    responses={429: {"description": "Too many unfinished jobs"}},
+)
 async def render_video(body: RenderRequest, user: User, app: App) -> schemas.JobResponse:
     """Queue a render-only job for the client's own scene code (new)."""
     settings = app.deps.settings
     if len(body.code) > code_limit(settings):
         raise _invalid("code", f"at most {code_limit(settings)} characters", "string_too_long")
     # Manim is imported on the first use (seconds): off the event loop.
-    code, rewrites = await asyncio.to_thread(rewrite_api, body.code) if body.fix_api \
-        else (body.code, [])
+    code, rewrites = (
+        await asyncio.to_thread(rewrite_api, body.code) if body.fix_api else (body.code, [])
+    )
     classes = _scenes_to_render(code, body.scene)
     narration = _narration(body.narration, classes)
     if not settings.narration_on:
@@ -87,30 +97,50 @@ async def render_video(body: RenderRequest, user: User, app: App) -> schemas.Job
         enable_thumbnails=body.enable_thumbnails,
     )
     context = JobContext(
-        quality=quality, scene_model=USER_MODEL, enable_subtitles=narration is not None,
-        enable_thumbnails=body.enable_thumbnails, priority=body.priority,
+        quality=quality,
+        scene_model=USER_MODEL,
+        enable_subtitles=narration is not None,
+        enable_thumbnails=body.enable_thumbnails,
+        priority=body.priority,
         narrate=narration is not None,
     )
     view = await open_job(
-        app, job_id=job_id, user=user, config=config, priority=body.priority, now=now,
+        app,
+        job_id=job_id,
+        user=user,
+        config=config,
+        priority=body.priority,
+        now=now,
         kind="render",
     )
     try:
-        code_ref = await bounded(app.deps.artifacts.put_bytes(
-            artifacts.user_code_name(job_id), code.encode()
-        ))
+        code_ref = await bounded(
+            app.deps.artifacts.put_bytes(artifacts.user_code_name(job_id), code.encode())
+        )
         events: list[Event] = [_progress(job_id, user, "initializing")]
         if narration is not None:  # spoken first: the narrator, then the coder passes it on
             events += await narrated_scenes(
-                app.deps.artifacts, job_id=job_id, user=user, context=context,
-                code_ref=code_ref, narration=narration,
+                app.deps.artifacts,
+                job_id=job_id,
+                user=user,
+                context=context,
+                code_ref=code_ref,
+                narration=narration,
             )
         else:
             events += [
                 SceneCoded(
-                    job_id=job_id, user_id=user, context=context, scene_number=number,
-                    scene_count=len(classes), attempt=1, class_name=class_name,
-                    code_ref=code_ref, plan_ref="", model=USER_MODEL, repairable=False,
+                    job_id=job_id,
+                    user_id=user,
+                    context=context,
+                    scene_number=number,
+                    scene_count=len(classes),
+                    attempt=1,
+                    class_name=class_name,
+                    code_ref=code_ref,
+                    plan_ref="",
+                    model=USER_MODEL,
+                    repairable=False,
                     rewrites=rewrites,
                 )
                 for number, class_name in enumerate(classes, start=1)
@@ -127,8 +157,9 @@ def _scenes_to_render(code: str, scene: str | None) -> list[str]:
     try:
         classes = scene_class_names(code)
     except SyntaxError as exc:
-        raise _invalid("code", f"SyntaxError: {exc.msg} (line {exc.lineno})",
-                       "syntax_error") from None
+        raise _invalid(
+            "code", f"SyntaxError: {exc.msg} (line {exc.lineno})", "syntax_error"
+        ) from None
     except ValueError as exc:  # e.g. NUL bytes
         raise _invalid("code", str(exc), "value_error") from None
     if not classes:
@@ -136,8 +167,11 @@ def _scenes_to_render(code: str, scene: str | None) -> list[str]:
     if scene is None:
         return classes
     if scene not in classes:
-        raise _invalid("scene", f"{scene} is not a scene class of the code "
-                       f"(found: {', '.join(classes)})", "unknown_scene")
+        raise _invalid(
+            "scene",
+            f"{scene} is not a scene class of the code (found: {', '.join(classes)})",
+            "unknown_scene",
+        )
     return [scene]
 
 
@@ -147,27 +181,41 @@ def _narration(given: dict[str, str] | None, classes: list[str]) -> dict[str, st
         return None
     unknown = sorted(set(given) - set(classes))
     if unknown:
-        raise _invalid("narration", f"narration for {', '.join(unknown)}, which is not a "
-                       f"scene to render (rendering: {', '.join(classes)})", "unknown_scene")
+        raise _invalid(
+            "narration",
+            f"narration for {', '.join(unknown)}, which is not a "
+            f"scene to render (rendering: {', '.join(classes)})",
+            "unknown_scene",
+        )
     too_long = [name for name, text in given.items() if len(text) > MAX_NARRATION_CHARS]
     if too_long:
-        raise _invalid("narration", f"narration of {too_long[0]} is longer than "
-                       f"{MAX_NARRATION_CHARS} characters", "too_long")
+        raise _invalid(
+            "narration",
+            f"narration of {too_long[0]} is longer than {MAX_NARRATION_CHARS} characters",
+            "too_long",
+        )
     return {name: given.get(name, "") for name in classes}
 
 
 def _invalid(field: str, messages: str | list[str], kind: str) -> ApiError:
     messages = [messages] if isinstance(messages, str) else messages
     return ApiError(
-        422, "VALIDATION_ERROR", messages[0],
-        details={"field_errors": [
-            {"field": field, "message": message, "type": kind} for message in messages
-        ]},
+        422,
+        "VALIDATION_ERROR",
+        messages[0],
+        details={
+            "field_errors": [
+                {"field": field, "message": message, "type": kind} for message in messages
+            ]
+        },
     )
 
 
 def _progress(job_id: str, user: str, stage: str) -> ProgressReported:
     return ProgressReported(
-        job_id=job_id, user_id=user, stage=stage, percentage=BY_NAME[stage].percentage,
+        job_id=job_id,
+        user_id=user,
+        stage=stage,
+        percentage=BY_NAME[stage].percentage,
         description=BY_NAME[stage].description,
     )

@@ -64,23 +64,33 @@ async def job_events(view: OwnedJob, app: App) -> JobEventsResponse:
     entries = timeline(await read_job(app.deps.js, view.job_id))
     return JobEventsResponse(
         job_id=view.job_id,
-        events=[TimelineEntryBody.model_validate(entry, from_attributes=True)
-                for entry in entries],
+        events=[TimelineEntryBody.model_validate(entry, from_attributes=True) for entry in entries],
     )
 
 
-@router.post("/{job_id}/replay", response_model=ReplayResponse,
-             responses={409: {"description": "Replaying would do nothing or harm the job"}})
+@router.post(
+    "/{job_id}/replay",
+    response_model=ReplayResponse,
+    responses={409: {"description": "Replaying would do nothing or harm the job"}},
+)
 async def replay_job(view: OwnedJob, app: App, body: ReplayRequest) -> ReplayResponse:
     """Publish the job's most recent recorded `from` event again, as `videogen replay` does."""
     try:
-        done = await replay(app.deps.js, view.job_id, body.from_, scene=body.scene,
-                            reopen=body.reopen)
+        done = await replay(
+            app.deps.js, view.job_id, body.from_, scene=body.scene, reopen=body.reopen
+        )
     except ReplayRefused as exc:
-        raise ApiError(409, "CONFLICT", f"Not replayed: {exc}",
-                       details={"status": view.status, "from": body.from_}) from exc
+        raise ApiError(
+            409,
+            "CONFLICT",
+            f"Not replayed: {exc}",
+            details={"status": view.status, "from": body.from_},
+        ) from exc
     return ReplayResponse(
-        job_id=view.job_id, event_type=done.event.type, message_id=done.message_id,
-        sequence=done.sequence, attempt=getattr(done.event, "attempt", None),
+        job_id=view.job_id,
+        event_type=done.event.type,
+        message_id=done.message_id,
+        sequence=done.sequence,
+        attempt=getattr(done.event, "attempt", None),
         reopened=done.reopened,
     )

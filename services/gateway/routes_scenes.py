@@ -43,8 +43,11 @@ async def scene_code(
         raise ApiError(404, "NOT_FOUND", f"The job has no scene {scene_number}")
     attempts = [
         schemas.SceneCodeAttempt(
-            attempt=attempt.attempt, model=attempt.model, status=attempt.status,
-            error=attempt.error, fallback_reason=attempt.fallback_reason,
+            attempt=attempt.attempt,
+            model=attempt.model,
+            status=attempt.status,
+            error=attempt.error,
+            fallback_reason=attempt.fallback_reason,
             code=await bounded(_text(app.deps.artifacts, attempt.code_ref)),
         )
         for attempt in report.attempts

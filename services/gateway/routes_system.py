@@ -26,8 +26,9 @@ class StageQueue(BaseModel):
 class RenderBacklogBody(BaseModel):
     scenes_waiting: int = Field(description="Scenes coded and waiting for a renderer")
     scenes_rendering: int = Field(description="Scenes being rendered now")
-    render_slots: int = Field(description="Render slots listening across renderer replicas "
-                              "(0: no renderer is running)")
+    render_slots: int = Field(
+        description="Render slots listening across renderer replicas (0: no renderer is running)"
+    )
     render_seconds_per_scene: float = Field(description="Recent median render wall time")
     backlog_seconds: float = Field(description="Render time of the backlog at this capacity")
 
@@ -52,7 +53,8 @@ async def queue(app: App, user: User) -> QueueResponse:
             continue
         info = await app.deps.js.consumer_info(subjects.STREAM, durable)
         stages[durable] = StageQueue(
-            pending=info.num_pending or 0, in_flight=info.num_ack_pending or 0,
+            pending=info.num_pending or 0,
+            in_flight=info.num_ack_pending or 0,
             idle_workers=info.num_waiting or 0,
         )
     return QueueResponse(

@@ -27,11 +27,16 @@ _MEDIA_RESPONSES: dict[int | str, dict[str, object]] = {
 }
 
 
-@router.post("/generate", status_code=201, response_model=schemas.JobResponse,
-             responses={200: {"description": "The first job of this Idempotency-Key",
-                              "model": schemas.JobResponse},
-                        409: {"description": "The Idempotency-Key's first job was deleted"},
-                        429: {"description": "Too many unfinished jobs"}})
+@router.post(
+    "/generate",
+    status_code=201,
+    response_model=schemas.JobResponse,
+    responses={
+        200: {"description": "The first job of this Idempotency-Key", "model": schemas.JobResponse},
+        409: {"description": "The Idempotency-Key's first job was deleted"},
+        429: {"description": "Too many unfinished jobs"},
+    },
+)
 async def generate_video(
     body: schemas.GenerateRequest,
     user: User,
@@ -45,7 +50,10 @@ async def generate_video(
     webhook_url = await accepted_webhook_url(body.webhook_url, app.deps.settings)
     job = new_job(body, user=user, settings=app.deps.settings, now=now)
     view, created = await submit(
-        app, job, idempotency_key=idempotency_key, body_hash=fingerprint(body),
+        app,
+        job,
+        idempotency_key=idempotency_key,
+        body_hash=fingerprint(body),
         webhook_url=webhook_url,
     )
     if not created:
@@ -58,15 +66,19 @@ async def job_status(view: OwnedJob) -> schemas.JobStatusResponse:
     return views.job_status(view, now=utc_now())
 
 
-@router.get("/jobs/{job_id}/video-url", response_model=schemas.VideoUrlResponse,
-            responses={409: {"description": "The job is not completed"}})
+@router.get(
+    "/jobs/{job_id}/video-url",
+    response_model=schemas.VideoUrlResponse,
+    responses={409: {"description": "The job is not completed"}},
+)
 async def video_url(request: Request, view: OwnedJob, app: App) -> schemas.VideoUrlResponse:
     """URLs minted per request: presigned S3 URLs (S3_SERVE_MODE=presign), else our routes."""
     video = finished_video(view)
     await app.integrity.verified(app.store, video, job_id=view.job_id)
     presigned = _presigned(app, video.video_key, disposition=None)
-    download = _presigned(app, video.video_key, disposition=media.content_disposition(
-        "attachment", view.config.topic))
+    download = _presigned(
+        app, video.video_key, disposition=media.content_disposition("attachment", view.config.topic)
+    )
     return schemas.VideoUrlResponse(
         job_id=view.job_id,
         status="completed",
@@ -83,31 +95,53 @@ async def video_url(request: Request, view: OwnedJob, app: App) -> schemas.Video
     )
 
 
-@router.get("/jobs/{job_id}/stream", name="stream_video", response_class=Response,
-            responses={200: {"content": {"video/mp4": {}}}, **_MEDIA_RESPONSES})
+@router.get(
+    "/jobs/{job_id}/stream",
+    name="stream_video",
+    response_class=Response,
+    responses={200: {"content": {"video/mp4": {}}}, **_MEDIA_RESPONSES},
+)
 async def stream_video(request: Request, view: OwnedJob, app: App) -> Response:
     video = finished_video(view)
     stored = await app.integrity.verified(app.store, video, job_id=view.job_id)
-    return await _serve(app, request, video.video_key, media_type="video/mp4",
-                        disposition=media.content_disposition("inline"), stored=stored)
+    return await _serve(
+        app,
+        request,
+        video.video_key,
+        media_type="video/mp4",
+        disposition=media.content_disposition("inline"),
+        stored=stored,
+    )
 
 
-@router.get("/jobs/{job_id}/download", name="download_video", response_class=Response,
-            responses={200: {"content": {"video/mp4": {}}}, **_MEDIA_RESPONSES})
+@router.get(
+    "/jobs/{job_id}/download",
+    name="download_video",
+    response_class=Response,
+    responses={200: {"content": {"video/mp4": {}}}, **_MEDIA_RESPONSES},
+)
 async def download_video(
     request: Request, view: OwnedJob, app: App, inline: bool = False
 ) -> Response:
     video = finished_video(view)
-    disposition = media.content_disposition(
-        "inline" if inline else "attachment", view.config.topic
-    )
+    disposition = media.content_disposition("inline" if inline else "attachment", view.config.topic)
     stored = await app.integrity.verified(app.store, video, job_id=view.job_id)
-    return await _serve(app, request, video.video_key, media_type="video/mp4",
-                        disposition=disposition, stored=stored)
+    return await _serve(
+        app,
+        request,
+        video.video_key,
+        media_type="video/mp4",
+        disposition=disposition,
+        stored=stored,
+    )
 
 
-@router.get("/jobs/{job_id}/thumbnail", name="video_thumbnail", response_class=Response,
-            responses={200: {"content": {"image/jpeg": {}}}, **_MEDIA_RESPONSES})
+@router.get(
+    "/jobs/{job_id}/thumbnail",
+    name="video_thumbnail",
+    response_class=Response,
+    responses={200: {"content": {"image/jpeg": {}}}, **_MEDIA_RESPONSES},
+)
 async def video_thumbnail(
     request: Request,
     view: OwnedJob,
@@ -117,21 +151,31 @@ async def video_thumbnail(
     key = finished_video(view).thumbnail_keys.get(size)
     if key is None:
         raise ApiError(404, "NOT_FOUND", f"This video has no {size} thumbnail")
-    return await _serve(app, request, key, media_type="image/jpeg",
-                        disposition=media.content_disposition("inline"))
+    return await _serve(
+        app, request, key, media_type="image/jpeg", disposition=media.content_disposition("inline")
+    )
 
 
-@router.get("/jobs/{job_id}/metadata", response_model=schemas.VideoMetadataResponse,
-            responses={409: {"description": "The job is not completed"}})
+@router.get(
+    "/jobs/{job_id}/metadata",
+    response_model=schemas.VideoMetadataResponse,
+    responses={409: {"description": "The job is not completed"}},
+)
 async def video_metadata(request: Request, view: OwnedJob) -> schemas.VideoMetadataResponse:
     video = finished_video(view)
     thumbnail = _url(request, "video_thumbnail", view)
     return schemas.VideoMetadataResponse(
         job_id=view.job_id,
         video=schemas.VideoFacts(
-            duration_seconds=video.duration_seconds, width=video.width, height=video.height,
-            fps=video.fps, frame_count=video.frame_count, file_size=video.file_size,
-            format=video.format, sha256=video.sha256, quality=view.config.quality,
+            duration_seconds=video.duration_seconds,
+            width=video.width,
+            height=video.height,
+            fps=video.fps,
+            frame_count=video.frame_count,
+            file_size=video.file_size,
+            format=video.format,
+            sha256=video.sha256,
+            quality=view.config.quality,
             model=view.model,
         ),
         download_url=_url(request, "download_video", view),
@@ -142,9 +186,12 @@ async def video_metadata(request: Request, view: OwnedJob) -> schemas.VideoMetad
     )
 
 
-@router.get("/jobs/{job_id}/subtitles", name="video_subtitles", response_class=Response,
-            responses={200: {"content": {"text/vtt": {}, "application/x-subrip": {}}},
-                       **_MEDIA_RESPONSES})
+@router.get(
+    "/jobs/{job_id}/subtitles",
+    name="video_subtitles",
+    response_class=Response,
+    responses={200: {"content": {"text/vtt": {}, "application/x-subrip": {}}}, **_MEDIA_RESPONSES},
+)
 async def video_subtitles(
     request: Request, view: OwnedJob, app: App, format: Literal["srt", "vtt"] = "vtt"
 ) -> Response:
@@ -152,8 +199,13 @@ async def video_subtitles(
     key = finished_video(view).subtitle_keys.get(format)
     if key is None:
         raise ApiError(404, "NOT_FOUND", "This video has no subtitles")
-    return await _serve(app, request, key, media_type=SUBTITLE_TYPES[format],
-                        disposition=media.content_disposition("inline"))
+    return await _serve(
+        app,
+        request,
+        key,
+        media_type=SUBTITLE_TYPES[format],
+        disposition=media.content_disposition("inline"),
+    )
 
 
 def check_model(model: str | None, settings: Settings) -> None:
@@ -161,24 +213,40 @@ def check_model(model: str | None, settings: Settings) -> None:
     if model is None or model in settings.allowed_models:
         return
     raise ApiError(
-        422, "VALIDATION_ERROR", f"configuration.model: {model!r} is not an allowed model",
-        details={"field_errors": [{
-            "field": "configuration.model", "type": "model_not_allowed",
-            "message": f"allowed: {', '.join(sorted(settings.allowed_models))}",
-        }]},
+        422,
+        "VALIDATION_ERROR",
+        f"configuration.model: {model!r} is not an allowed model",
+        details={
+            "field_errors": [
+                {
+                    "field": "configuration.model",
+                    "type": "model_not_allowed",
+                    "message": f"allowed: {', '.join(sorted(settings.allowed_models))}",
+                }
+            ]
+        },
     )
 
 
 def finished_video(view: JobView) -> StoredVideo:
     """The job's video; 409 while the job has none (it is not completed)."""
     if view.status != "completed" or view.video is None:
-        raise ApiError(409, "CONFLICT", f"The job is {view.status}, not completed",
-                       details=views.not_ready_details(view))
+        raise ApiError(
+            409,
+            "CONFLICT",
+            f"The job is {view.status}, not completed",
+            details=views.not_ready_details(view),
+        )
     return view.video
 
 
 async def _serve(
-    app: Gateway, request: Request, key: str, *, media_type: str, disposition: str,
+    app: Gateway,
+    request: Request,
+    key: str,
+    *,
+    media_type: str,
+    disposition: str,
     stored: StoredObject | None = None,
 ) -> Response:
     stored = stored or await app.store.stat(key)
@@ -186,8 +254,10 @@ async def _serve(
         raise ApiError(404, "NOT_FOUND", "The stored file is missing")
     return media.file_response(
         read_range=lambda first, last: app.store.open_range(key, first, last),
-        stored=stored, request_headers=request.headers,
-        media_type=media_type, disposition=disposition,
+        stored=stored,
+        request_headers=request.headers,
+        media_type=media_type,
+        disposition=disposition,
     )
 
 

@@ -35,7 +35,8 @@ SingleLineText = Annotated[
     str, _without(_CONTROL, ""), Field(json_schema_extra={"pattern": f"^[^{_CONTROL}]*$"})
 ]
 MultiLineText = Annotated[
-    str, _without(_CONTROL_BUT_LINES, " (tab and newlines are)"),
+    str,
+    _without(_CONTROL_BUT_LINES, " (tab and newlines are)"),
     Field(json_schema_extra={"pattern": f"^[^{_CONTROL_BUT_LINES}]*$"}),
 ]
 
@@ -81,7 +82,9 @@ class GenerateRequest(BaseModel):
     configuration: Configuration
     priority: Priority = "normal"
     webhook_url: str | None = Field(
-        default=None, min_length=1, max_length=2048,
+        default=None,
+        min_length=1,
+        max_length=2048,
         description="POSTed the job's status body, signed (Standard Webhooks), when it ends",
     )
 

@@ -64,7 +64,11 @@ def fingerprint(request: GenerateRequest) -> str:
 
 
 async def submit(
-    app: Gateway, job: JobRequested, *, idempotency_key: str | None, body_hash: str = "",
+    app: Gateway,
+    job: JobRequested,
+    *,
+    idempotency_key: str | None,
+    body_hash: str = "",
     webhook_url: str | None = None,
 ) -> tuple[JobView, bool]:
     """The job's view and whether it is new (False: the key's first job is returned).
@@ -79,8 +83,13 @@ async def submit(
             return first, False
     admit(app, job.user_id)
     view = await open_job(
-        app, job_id=job.job_id, user=job.user_id, config=job.config, priority=job.priority,
-        now=job.occurred_at, webhook_url=webhook_url,
+        app,
+        job_id=job.job_id,
+        user=job.user_id,
+        config=job.config,
+        priority=job.priority,
+        now=job.occurred_at,
+        webhook_url=webhook_url,
     )
     owns_entry = False
     try:
@@ -104,13 +113,26 @@ async def submit(
 
 
 async def open_job(
-    app: Gateway, *, job_id: str, user: str, config: JobConfig, priority: str, now: datetime,
-    kind: str = "generate", webhook_url: str | None = None,
+    app: Gateway,
+    *,
+    job_id: str,
+    user: str,
+    config: JobConfig,
+    priority: str,
+    now: datetime,
+    kind: str = "generate",
+    webhook_url: str | None = None,
 ) -> JobView:
     """Store a new job's view (queued) before any event can point at it, and count it."""
     view = JobView(
-        job_id=job_id, user_id=user, config=config, priority=priority, kind=kind,
-        webhook_url=webhook_url, created_at=now, updated_at=now,
+        job_id=job_id,
+        user_id=user,
+        config=config,
+        priority=priority,
+        kind=kind,
+        webhook_url=webhook_url,
+        created_at=now,
+        updated_at=now,
         estimated_completion=app.workload.estimated_completion(config.quality, now=now),
     )
     await probe(app.deps)  # a frozen bus would apply a timed-out create when it resumes
@@ -151,7 +173,8 @@ def admit(app: Gateway, user: str) -> None:
         if active >= limit:
             retry_after = app.workload.retry_after_seconds()
             raise ApiError(
-                429, "RATE_LIMIT_EXCEEDED",
+                429,
+                "RATE_LIMIT_EXCEEDED",
                 f"{whose} already {'has' if whose != 'You' else 'have'} {active} unfinished "
                 f"jobs (limit {limit}); retry in about {retry_after} s",
                 details={"active_jobs": active, "limit": limit},
@@ -168,17 +191,26 @@ async def _first_job(app: Gateway, user: str, entry: str, body_hash: str) -> Job
     first_job_id, _, first_hash = record.decode().partition(" ")
     if first_hash and body_hash and first_hash != body_hash:
         raise ApiError(
-            422, "VALIDATION_ERROR",
+            422,
+            "VALIDATION_ERROR",
             "This Idempotency-Key was used with a different request body",
-            details={"field_errors": [{
-                "field": "Idempotency-Key", "type": "idempotency_key_reused",
-                "message": "reuse a key only to retry the very same request",
-            }], "job_id": first_job_id},
+            details={
+                "field_errors": [
+                    {
+                        "field": "Idempotency-Key",
+                        "type": "idempotency_key_reused",
+                        "message": "reuse a key only to retry the very same request",
+                    }
+                ],
+                "job_id": first_job_id,
+            },
         )
     view = await app.deps.jobs.get(user, first_job_id)
     if view is None:
         raise ApiError(
-            409, "CONFLICT", "The job created with this Idempotency-Key no longer exists",
+            409,
+            "CONFLICT",
+            "The job created with this Idempotency-Key no longer exists",
             details={"job_id": first_job_id},
         )
     return view

@@ -45,19 +45,31 @@ def job_status(view: JobView, *, now: datetime) -> schemas.JobStatusResponse:
         updated_at=view.updated_at,
         completed_at=view.completed_at,
         # Events are scrubbed when published; this covers events stored before that.
-        error=None if error is None else schemas.ErrorBody(
-            code=error.code, stage=error.stage, message=redact(error.message),
-            recoverable=error.recoverable, suggestion=redact(error.suggestion),
-            attempts=error.attempts, details=redact_value(error.details),
+        error=None
+        if error is None
+        else schemas.ErrorBody(
+            code=error.code,
+            stage=error.stage,
+            message=redact(error.message),
+            recoverable=error.recoverable,
+            suggestion=redact(error.suggestion),
+            attempts=error.attempts,
+            details=redact_value(error.details),
         ),
         stages=[_stage(record) for record in view.stages],
         scenes=[
             schemas.SceneBody(
-                scene_number=scene.scene_number, status=scene.status, attempts=scene.attempts,
-                title=scene.title, last_error=scene.last_error and redact(scene.last_error),
-                duration_seconds=scene.duration_seconds, model=scene.model,
-                fallback_reason=scene.fallback_reason, voice=scene.voice,
-                speech_seconds=scene.speech_seconds, warnings=scene.warnings,
+                scene_number=scene.scene_number,
+                status=scene.status,
+                attempts=scene.attempts,
+                title=scene.title,
+                last_error=scene.last_error and redact(scene.last_error),
+                duration_seconds=scene.duration_seconds,
+                model=scene.model,
+                fallback_reason=scene.fallback_reason,
+                voice=scene.voice,
+                speech_seconds=scene.speech_seconds,
+                warnings=scene.warnings,
             )
             for _, scene in sorted(view.scenes.items())
         ],
@@ -93,8 +105,12 @@ def _stage(record: StageRecord) -> schemas.StageBody:
         else round((record.finished_at - record.started_at).total_seconds(), 3)
     )
     return schemas.StageBody(
-        stage=record.stage, percentage=record.percentage, description=record.description,
-        started_at=record.started_at, finished_at=record.finished_at, duration_seconds=duration,
+        stage=record.stage,
+        percentage=record.percentage,
+        description=record.description,
+        started_at=record.started_at,
+        finished_at=record.finished_at,
+        duration_seconds=duration,
     )
 
 

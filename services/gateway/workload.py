@@ -52,6 +52,7 @@ class RenderBacklog:
         """Render slots listening (busy or free), across every renderer replica."""
         return self.rendering + self.idle_slots
 
+
 _decoder = msgspec.json.Decoder(JobView)
 
 
@@ -76,7 +77,8 @@ class Workload:
             seconds = (view.completed_at - view.created_at).total_seconds()
             self.durations.setdefault(view.config.quality, deque(maxlen=RECENT)).append(seconds)
             self.renders.extend(
-                scene.render_seconds for scene in view.scenes.values()
+                scene.render_seconds
+                for scene in view.scenes.values()
                 if scene.render_seconds is not None
             )
 
@@ -136,7 +138,8 @@ async def read_backlog(js: JetStreamContext) -> RenderBacklog:
     """The renderer durable's pending, in-flight and waiting-pull counts."""
     info = await js.consumer_info(subjects.STREAM, CONSUMERS["renderer"].durable)
     return RenderBacklog(
-        waiting=info.num_pending or 0, rendering=info.num_ack_pending or 0,
+        waiting=info.num_pending or 0,
+        rendering=info.num_ack_pending or 0,
         idle_slots=info.num_waiting or 0,
     )
 

@@ -72,7 +72,11 @@ async def register(deps: StageDeps) -> None:
     )
     # High and urgent jobs' scenes: a slot of their own, never behind the normal backlog.
     deps.runner.subscribe(
-        deps.broker, CONSUMERS["narrator-priority"], ScenePlanned, on_scene_planned, stage=STAGE,
+        deps.broker,
+        CONSUMERS["narrator-priority"],
+        ScenePlanned,
+        on_scene_planned,
+        stage=STAGE,
     )
 
 

@@ -39,8 +39,12 @@ def register(deps: StageDeps) -> None:
 async def plan_job(deps: StageDeps, clients: LLMClients, event: JobRequested) -> None:
     log.info(
         "job started",
-        extra={"user_id": event.user_id, "topic": event.config.topic,
-               "quality": event.context.quality, "model": event.context.scene_model},
+        extra={
+            "user_id": event.user_id,
+            "topic": event.config.topic,
+            "quality": event.context.quality,
+            "model": event.context.scene_model,
+        },
     )
     await deps.bus.progress(event, "initializing")
     config = event.config
@@ -68,8 +72,12 @@ async def plan_job(deps: StageDeps, clients: LLMClients, event: JobRequested) ->
     with timed(log, "scenario_creation", scenes=len(outline.scenes)):
         try:
             plans = await write_scenes(
-                model, topic=config.topic, context=config.context, outline=outline,
-                concurrency=deps.settings.max_scene_concurrency, style=style,
+                model,
+                topic=config.topic,
+                context=config.context,
+                outline=outline,
+                concurrency=deps.settings.max_scene_concurrency,
+                style=style,
             )
         finally:
             await _record_usage(deps, event, meter, stage="scenario_creation")
@@ -90,9 +98,9 @@ async def _record_usage(
     deps: StageDeps, event: JobRequested, meter: UsageMeter, *, stage: str
 ) -> None:
     if usage := meter.snapshot():
-        await deps.bus.publish(UsageRecorded(
-            job_id=event.job_id, user_id=event.user_id, stage=stage, usage=usage
-        ))
+        await deps.bus.publish(
+            UsageRecorded(job_id=event.job_id, user_id=event.user_id, stage=stage, usage=usage)
+        )
 
 
 async def _publish_plan(
@@ -103,8 +111,13 @@ async def _publish_plan(
     )
     await deps.bus.publish(
         ScenePlanned(
-            job_id=event.job_id, user_id=event.user_id, context=event.context,
-            scene_number=plan.number, scene_count=scene_count, title=plan.title, plan_ref=ref,
+            job_id=event.job_id,
+            user_id=event.user_id,
+            context=event.context,
+            scene_number=plan.number,
+            scene_count=scene_count,
+            title=plan.title,
+            plan_ref=ref,
         )
     )
 

@@ -24,7 +24,12 @@ def check_outline(outline: Outline) -> Outline:
 
 
 async def write_scenes(
-    model: Planner, *, topic: str, context: str, outline: Outline, concurrency: int,
+    model: Planner,
+    *,
+    topic: str,
+    context: str,
+    outline: Outline,
+    concurrency: int,
     style: str = "",
 ) -> list[ScenePlan]:
     """Every scene's storyboard, technical plan and narration, at most `concurrency` at once.

@@ -106,4 +106,3 @@ class RenderCache:
             total -= entry.size
             removed.append(entry.key)
         return removed
-

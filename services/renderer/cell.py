@@ -86,8 +86,17 @@ def run_in_cell(name: str, limits: RenderLimits, render: Callable[[], int]) -> i
     if os.getppid() != parent:  # the parent died before the death signal was armed
         os._exit(1)
     uid, gid = os.getuid(), os.getgid()
-    _check(_libc.unshare(_CLONE_NEWUSER | _CLONE_NEWNS | _CLONE_NEWPID | _CLONE_NEWIPC
-                         | _CLONE_NEWUTS | _CLONE_NEWNET), "unshare")
+    _check(
+        _libc.unshare(
+            _CLONE_NEWUSER
+            | _CLONE_NEWNS
+            | _CLONE_NEWPID
+            | _CLONE_NEWIPC
+            | _CLONE_NEWUTS
+            | _CLONE_NEWNET
+        ),
+        "unshare",
+    )
     Path("/proc/self/setgroups").write_text("deny")
     Path("/proc/self/uid_map").write_text(f"{uid} {uid} 1")
     Path("/proc/self/gid_map").write_text(f"{gid} {gid} 1")
@@ -119,8 +128,9 @@ def exit_like(status: int) -> None:
     os._exit(os.WEXITSTATUS(status) if os.WIFEXITED(status) else 1)
 
 
-def _init(name: str, limits: RenderLimits, render: Callable[[], int],
-          status_pipe: int) -> None:  # pragma: no cover - pid 1 of the cell
+def _init(
+    name: str, limits: RenderLimits, render: Callable[[], int], status_pipe: int
+) -> None:  # pragma: no cover - pid 1 of the cell
     status = 1 << 8
     try:
         _die_with_parent()
@@ -151,19 +161,43 @@ def _init(name: str, limits: RenderLimits, render: Callable[[], int],
 def _mount_cell(name: str) -> None:
     """Private mounts: own /proc, own folder at CELL_DIR, empty RENDERS_DIR, /tmp, /dev/shm."""
     _check(_libc.mount(b"none", b"/", None, _MS_REC | _MS_PRIVATE, None), "private /")
-    _check(_libc.mount(b"proc", b"/proc", b"proc", _MS_NOSUID | _MS_NODEV | _MS_NOEXEC,
-                       None), "mount /proc")
+    _check(
+        _libc.mount(b"proc", b"/proc", b"proc", _MS_NOSUID | _MS_NODEV | _MS_NOEXEC, None),
+        "mount /proc",
+    )
     folder = f"{RENDERS_DIR}/{name}".encode()
-    _check(_libc.mount(folder, CELL_DIR.encode(), None, _MS_BIND | _MS_REC, None),
-           "bind the render's folder")
-    _check(_libc.mount(b"tmpfs", RENDERS_DIR.encode(), b"tmpfs",
-                       _MS_RDONLY | _MS_NOSUID | _MS_NODEV, b"size=4k"), "hide the others")
+    _check(
+        _libc.mount(folder, CELL_DIR.encode(), None, _MS_BIND | _MS_REC, None),
+        "bind the render's folder",
+    )
+    _check(
+        _libc.mount(
+            b"tmpfs",
+            RENDERS_DIR.encode(),
+            b"tmpfs",
+            _MS_RDONLY | _MS_NOSUID | _MS_NODEV,
+            b"size=4k",
+        ),
+        "hide the others",
+    )
     # /dev is the jail's shared tmpfs: read-only here, so it cannot carry files between cells.
-    _check(_libc.mount(None, b"/dev", None, _MS_REMOUNT | _MS_BIND | _MS_RDONLY
-                       | _kept_flags("/dev"), None), "read-only /dev")
+    _check(
+        _libc.mount(
+            None, b"/dev", None, _MS_REMOUNT | _MS_BIND | _MS_RDONLY | _kept_flags("/dev"), None
+        ),
+        "read-only /dev",
+    )
     for target, size in (("/tmp", _TMP_BYTES), ("/dev/shm", _SHM_BYTES)):
-        _check(_libc.mount(b"tmpfs", target.encode(), b"tmpfs", _MS_NOSUID | _MS_NODEV,
-                           f"mode=1777,size={size}".encode()), f"tmpfs on {target}")
+        _check(
+            _libc.mount(
+                b"tmpfs",
+                target.encode(),
+                b"tmpfs",
+                _MS_NOSUID | _MS_NODEV,
+                f"mode=1777,size={size}".encode(),
+            ),
+            f"tmpfs on {target}",
+        )
     with contextlib.suppress(OSError):
         _libc.sethostname(b"render", 6)
 

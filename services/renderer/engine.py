@@ -77,8 +77,10 @@ class RenderEngine:
             if cached is not None:
                 duration = await asyncio.to_thread(probe_duration, cached)
                 return RenderedClip(
-                    path=cached, duration_seconds=duration,
-                    seconds_rendering=time.monotonic() - started, cached=True,
+                    path=cached,
+                    duration_seconds=duration,
+                    seconds_rendering=time.monotonic() - started,
+                    cached=True,
                 )
         clip = await render_scene(
             code,

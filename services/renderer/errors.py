@@ -84,7 +84,11 @@ def failure_from_exit(
         message = _exit_description(returncode, stderr)
     kind = "resource" if error_type in _RESOURCE_ERRORS else "crash"
     return RenderFailure(
-        kind, message, traceback=tail, line=line, error_type=error_type,
+        kind,
+        message,
+        traceback=tail,
+        line=line,
+        error_type=error_type,
         code_excerpt=code_excerpt(code, line),
     )
 

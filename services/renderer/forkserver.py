@@ -95,8 +95,11 @@ def _fork(request: dict[str, Any], protocol: TextIO) -> int:
             if request["cell"]:
                 _redirect(Path(RENDERS_DIR) / request["folder"])
                 os.closerange(3, _MAX_FDS)  # nothing of the parent's reaches the render
-                exit_like(run_in_cell(request["folder"], limits,
-                                      lambda: _render_in_child(request, Path(CELL_DIR))))
+                exit_like(
+                    run_in_cell(
+                        request["folder"], limits, lambda: _render_in_child(request, Path(CELL_DIR))
+                    )
+                )
             folder = Path(request["folder"])
             _redirect(folder)
             os.chdir(folder)
@@ -159,8 +162,9 @@ def _render_in_child(request: dict[str, Any], workdir: Path) -> int:  # pragma: 
     config.scene_names = [class_name]
     try:
         module = get_module(scene_path)
-        scenes = [cls for cls in get_scene_classes_from_module(module)
-                  if cls.__name__ == class_name]
+        scenes = [
+            cls for cls in get_scene_classes_from_module(module) if cls.__name__ == class_name
+        ]
         if not scenes:
             logger.error(f"{class_name} is not in the script")
             return 1

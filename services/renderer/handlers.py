@@ -100,8 +100,9 @@ async def register(deps: StageDeps) -> None:
 
     async def on_scene_coded(event: SceneCoded) -> None:
         if await is_rendered(ledger, event.job_id, event.scene_number, attempt=event.attempt):
-            log.info("scene %d attempt %d already rendered; skipping",
-                     event.scene_number, event.attempt)
+            log.info(
+                "scene %d attempt %d already rendered; skipping", event.scene_number, event.attempt
+            )
             return
         await disk.check()
         async with slots.slot(event.user_id):
@@ -112,14 +113,19 @@ async def register(deps: StageDeps) -> None:
 
     async def on_scene_rendered(event: SceneRendered) -> None:
         settled = await record_rendered(
-            ledger, event.job_id, scene=event.scene_number, scene_count=event.scene_count,
+            ledger,
+            event.job_id,
+            scene=event.scene_number,
+            scene_count=event.scene_count,
             attempt=event.attempt,
         )
         await _combine_if_settled(deps, event, settled)
 
     async def on_scene_abandoned(event: SceneAbandoned) -> None:
         await deps.bus.progress(
-            event, "rendering", scene=event.scene_number,
+            event,
+            "rendering",
+            scene=event.scene_number,
             detail=f"scene {event.scene_number} left out: {event.reason}",
         )
         settled = await record_abandoned(
@@ -160,9 +166,7 @@ async def register(deps: StageDeps) -> None:
     # Every replica must hear a cancellation, so this is a plain (non-durable) subscription.
     # No reply: the message's reply subject is the publisher's JetStream ack inbox, and an
     # answer from here would race the stream's ack (the renderer's NATS user may not anyway).
-    deps.broker.subscriber(subjects.events_of_type(JobCancelled.type), no_reply=True)(
-        on_cancelled
-    )
+    deps.broker.subscriber(subjects.events_of_type(JobCancelled.type), no_reply=True)(on_cancelled)
 
 
 async def _still_wanted(deps: StageDeps, event: SceneCoded) -> None:
@@ -183,16 +187,28 @@ async def render_one(
         try:
             with (
                 observed_render(
-                    quality=quality, scene=event.scene_number,
-                    attempt=event.attempt, job_id=event.job_id,
+                    quality=quality,
+                    scene=event.scene_number,
+                    attempt=event.attempt,
+                    job_id=event.job_id,
                 ),
                 running.tracking(event.job_id) as on_start,
-                timed(log, "render", scene=event.scene_number, attempt=event.attempt,
-                      quality=quality, renderer=engine.renderer) as outcome,
+                timed(
+                    log,
+                    "render",
+                    scene=event.scene_number,
+                    attempt=event.attempt,
+                    quality=quality,
+                    renderer=engine.renderer,
+                ) as outcome,
             ):
                 clip = await engine.render(
-                    code, class_name=event.class_name, quality=quality,
-                    workdir=Path(folder), on_start=on_start, use_cache=not event.replayed,
+                    code,
+                    class_name=event.class_name,
+                    quality=quality,
+                    workdir=Path(folder),
+                    on_start=on_start,
+                    use_cache=not event.replayed,
                     strict=event.repairable,  # LLM code is linted; a client's own is not
                 )
                 outcome.update(video_seconds=round(clip.duration_seconds, 2), cached=clip.cached)
@@ -200,9 +216,7 @@ async def render_one(
             if failure.kind == "cancelled":
                 raise JobGone(event.job_id) from failure
             return failure
-        scene_clip = await with_speech(
-            deps, event, clip.path, clip.duration_seconds, Path(folder)
-        )
+        scene_clip = await with_speech(deps, event, clip.path, clip.duration_seconds, Path(folder))
         ref = await deps.artifacts.put_file(
             artifacts.clip_name(event.job_id, event.scene_number), scene_clip.path
         )
@@ -229,15 +243,20 @@ async def handle_failure(deps: StageDeps, event: SceneCoded, failure: RenderFail
     """Announce a failed render to the coder, who decides what comes next; a client's own
     scene has no coder behind it, so it is failed or (PARTIAL_ASSEMBLY) abandoned here."""
     log.warning(
-        "scene %d attempt %d failed to render: %s", event.scene_number, event.attempt,
-        failure.message, extra={"kind": failure.kind, "traceback": failure.traceback[-4000:]},
+        "scene %d attempt %d failed to render: %s",
+        event.scene_number,
+        event.attempt,
+        failure.message,
+        extra={"kind": failure.kind, "traceback": failure.traceback[-4000:]},
     )
     if event.repairable:
         await deps.bus.publish(_failed_event(event, failure))
     elif deps.settings.partial_assembly:
-        await deps.bus.publish(abandoned(
-            event, attempt=event.attempt, reason=failure.message, error=_render_error(failure)
-        ))
+        await deps.bus.publish(
+            abandoned(
+                event, attempt=event.attempt, reason=failure.message, error=_render_error(failure)
+            )
+        )
     else:
         raise _render_failed(event, failure)
 
@@ -249,7 +268,9 @@ async def _combine_if_settled(
         return
     if not ledger.rendered:
         raise PermanentError(
-            "no scene of the job rendered", code="RENDER_FAILED", stage="rendering",
+            "no scene of the job rendered",
+            code="RENDER_FAILED",
+            stage="rendering",
             suggestion="Check each scene's error in the job's logs.",
         )
     await combine_job(
@@ -290,8 +311,9 @@ def _render_failed(event: SceneCoded, failure: RenderFailure) -> PermanentError:
         f"scene {event.scene_number} ({event.class_name}) failed to render: {failure.message}",
         code="RENDER_FAILED",
         stage="rendering",
-        suggestion=_SUGGESTIONS.get(failure.kind, "Fix the scene code at the line shown and "
-                                    "submit it again."),
+        suggestion=_SUGGESTIONS.get(
+            failure.kind, "Fix the scene code at the line shown and submit it again."
+        ),
         details={
             "scene": event.scene_number,
             "class_name": event.class_name,

@@ -46,8 +46,15 @@ JAIL_UID = 65534  # nobody: the uid renders run as when the service is root
 APP_DIR = "/app"  # where the renderer's own source is importable inside the jail
 _PACKAGES = ("services", "shared")  # source the pool and cells import (not the project root)
 _SYSTEM_READ_ONLY = (
-    "/usr", "/etc/ld.so.cache", "/etc/fonts", "/etc/texmf", "/etc/alternatives",
-    "/etc/localtime", "/etc/mime.types", "/etc/glvnd", "/var/lib/texmf",
+    "/usr",
+    "/etc/ld.so.cache",
+    "/etc/fonts",
+    "/etc/texmf",
+    "/etc/alternatives",
+    "/etc/localtime",
+    "/etc/mime.types",
+    "/etc/glvnd",
+    "/var/lib/texmf",
     "/var/cache/fontconfig",
 )
 _MERGED_USR = ("/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32")
@@ -75,8 +82,9 @@ class Jail:
 
     def __init__(self, root: Path | None = None) -> None:
         self.root = root or scratch.process_root()
-        self.uid, self.gid = (JAIL_UID, JAIL_UID) if os.geteuid() == 0 else (
-            os.getuid(), os.getgid())
+        self.uid, self.gid = (
+            (JAIL_UID, JAIL_UID) if os.geteuid() == 0 else (os.getuid(), os.getgid())
+        )
         self.renders = self.root / "renders"  # RENDERS_DIR inside
         if not self.renders.exists():
             self.renders.mkdir(mode=0o700)
@@ -99,8 +107,14 @@ class Jail:
     def command(self, argv: Sequence[str]) -> list[str]:
         """``bwrap`` with the jail's namespaces and binds around ``argv``."""
         args = [
-            "bwrap", "--unshare-all", "--die-with-parent", "--new-session",
-            "--cap-drop", "ALL", "--hostname", "videogen-render",
+            "bwrap",
+            "--unshare-all",
+            "--die-with-parent",
+            "--new-session",
+            "--cap-drop",
+            "ALL",
+            "--hostname",
+            "videogen-render",
         ]
         for link in _MERGED_USR:
             target = Path(link)
@@ -111,10 +125,24 @@ class Jail:
         for bind in self._binds:
             args += ["--ro-bind", bind.source, bind.dest]
         args += [
-            "--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp",
-            "--bind", str(self.renders), RENDERS_DIR, "--dir", "/render",
+            "--proc",
+            "/proc",
+            "--dev",
+            "/dev",
+            "--tmpfs",
+            "/tmp",
+            "--bind",
+            str(self.renders),
+            RENDERS_DIR,
+            "--dir",
+            "/render",
             # bwrap's root is a tmpfs every cell shares: read-only, or it is a channel
-            "--remount-ro", "/", "--chdir", "/tmp", "--", *argv,
+            "--remount-ro",
+            "/",
+            "--chdir",
+            "/tmp",
+            "--",
+            *argv,
         ]
         return args
 
@@ -122,8 +150,11 @@ class Jail:
         """The whole environment of the jail's first process (nothing of the service's)."""
         env = {
             "PATH": f"{Path(self.python).parent}:/usr/local/bin:/usr/bin:/bin",
-            "PYTHONPATH": APP_DIR, "HOME": "/tmp", "TMPDIR": "/tmp",
-            "LANG": os.environ.get("LANG", "C.UTF-8"), "PYTHONDONTWRITEBYTECODE": "1",
+            "PYTHONPATH": APP_DIR,
+            "HOME": "/tmp",
+            "TMPDIR": "/tmp",
+            "LANG": os.environ.get("LANG", "C.UTF-8"),
+            "PYTHONDONTWRITEBYTECODE": "1",
         }
         return env | (extra or {})
 
@@ -135,11 +166,14 @@ class Jail:
         def enter() -> None:  # pragma: no cover - runs between fork and exec
             if staged:
                 _check(_libc.unshare(_CLONE_NEWNS), "unshare(CLONE_NEWNS)")
-                _check(_libc.mount(b"none", b"/", None, _MS_REC | _MS_PRIVATE, None),
-                       "make / private")
+                _check(
+                    _libc.mount(b"none", b"/", None, _MS_REC | _MS_PRIVATE, None), "make / private"
+                )
                 for source, target in staged:
-                    _check(_libc.mount(source, target, None, _MS_BIND | _MS_REC, None),
-                           f"stage {source!r}")
+                    _check(
+                        _libc.mount(source, target, None, _MS_BIND | _MS_REC, None),
+                        f"stage {source!r}",
+                    )
             if root:
                 os.setgroups([])
                 os.setresgid(gid, gid, gid)
@@ -271,8 +305,12 @@ def probe() -> list[str]:
     folder = jail.folder(name)
     try:
         done = subprocess.run(
-            jail.command([jail.python, "-c", _PROBE, name]), env=jail.environment(),
-            preexec_fn=jail.preexec(), capture_output=True, timeout=60, check=False,
+            jail.command([jail.python, "-c", _PROBE, name]),
+            env=jail.environment(),
+            preexec_fn=jail.preexec(),
+            capture_output=True,
+            timeout=60,
+            check=False,
         )
     except (OSError, subprocess.TimeoutExpired) as exc:
         return [f"the jail could not be started: {exc}"]
@@ -302,20 +340,22 @@ def _explain(line: str) -> str:
     return f"the jail's self-test failed: {line}"
 
 
-
 def jail_for(mode: str) -> Jail | None:
     """The jail for RENDER_SANDBOX=``mode``: probed, or None for ``unsafe-dev``.
 
     Raises JailUnavailable, naming what is missing, rather than render unjailed.
     """
     if mode == "unsafe-dev":
-        log.warning("RENDER_SANDBOX=unsafe-dev: renders run WITHOUT the jail; scene code can "
-                    "read this machine's files and reach its network")
+        log.warning(
+            "RENDER_SANDBOX=unsafe-dev: renders run WITHOUT the jail; scene code can "
+            "read this machine's files and reach its network"
+        )
         return None
     missing = probe()
     if missing:
         message = (
-            "renders cannot be jailed on this machine: " + "; ".join(missing)
+            "renders cannot be jailed on this machine: "
+            + "; ".join(missing)
             + ". Fix that, or set RENDER_SANDBOX=unsafe-dev on a development machine "
             "(renders then run unjailed)."
         )

@@ -173,8 +173,13 @@ class CliLauncher:
         with request.stdout_path.open("wb") as out, request.stderr_path.open("wb") as err:
             if jail is None:
                 process = await asyncio.create_subprocess_exec(
-                    *args, cwd=folder, stdin=asyncio.subprocess.DEVNULL, stdout=out,
-                    stderr=err, env=env, start_new_session=True,
+                    *args,
+                    cwd=folder,
+                    stdin=asyncio.subprocess.DEVNULL,
+                    stdout=out,
+                    stderr=err,
+                    env=env,
+                    start_new_session=True,
                     preexec_fn=functools.partial(confine, request.limits),
                 )
                 self.launches += 1
@@ -185,8 +190,12 @@ class CliLauncher:
             argv = [jail.python, "-m", "services.renderer.cell", cell.name, limits, "--", *args]
             try:
                 process = await asyncio.create_subprocess_exec(
-                    *jail.command(argv), stdin=asyncio.subprocess.DEVNULL, stdout=out,
-                    stderr=err, env=jail.environment(env), start_new_session=True,
+                    *jail.command(argv),
+                    stdin=asyncio.subprocess.DEVNULL,
+                    stdout=out,
+                    stderr=err,
+                    env=jail.environment(env),
+                    start_new_session=True,
                     preexec_fn=jail.preexec(),
                 )
             except BaseException:
@@ -203,8 +212,7 @@ class JailedProcess:
     as asyncio does (negative), so failures are classified the same on every path.
     """
 
-    def __init__(self, process: asyncio.subprocess.Process, folder: Path,
-                 workdir: Path) -> None:
+    def __init__(self, process: asyncio.subprocess.Process, folder: Path, workdir: Path) -> None:
         self.pid = process.pid
         self._process, self._folder, self._workdir = process, folder, workdir
         self._collected = False

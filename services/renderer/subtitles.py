@@ -67,8 +67,7 @@ def to_srt(cues: Sequence[Cue]) -> str:
 def to_vtt(cues: Sequence[Cue]) -> str:
     """WebVTT: a header, then ``HH:MM:SS.mmm --> HH:MM:SS.mmm`` blocks."""
     blocks = [
-        f"{_stamp(cue.start_ms, '.')} --> {_stamp(cue.end_ms, '.')}\n{cue.text}\n"
-        for cue in cues
+        f"{_stamp(cue.start_ms, '.')} --> {_stamp(cue.end_ms, '.')}\n{cue.text}\n" for cue in cues
     ]
     return "\n".join(["WEBVTT\n", *blocks])
 

@@ -55,8 +55,14 @@ class ForkedRender:
     it could not be seen (it had ended already).
     """
 
-    def __init__(self, pid: int, exited: asyncio.Future[int], *,
-                 folder: Path | None = None, workdir: Path | None = None) -> None:
+    def __init__(
+        self,
+        pid: int,
+        exited: asyncio.Future[int],
+        *,
+        folder: Path | None = None,
+        workdir: Path | None = None,
+    ) -> None:
         self.pid = pid
         self._exited = exited
         self._folder, self._workdir = folder, workdir
@@ -87,8 +93,13 @@ class WarmPool:
     ``jail=None`` runs the parent and its renders unjailed (``RENDER_SANDBOX=unsafe-dev``).
     """
 
-    def __init__(self, *, jail: Jail | bool | None = True, python: str = sys.executable,
-                 startup_timeout: float = 60.0) -> None:
+    def __init__(
+        self,
+        *,
+        jail: Jail | bool | None = True,
+        python: str = sys.executable,
+        startup_timeout: float = 60.0,
+    ) -> None:
         self.jail = Jail() if jail is True else (jail or None)
         self.python = python
         self.startup_timeout = startup_timeout
@@ -174,18 +185,23 @@ class WarmPool:
         if self.jail is not None:
             process = await asyncio.create_subprocess_exec(
                 *self.jail.command(argv),
-                stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
-                stderr=asyncio.subprocess.DEVNULL, env=self.jail.environment(),
-                preexec_fn=self.jail.preexec(), start_new_session=True,
+                stdin=asyncio.subprocess.PIPE,
+                stdout=asyncio.subprocess.PIPE,
+                stderr=asyncio.subprocess.DEVNULL,
+                env=self.jail.environment(),
+                preexec_fn=self.jail.preexec(),
+                start_new_session=True,
             )
         else:
             process = await asyncio.create_subprocess_exec(
                 *argv,
-                stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
+                stdin=asyncio.subprocess.PIPE,
+                stdout=asyncio.subprocess.PIPE,
                 stderr=asyncio.subprocess.DEVNULL,
                 # The parent holds no secrets: its children inherit what it has.
                 env={**render_environment("/tmp"), "PYTHONPATH": _project_root()},
-                cwd="/tmp", start_new_session=True,
+                cwd="/tmp",
+                start_new_session=True,
             )
         assert process.stdout is not None
         try:
@@ -201,8 +217,7 @@ class WarmPool:
         self._process = process
         self.parent_pid = _forkserver_pid(process.pid) if self.jail else process.pid
         self._reader = asyncio.create_task(self._read(process))
-        log.info("warm pool ready", extra={"pid": self.parent_pid,
-                                           "jailed": self.jail is not None})
+        log.info("warm pool ready", extra={"pid": self.parent_pid, "jailed": self.jail is not None})
 
     async def _read(self, process: asyncio.subprocess.Process) -> None:
         """Resolve launches and exits from the parent's messages; fail them all if it dies."""
@@ -245,8 +260,11 @@ def _parent_of(pid: int) -> int | None:
 
 
 def _children(pid: int) -> list[int]:
-    return [int(entry) for entry in os.listdir("/proc")
-            if entry.isdigit() and _parent_of(int(entry)) == pid]
+    return [
+        int(entry)
+        for entry in os.listdir("/proc")
+        if entry.isdigit() and _parent_of(int(entry)) == pid
+    ]
 
 
 def _forkserver_pid(monitor: int) -> int | None:

@@ -45,17 +45,28 @@ def register(deps: StageDeps) -> None:
             subtitles = await _subtitles(deps, event, scratch)
             with timed(log, "storage", mode=mode) as outcome:
                 stored = await store_video(
-                    store, video, user_id=event.user_id, job_id=event.job_id,
-                    storage_mode=mode, scratch=scratch, policy=policy,
+                    store,
+                    video,
+                    user_id=event.user_id,
+                    job_id=event.job_id,
+                    storage_mode=mode,
+                    scratch=scratch,
+                    policy=policy,
                     thumbnails=settings.enable_thumbnails and event.context.enable_thumbnails,
                     subtitles=subtitles,
                 )
-                outcome.update(bytes=stored.file_size, key=stored.video_key,
-                               local_fallback=stored.local_fallback)
+                outcome.update(
+                    bytes=stored.file_size,
+                    key=stored.video_key,
+                    local_fallback=stored.local_fallback,
+                )
         await deps.bus.publish(
             VideoStored(
-                job_id=event.job_id, user_id=event.user_id, video=stored,
-                model=event.context.scene_model, revision=event.revision,
+                job_id=event.job_id,
+                user_id=event.user_id,
+                video=stored,
+                model=event.context.scene_model,
+                revision=event.revision,
             )
         )
         log.info("job completed", extra={"video_seconds": round(stored.duration_seconds, 2)})
@@ -81,8 +92,13 @@ async def _fetch(deps: StageDeps, event: VideoCombined, target: Path, *, mode: s
             code="VIDEO_MISSING",
             suggestion="Run the job again; its intermediate files were removed.",
         ) from exc
-    metrics.observe(mode=mode, operation="download", outcome="success",
-                    seconds=time.perf_counter() - started, size=video.stat().st_size)
+    metrics.observe(
+        mode=mode,
+        operation="download",
+        outcome="success",
+        seconds=time.perf_counter() - started,
+        size=video.stat().st_size,
+    )
     return video
 
 

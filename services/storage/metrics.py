@@ -30,9 +30,7 @@ OPERATION_SECONDS = Histogram(
 )
 
 
-def observe(
-    *, mode: str, operation: str, outcome: str, seconds: float, size: int = 0
-) -> None:
+def observe(*, mode: str, operation: str, outcome: str, seconds: float, size: int = 0) -> None:
     """Count one attempt, time it, and add its bytes when it moved any."""
     OPERATIONS.labels(mode, operation, outcome).inc()
     OPERATION_SECONDS.labels(mode, operation, outcome).observe(seconds)

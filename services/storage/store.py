@@ -37,8 +37,15 @@ async def store_video(
     the result says so; otherwise the job fails with STORAGE_UPLOAD_FAILED.
     """
     info = await asyncio.to_thread(probe_video, video)
-    files = [LocalFile(video, object_key(user_id, job_id, "video.mp4"), "video/mp4",
-                       info.file_size, info.sha256)]
+    files = [
+        LocalFile(
+            video,
+            object_key(user_id, job_id, "video.mp4"),
+            "video/mp4",
+            info.file_size,
+            info.sha256,
+        )
+    ]
     thumbnail_keys: dict[str, str] = {}
     if thumbnails:
         written = await asyncio.to_thread(make_thumbnails, video, scratch / "thumbnails")
@@ -65,8 +72,7 @@ async def store_video(
         fallback_reason = exc.message
         log.error("S3 failed for good; keeping the local copy only: %s", exc.message)
         metrics.OPERATIONS.labels(storage_mode, "upload", "fallback").inc()
-        await _save_all(store.fallback, files, metadata=metadata, policy=policy,
-                        mode=storage_mode)
+        await _save_all(store.fallback, files, metadata=metadata, policy=policy, mode=storage_mode)
         saved_to = store.fallback
     return StoredVideo(
         storage_mode=storage_mode,
@@ -92,9 +98,12 @@ async def _describe(path: Path, key: str, content_type: str) -> LocalFile:
 
 
 async def _save_all(
-    store: VideoStore, files: list[LocalFile], *, metadata: dict[str, str],
-    policy: RetryPolicy, mode: str,
+    store: VideoStore,
+    files: list[LocalFile],
+    *,
+    metadata: dict[str, str],
+    policy: RetryPolicy,
+    mode: str,
 ) -> None:
     for file in files:
         await save_verified(store, file, metadata=metadata, policy=policy, mode=mode)
-

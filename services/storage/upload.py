@@ -61,28 +61,44 @@ async def save_verified(
         started = time.perf_counter()
         try:
             stored = await store.save(
-                file.key, file.path, content_type=file.content_type,
+                file.key,
+                file.path,
+                content_type=file.content_type,
                 metadata={**metadata, "sha256": file.sha256},
             )
             verify(stored, file)
         except StageError as exc:
             retried = isinstance(exc, TransientError) and attempt < attempts
-            metrics.observe(mode=mode, operation="upload", outcome="retry" if retried
-                            else "failure", seconds=time.perf_counter() - started)
+            metrics.observe(
+                mode=mode,
+                operation="upload",
+                outcome="retry" if retried else "failure",
+                seconds=time.perf_counter() - started,
+            )
             raise
-        metrics.observe(mode=mode, operation="upload", outcome="success",
-                        seconds=time.perf_counter() - started, size=file.size)
+        metrics.observe(
+            mode=mode,
+            operation="upload",
+            outcome="success",
+            seconds=time.perf_counter() - started,
+            size=file.size,
+        )
         return stored
 
     def on_retry(exc: Exception, attempt: int, wait: float) -> None:
         log.warning(
             "saving %s failed (attempt %d of %d), retrying in %.2fs: %s",
-            file.key, attempt, attempts, wait, exc,
+            file.key,
+            attempt,
+            attempts,
+            wait,
+            exc,
         )
 
     try:
         return await retrying(
-            attempt_save, attempts=attempts,
+            attempt_save,
+            attempts=attempts,
             retry_on=lambda exc: isinstance(exc, TransientError),
             delay=lambda _exc, attempt: backoff_delay(
                 attempt, base=policy.base_seconds, cap=policy.cap_seconds

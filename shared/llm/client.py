@@ -81,34 +81,45 @@ def translate(exc: Exception, endpoint: Endpoint, *, attempts: int) -> StageErro
     if isinstance(exc, openai.RateLimitError):
         return TransientError(
             f"{where} is rate-limiting requests (429) after {attempts} attempts",
-            code="LLM_RATE_LIMITED", details=details,
+            code="LLM_RATE_LIMITED",
+            details=details,
             suggestion="Wait, lower MAX_SCENE_CONCURRENCY, or raise the provider's limits.",
         )
     if isinstance(exc, openai.AuthenticationError | openai.PermissionDeniedError):
         return PermanentError(
             f"{where} refused the credentials ({exc.status_code})",
-            code="LLM_AUTH_FAILED", details=details, suggestion=f"Check {endpoint.setting}.",
+            code="LLM_AUTH_FAILED",
+            details=details,
+            suggestion=f"Check {endpoint.setting}.",
         )
     if isinstance(exc, openai.NotFoundError):
         return PermanentError(
             f"{where} does not serve model {endpoint.model!r} (404)",
-            code="MODEL_UNAVAILABLE", details=details,
+            code="MODEL_UNAVAILABLE",
+            details=details,
             suggestion="Check the model name (PLANNER_MODEL, SCENE_MODEL, HELPER_MODEL or the "
             f"job's model) and {endpoint.setting}.",
         )
     if isinstance(exc, openai.APIStatusError) and exc.status_code < 500:
         return PermanentError(
             f"{where} rejected the request ({exc.status_code}): {exc.message}",
-            code="LLM_REQUEST_REJECTED", details=details,
+            code="LLM_REQUEST_REJECTED",
+            details=details,
             suggestion="The endpoint may not support this model or request; try another model.",
         )
-    reason = "timed out" if isinstance(exc, openai.APITimeoutError) else (
-        f"answered {exc.status_code}" if isinstance(exc, openai.APIStatusError)
-        else "could not be reached"
+    reason = (
+        "timed out"
+        if isinstance(exc, openai.APITimeoutError)
+        else (
+            f"answered {exc.status_code}"
+            if isinstance(exc, openai.APIStatusError)
+            else "could not be reached"
+        )
     )
     return PermanentError(
         f"{where} {reason} after {attempts} attempts",
-        code="LLM_UNAVAILABLE", details=details,
+        code="LLM_UNAVAILABLE",
+        details=details,
         suggestion=f"Check that the endpoint is up and {endpoint.setting} is right, "
         "or use the offline model 'builtin'.",
     )
@@ -128,13 +139,20 @@ async def with_retries(
     def on_retry(exc: Exception, attempt: int, wait: float) -> None:
         log.warning(
             "LLM call failed (attempt %d of %d), retrying in %.2fs: %s",
-            attempt, policy.max_retries + 1, wait, exc, extra={"model": endpoint.model_string},
+            attempt,
+            policy.max_retries + 1,
+            wait,
+            exc,
+            extra={"model": endpoint.model_string},
         )
 
     try:
         return await retrying(
-            lambda _attempt: call(), attempts=policy.max_retries + 1, retry_on=_retryable,
-            delay=delay, on_retry=on_retry,
+            lambda _attempt: call(),
+            attempts=policy.max_retries + 1,
+            retry_on=_retryable,
+            delay=delay,
+            on_retry=on_retry,
         )
     except GaveUp as gave_up:
         if not isinstance(gave_up.error, openai.OpenAIError):
@@ -146,7 +164,11 @@ class ChatClient:
     """Chat completions on one model, with retries, timeouts and usage recorded."""
 
     def __init__(
-        self, sdk: AsyncOpenAI, *, endpoint: Endpoint, policy: RetryPolicy,
+        self,
+        sdk: AsyncOpenAI,
+        *,
+        endpoint: Endpoint,
+        policy: RetryPolicy,
         meter: UsageMeter | None = None,
     ) -> None:
         self.sdk = sdk
@@ -159,7 +181,11 @@ class ChatClient:
         return self.endpoint.model_string
 
     async def complete(
-        self, messages: list[Message], *, purpose: str = "chat", json_mode: bool = False,
+        self,
+        messages: list[Message],
+        *,
+        purpose: str = "chat",
+        json_mode: bool = False,
         temperature: float = 0.2,
     ) -> str:
         """The assistant's reply text to `messages`; `purpose` (the prompt) labels metrics."""
@@ -168,8 +194,11 @@ class ChatClient:
         async def call() -> Any:
             with observed_llm_call(model=self.model_string, purpose=purpose) as observed:
                 response = await self.sdk.chat.completions.create(
-                    model=self.endpoint.model, messages=messages,  # type: ignore[arg-type]
-                    temperature=temperature, timeout=self.policy.timeout_seconds, **extra,
+                    model=self.endpoint.model,
+                    messages=messages,  # type: ignore[arg-type]
+                    temperature=temperature,
+                    timeout=self.policy.timeout_seconds,
+                    **extra,
                 )
                 if response.usage is not None:
                     observed.prompt_tokens = response.usage.prompt_tokens
@@ -186,7 +215,8 @@ class ChatClient:
             )
         if not response.choices:
             raise PermanentError(
-                f"{self.model_string} returned no choices", code="LLM_INVALID_OUTPUT",
+                f"{self.model_string} returned no choices",
+                code="LLM_INVALID_OUTPUT",
                 suggestion="Try again or choose another model.",
             )
         return response.choices[0].message.content or ""

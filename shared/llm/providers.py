@@ -37,8 +37,11 @@ def endpoint_for(model_string: str, settings: Settings) -> Endpoint:
                 "(or OPENAI_BASE_URL for another OpenAI-compatible server)"
             )
         return Endpoint(
-            model_string, settings.openai_base_url or OPENAI_URL,
-            settings.openai_api_key.reveal() or "unused", model, "OPENAI_BASE_URL / OPENAI_API_KEY",
+            model_string,
+            settings.openai_base_url or OPENAI_URL,
+            settings.openai_api_key.reveal() or "unused",
+            model,
+            "OPENAI_BASE_URL / OPENAI_API_KEY",
         )
     if provider == "ollama":
         return Endpoint(model_string, settings.ollama_base_url, "ollama", model, "OLLAMA_BASE_URL")
@@ -46,14 +49,20 @@ def endpoint_for(model_string: str, settings: Settings) -> Endpoint:
         if not settings.vllm_base_url:
             raise UnknownModel(f"model {model_string!r} needs VLLM_BASE_URL")
         return Endpoint(
-            model_string, settings.vllm_base_url, settings.vllm_api_key.reveal() or "EMPTY", model,
+            model_string,
+            settings.vllm_base_url,
+            settings.vllm_api_key.reveal() or "EMPTY",
+            model,
             "VLLM_BASE_URL / VLLM_API_KEY",
         )
     if provider == "openrouter":
         if not settings.openrouter_api_key:
             raise UnknownModel(f"model {model_string!r} needs OPENROUTER_API_KEY")
         return Endpoint(
-            model_string, OPENROUTER_URL, settings.openrouter_api_key.reveal(), model,
+            model_string,
+            OPENROUTER_URL,
+            settings.openrouter_api_key.reveal(),
+            model,
             "OPENROUTER_API_KEY",
         )
     raise UnknownModel(
@@ -83,7 +92,9 @@ class LLMClients:
         if key not in self._sdks:
             # Retries are ours (client.py): the SDK's own would multiply them.
             self._sdks[key] = AsyncOpenAI(
-                base_url=endpoint.base_url, api_key=endpoint.api_key, max_retries=0,
+                base_url=endpoint.base_url,
+                api_key=endpoint.api_key,
+                max_retries=0,
                 timeout=self.policy.timeout_seconds,
             )
         return self._sdks[key]

@@ -59,13 +59,19 @@ async def ask_structured(
         except (msgspec.DecodeError, msgspec.ValidationError, InvalidAnswer) as exc:
             problem = str(exc)
             log.warning(
-                "invalid structured answer (ask %d of %d): %s", asked + 1, max_reasks + 1,
-                problem, extra={"model": chat.model_string},
+                "invalid structured answer (ask %d of %d): %s",
+                asked + 1,
+                max_reasks + 1,
+                problem,
+                extra={"model": chat.model_string},
             )
         conversation += [
             {"role": "assistant", "content": reply},
-            {"role": "user", "content": f"That answer is invalid: {problem}. "
-             "Answer again with JSON only, in exactly the requested shape."},
+            {
+                "role": "user",
+                "content": f"That answer is invalid: {problem}. "
+                "Answer again with JSON only, in exactly the requested shape.",
+            },
         ]
     raise PermanentError(
         f"{chat.model_string} gave no valid {kind.__name__} in {max_reasks + 1} tries; "

@@ -48,8 +48,11 @@ class UsageMeter:
         """Usage so far, one entry per model called (empty when nothing was called)."""
         return [
             ModelUsage(
-                model=u.model, calls=u.calls, prompt_tokens=u.prompt_tokens,
-                completion_tokens=u.completion_tokens, cost_usd=u.cost_usd,
+                model=u.model,
+                calls=u.calls,
+                prompt_tokens=u.prompt_tokens,
+                completion_tokens=u.completion_tokens,
+                cost_usd=u.cost_usd,
             )
             for u in self._by_model.values()
         ]

@@ -18,9 +18,14 @@ LLM_MODEL = "openai/scripted"
 def llm_settings(llm: ScriptedLLM) -> dict[str, Any]:
     """A stack's settings for planning and coding on the scripted server, fast and small."""
     return {
-        "PLANNER_MODEL": LLM_MODEL, "SCENE_MODEL": LLM_MODEL, "OPENAI_BASE_URL": llm.base_url,
-        "OPENAI_API_KEY": "sk-test-not-a-secret", "LLM_RETRY_BASE_SECONDS": "0.05",
-        "FIX_BACKOFF_SECONDS": "0.01", "MAX_FIX_ATTEMPTS": "1", "DEFAULT_QUALITY": "low",
+        "PLANNER_MODEL": LLM_MODEL,
+        "SCENE_MODEL": LLM_MODEL,
+        "OPENAI_BASE_URL": llm.base_url,
+        "OPENAI_API_KEY": "sk-test-not-a-secret",
+        "LLM_RETRY_BASE_SECONDS": "0.05",
+        "FIX_BACKOFF_SECONDS": "0.01",
+        "MAX_FIX_ATTEMPTS": "1",
+        "DEFAULT_QUALITY": "low",
     }
 
 

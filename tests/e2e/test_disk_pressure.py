@@ -98,8 +98,11 @@ def test_full_disk_fails_cleanly_refuses_new_jobs_and_recovers(small_disk: Path)
 
         body = {"configuration": {"topic": "Ohm's law", "context": "V = I R"}}
         refused = _until(
-            lambda: r if (r := api.post("/api/v1/videos/generate", json=body)).status_code == 507
-            else None,
+            lambda: (
+                r
+                if (r := api.post("/api/v1/videos/generate", json=body)).status_code == 507
+                else None
+            ),
             30,
             "a 507",
         )

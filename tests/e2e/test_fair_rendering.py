@@ -50,16 +50,21 @@ class Short(Scene):
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     with isolated_stack(
-        tmp_path_factory.mktemp("fair"), API_KEYS="key-alice:alice,key-bob:bob",
-        DEFAULT_QUALITY="low", ACK_WAIT_SECONDS="4", MAX_CONCURRENT_RENDERS="2",
-        RENDER_CACHE_MB="0", ENABLE_THUMBNAILS="false",
+        tmp_path_factory.mktemp("fair"),
+        API_KEYS="key-alice:alice,key-bob:bob",
+        DEFAULT_QUALITY="low",
+        ACK_WAIT_SECONDS="4",
+        MAX_CONCURRENT_RENDERS="2",
+        RENDER_CACHE_MB="0",
+        ENABLE_THUMBNAILS="false",
     ) as running:
         yield running
 
 
 def _render(api: httpx.Client, code: str, headers: dict[str, str]) -> str:
-    response = api.post("/api/v1/videos/render", json={"code": code, "quality": "low"},
-                        headers=headers)
+    response = api.post(
+        "/api/v1/videos/render", json={"code": code, "quality": "low"}, headers=headers
+    )
     assert response.status_code == 201, response.text
     return response.json()["job_id"]
 
@@ -83,10 +88,14 @@ def _redelivered(stack: Stack) -> int:
 
 def test_a_second_user_is_not_queued_behind_the_first(stack: Stack) -> None:
     with httpx.Client(base_url=stack.base_url, timeout=30) as api:
-        alice = [_render(api, SLOW.format(nonce=n, seconds=SLOW_SECONDS), ALICE)
-                 for n in range(4)]
-        wait_for(api, alice[0], ALICE, until=lambda s: s["progress"]["current_stage"]
-                 == "rendering", timeout=60)
+        alice = [_render(api, SLOW.format(nonce=n, seconds=SLOW_SECONDS), ALICE) for n in range(4)]
+        wait_for(
+            api,
+            alice[0],
+            ALICE,
+            until=lambda s: s["progress"]["current_stage"] == "rendering",
+            timeout=60,
+        )
         time.sleep(2)  # every event of Alice's has reached the renderer by now
 
         started = time.monotonic()

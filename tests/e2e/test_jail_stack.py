@@ -46,8 +46,11 @@ class Versions(Scene):
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     with isolated_stack(
-        tmp_path_factory.mktemp("stack"), services=("gateway", "renderer", "storage"),
-        API_KEYS="key-alice:alice", DEFAULT_QUALITY="low", ACK_WAIT_SECONDS="5",
+        tmp_path_factory.mktemp("stack"),
+        services=("gateway", "renderer", "storage"),
+        API_KEYS="key-alice:alice",
+        DEFAULT_QUALITY="low",
+        ACK_WAIT_SECONDS="5",
         RENDER_CACHE_MB="0",
     ) as running:
         yield running

@@ -68,7 +68,9 @@ def test_llm_job_repairs_falls_back_and_explains_itself(stack: Stack, llm: Scrip
         detail = api.get(f"/api/v1/videos/jobs/{job_id}/scenes").json()
         first = detail["scenes"][0]
         assert [(a["attempt"], a["status"]) for a in first["attempts"]] == [
-            (1, "failed"), (2, "rendered")]
+            (1, "failed"),
+            (2, "rendered"),
+        ]
         assert "NameError" in first["attempts"][0]["error"]
         assert first["plan"]["narration"]
         code = api.get(f"/api/v1/videos/jobs/{job_id}/scenes/1/code").json()
@@ -77,7 +79,6 @@ def test_llm_job_repairs_falls_back_and_explains_itself(stack: Stack, llm: Scrip
         assert api.get(f"/api/v1/videos/jobs/{job_id}/scenes/9/code").status_code == 404
 
         logs = api.get(f"/api/v1/jobs/{job_id}/logs", params={"level": "warning"}).json()
-        assert any("falls back to the built-in model" in line["message"]
-                   for line in logs["logs"])
+        assert any("falls back to the built-in model" in line["message"] for line in logs["logs"])
         metadata = api.get(f"/api/v1/videos/jobs/{job_id}/metadata").json()
         assert metadata["usage"]["calls"] == status["usage"]["calls"]

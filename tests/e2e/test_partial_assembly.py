@@ -23,8 +23,11 @@ BROKEN = "\nclass Broken(Scene):\n    def construct(self):\n        self.play(Cr
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     with isolated_stack(
-        tmp_path_factory.mktemp("partial"), services=("gateway", "renderer", "storage"),
-        DEFAULT_QUALITY="low", PARTIAL_ASSEMBLY="true", ACK_WAIT_SECONDS="5",
+        tmp_path_factory.mktemp("partial"),
+        services=("gateway", "renderer", "storage"),
+        DEFAULT_QUALITY="low",
+        PARTIAL_ASSEMBLY="true",
+        ACK_WAIT_SECONDS="5",
     ) as running:
         yield running
 

@@ -26,16 +26,25 @@ pytestmark = pytest.mark.e2e
 ALICE = {"Authorization": "Bearer key-alice"}
 BOB = {"Authorization": "Bearer key-bob"}
 STAGE_ORDER = [
-    ("initializing", 5), ("planning", 15), ("scenario_creation", 30), ("code_generation", 50),
-    ("rendering", 80), ("combining", 90), ("storage", 95), ("completed", 100),
+    ("initializing", 5),
+    ("planning", 15),
+    ("scenario_creation", 30),
+    ("code_generation", 50),
+    ("rendering", 80),
+    ("combining", 90),
+    ("storage", 95),
+    ("completed", 100),
 ]
 
 
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     with isolated_stack(
-        tmp_path_factory.mktemp("stack"), API_KEYS="key-alice:alice,key-bob:bob",
-        DEFAULT_QUALITY="low", ACK_WAIT_SECONDS="4", MAX_CONCURRENT_RENDERS="2",
+        tmp_path_factory.mktemp("stack"),
+        API_KEYS="key-alice:alice,key-bob:bob",
+        DEFAULT_QUALITY="low",
+        ACK_WAIT_SECONDS="4",
+        MAX_CONCURRENT_RENDERS="2",
     ) as running:
         yield running
 
@@ -117,8 +126,12 @@ def test_users_cannot_see_each_others_jobs(completed_job, api: httpx.Client):
 
 def test_cancel_stops_the_work(stack: Stack, api: httpx.Client):
     job_id = submit(api, "Ohm's Law", BOB)
-    wait_for(api, job_id, BOB, lambda s: terminal(s)
-             or s["progress"]["current_stage"] in ("rendering", "combining"))
+    wait_for(
+        api,
+        job_id,
+        BOB,
+        lambda s: terminal(s) or s["progress"]["current_stage"] in ("rendering", "combining"),
+    )
     response = api.post(f"/api/v1/jobs/{job_id}/cancel", headers=BOB)
     assert response.status_code == 200, response.text
     assert response.json()["new_status"] == "cancelled"
@@ -148,8 +161,12 @@ def test_malformed_event_is_terminated_not_retried(stack: Stack):
 
 def test_job_survives_a_killed_renderer(stack: Stack, api: httpx.Client, tmp_path: Path):
     job_id = submit(api, "Newton's Second Law", ALICE)
-    wait_for(api, job_id, ALICE, lambda s: any(c["status"] == "rendering" for c in s["scenes"])
-          or terminal(s))
+    wait_for(
+        api,
+        job_id,
+        ALICE,
+        lambda s: any(c["status"] == "rendering" for c in s["scenes"]) or terminal(s),
+    )
     stack.kill_service("renderer")
     time.sleep(1)
     stack.start_service("renderer")
@@ -167,8 +184,11 @@ def _videogen(stack: Stack, *args: str) -> subprocess.CompletedProcess[str]:
     """The CLI as a user runs it beside the stack: it finds the bus through DATA_DIR."""
     env = {name: value for name, value in stack.env.items() if name != "NATS_URL"}
     return subprocess.run(
-        [sys.executable, "-m", "videogen", *args], env=env, capture_output=True,
-        text=True, timeout=60,
+        [sys.executable, "-m", "videogen", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
 
 
@@ -176,21 +196,36 @@ def test_events_and_replay_render_a_scene_again(completed_job, stack: Stack, api
     job_id = completed_job[0]
     timeline = _videogen(stack, "events", job_id)
     assert timeline.returncode == 0, timeline.stderr
-    order = [name for name in ("job.requested", "scene.planned", "scene.coded", "scene.rendered",
-                               "video.combined", "video.stored") if name in timeline.stdout]
+    order = [
+        name
+        for name in (
+            "job.requested",
+            "scene.planned",
+            "scene.coded",
+            "scene.rendered",
+            "video.combined",
+            "video.stored",
+        )
+        if name in timeline.stdout
+    ]
     assert order == sorted(order, key=timeline.stdout.index) and len(order) == 6
 
     refused = _videogen(stack, "replay", job_id, "--from", "scene.coded", "--scene", "1")
     assert refused.returncode != 0 and "--reopen" in refused.stderr + refused.stdout
-    replayed = _videogen(stack, "replay", job_id, "--from", "scene.coded", "--scene", "1",
-                         "--reopen")
+    replayed = _videogen(
+        stack, "replay", job_id, "--from", "scene.coded", "--scene", "1", "--reopen"
+    )
     assert replayed.returncode == 0, replayed.stderr
 
-    status, _ = wait_for(api, job_id, ALICE, lambda s: s["status"] == "completed"
-                         and s["scenes"][0]["attempts"] == 2)
+    status, _ = wait_for(
+        api, job_id, ALICE, lambda s: s["status"] == "completed" and s["scenes"][0]["attempts"] == 2
+    )
     assert [s["attempts"] for s in status["scenes"][1:]] == [1] * (len(status["scenes"]) - 1)
-    renders = [json.loads(line) for line in (stack.data_dir / "logs" / "renderer.log")
-               .read_text().splitlines() if job_id in line and "render finished" in line]
+    renders = [
+        json.loads(line)
+        for line in (stack.data_dir / "logs" / "renderer.log").read_text().splitlines()
+        if job_id in line and "render finished" in line
+    ]
     again = [r for r in renders if r.get("scene") == 1 and r.get("attempt") == 2]
     assert again and again[0]["cached"] is False  # really rendered, not served from cache
 
@@ -200,8 +235,11 @@ def test_gateway_metrics_count_jobs_without_job_ids(completed_job, api: httpx.Cl
 
     text = api.get("/metrics").text
     samples = [s for family in text_string_to_metric_families(text) for s in family.samples]
-    completed = [s.value for s in samples
-                 if s.name == "videogen_jobs_total" and s.labels.get("status") == "completed"]
+    completed = [
+        s.value
+        for s in samples
+        if s.name == "videogen_jobs_total" and s.labels.get("status") == "completed"
+    ]
     assert completed and completed[0] >= 1
     uuid_like = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-")
     assert not [s for s in samples if any(uuid_like.search(v) for v in s.labels.values())]

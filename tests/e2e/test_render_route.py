@@ -39,9 +39,13 @@ RENDER_STAGES = ["initializing", "rendering", "combining", "storage", "completed
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     with isolated_stack(
-        tmp_path_factory.mktemp("stack"), API_KEYS="key-alice:alice,key-bob:bob",
-        DEFAULT_QUALITY="low", ACK_WAIT_SECONDS="5", MAX_CONCURRENT_RENDERS="2",
-        OPENAI_API_KEY=CANARY, AWS_SECRET_ACCESS_KEY=CANARY,
+        tmp_path_factory.mktemp("stack"),
+        API_KEYS="key-alice:alice,key-bob:bob",
+        DEFAULT_QUALITY="low",
+        ACK_WAIT_SECONDS="5",
+        MAX_CONCURRENT_RENDERS="2",
+        OPENAI_API_KEY=CANARY,
+        AWS_SECRET_ACCESS_KEY=CANARY,
     ) as running:
         yield running
 
@@ -116,12 +120,30 @@ def test_twenty_scenes_match_the_manim_cli(
     source = tmp_path / "scenes.py"
     source.write_text(scene_file(*LEGIT.values()))
     subprocess.run(
-        [sys.executable, "-m", "manim", "render", "-ql", "-a", "--disable_caching",
-         "--progress_bar", "none", "--media_dir", str(tmp_path / "media"), str(source)],
-        check=True, capture_output=True, timeout=300, cwd=tmp_path,
+        [
+            sys.executable,
+            "-m",
+            "manim",
+            "render",
+            "-ql",
+            "-a",
+            "--disable_caching",
+            "--progress_bar",
+            "none",
+            "--media_dir",
+            str(tmp_path / "media"),
+            str(source),
+        ],
+        check=True,
+        capture_output=True,
+        timeout=300,
+        cwd=tmp_path,
     )
-    rendered = {r.event.scene_number: r.event.duration_seconds
-                for r in _events(stack, job_id) if isinstance(r.event, SceneRendered)}
+    rendered = {
+        r.event.scene_number: r.event.duration_seconds
+        for r in _events(stack, job_id)
+        if isinstance(r.event, SceneRendered)
+    }
     cli_frames = 0
     for number, name in enumerate(LEGIT, start=1):
         cli_seconds, frames = _probe(tmp_path / "media/videos/scenes/480p15" / f"{name}.mp4")
@@ -145,14 +167,18 @@ def test_same_code_twice_is_a_cache_hit(
 ) -> None:
     job_id = _render(api, scene_file(*LEGIT.values()), scene="Shapes")
     assert _wait(api, job_id)["status"] == "completed"
-    lines = [line for line in (stack.data_dir / "logs/renderer.log").read_text().splitlines()
-             if job_id in line and '"render finished"' in line]
+    lines = [
+        line
+        for line in (stack.data_dir / "logs/renderer.log").read_text().splitlines()
+        if job_id in line and '"render finished"' in line
+    ]
     assert lines and all('"cached": true' in line for line in lines), lines
 
 
 def test_broken_code_fails_the_job_with_line_and_excerpt(api: httpx.Client) -> None:
-    code = scene_file("\nclass Broken(Scene):\n    def construct(self):\n"
-                      "        self.play(Create(Circl()))\n")
+    code = scene_file(
+        "\nclass Broken(Scene):\n    def construct(self):\n        self.play(Create(Circl()))\n"
+    )
     status = _wait(api, _render(api, code))
     assert status["status"] == "failed"
     error = status["error"]
@@ -166,11 +192,19 @@ def test_broken_code_fails_the_job_with_line_and_excerpt(api: httpx.Client) -> N
 @pytest.mark.parametrize(
     ("body", "status_code", "field", "kind"),
     [
-        ({"code": "from manim import *\nclass A(Scene):\n    def construct(self:\n"}, 422,
-         "code", "syntax_error"),
+        (
+            {"code": "from manim import *\nclass A(Scene):\n    def construct(self:\n"},
+            422,
+            "code",
+            "syntax_error",
+        ),
         ({"code": "x = 1\n"}, 422, "code", "no_scene"),
-        ({"code": "from manim import *\nclass A(Scene):\n    pass\n", "scene": "B"}, 422,
-         "scene", "unknown_scene"),
+        (
+            {"code": "from manim import *\nclass A(Scene):\n    pass\n", "scene": "B"},
+            422,
+            "scene",
+            "unknown_scene",
+        ),
     ],
     ids=["syntax", "no_scene", "unknown_scene"],
 )
@@ -200,8 +234,14 @@ def test_generated_job_has_subtitles_that_follow_the_scenes(
     stack: Stack, api: httpx.Client
 ) -> None:
     topic = find_topic("The Pythagorean Theorem")
-    body = {"configuration": {"topic": topic.topic, "context": topic.context,
-                              "quality": "low", "enable_subtitles": True}}
+    body = {
+        "configuration": {
+            "topic": topic.topic,
+            "context": topic.context,
+            "quality": "low",
+            "enable_subtitles": True,
+        }
+    }
     response = api.post("/api/v1/videos/generate", json=body, headers=ALICE)
     job_id = response.json()["job_id"]
     assert _wait(api, job_id)["status"] == "completed"

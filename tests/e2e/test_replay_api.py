@@ -32,8 +32,11 @@ def receiver() -> Iterator[Receiver]:
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     with isolated_stack(
-        tmp_path_factory.mktemp("stack"), API_KEYS="key-alice:alice,key-bob:bob",
-        DEFAULT_QUALITY="low", WEBHOOK_SECRET=SECRET, WEBHOOK_ALLOW_PRIVATE="true",
+        tmp_path_factory.mktemp("stack"),
+        API_KEYS="key-alice:alice,key-bob:bob",
+        DEFAULT_QUALITY="low",
+        WEBHOOK_SECRET=SECRET,
+        WEBHOOK_ALLOW_PRIVATE="true",
         WEBHOOK_RETRY_SCHEDULE="0.5,1,2",
     ) as running:
         yield running
@@ -53,8 +56,10 @@ def _deliveries(api: httpx.Client, job_id: str, count: int) -> list[dict]:
 def test_owner_replays_a_finished_job_through_the_api(stack: Stack, receiver: Receiver):
     topic = find_topic("The Pythagorean Theorem")
     with httpx.Client(base_url=stack.base_url, timeout=30) as api:
-        body = {"configuration": {"topic": topic.topic, "context": topic.context},
-                "webhook_url": receiver.url}
+        body = {
+            "configuration": {"topic": topic.topic, "context": topic.context},
+            "webhook_url": receiver.url,
+        }
         created = api.post("/api/v1/videos/generate", json=body, headers=ALICE)
         assert created.status_code == 201, created.text
         job_id = created.json()["job_id"]
@@ -66,21 +71,32 @@ def test_owner_replays_a_finished_job_through_the_api(stack: Stack, receiver: Re
         types = [entry["event_type"] for entry in events.json()["events"]]
         assert types[0] == "job.requested" and types.count("video.stored") == 1
         for method, path in (("GET", "events"), ("POST", "replay"), ("GET", "webhooks")):
-            other = api.request(method, f"/api/v1/jobs/{job_id}/{path}", headers=BOB,
-                                json={"from": "scene.coded", "scene": 1})
+            other = api.request(
+                method,
+                f"/api/v1/jobs/{job_id}/{path}",
+                headers=BOB,
+                json={"from": "scene.coded", "scene": 1},
+            )
             assert other.status_code == 404 and job_id not in other.text
 
         replay = {"from": "scene.coded", "scene": 1}
         refused = api.post(f"/api/v1/jobs/{job_id}/replay", json=replay, headers=ALICE)
         assert refused.status_code == 409  # a completed job must be reopened
-        done = api.post(f"/api/v1/jobs/{job_id}/replay", json={**replay, "reopen": True},
-                        headers=ALICE)
+        done = api.post(
+            f"/api/v1/jobs/{job_id}/replay", json={**replay, "reopen": True}, headers=ALICE
+        )
         assert done.status_code == 200, done.text
         assert done.json()["attempt"] == 2 and done.json()["reopened"] is True
 
-        again, _ = wait_for(api, job_id, ALICE,
-                            until=lambda s: s["status"] in ("completed", "failed")
-                            and s["completed_at"] != first["completed_at"])
+        again, _ = wait_for(
+            api,
+            job_id,
+            ALICE,
+            until=lambda s: (
+                s["status"] in ("completed", "failed")
+                and s["completed_at"] != first["completed_at"]
+            ),
+        )
         assert again["status"] == "completed", again.get("error")
         scene_one = next(s for s in again["scenes"] if s["scene_number"] == 1)
         assert scene_one["attempts"] == 2

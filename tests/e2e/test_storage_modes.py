@@ -24,8 +24,13 @@ def mode_stack(request: pytest.FixtureRequest, s3_endpoint: str, tmp_path: Path)
     mode = request.param
     bucket = f"videos-{mode.replace('_', '-')}"
     with isolated_stack(
-        tmp_path / "stack", **KEYS, DEFAULT_QUALITY="low", VIDEO_STORAGE_MODE=mode,
-        S3_ENDPOINT_URL=s3_endpoint, S3_BUCKET=bucket, S3_REGION="us-east-1",
+        tmp_path / "stack",
+        **KEYS,
+        DEFAULT_QUALITY="low",
+        VIDEO_STORAGE_MODE=mode,
+        S3_ENDPOINT_URL=s3_endpoint,
+        S3_BUCKET=bucket,
+        S3_REGION="us-east-1",
     ) as stack:
         yield mode, bucket, stack
 
@@ -39,11 +44,21 @@ def test_storage_mode_end_to_end(mode_stack, s3_endpoint: str):
 
         prefix = f"videos/{user_key('local')}/{job_id}/"
         local = stack.data_dir / prefix
-        client = Minio(s3_endpoint.split("://")[1], access_key="testing", secret_key="testing",
-                       secure=False, region="us-east-1")
-        objects = ({o.object_name.rsplit("/", 1)[1]
-                    for o in client.list_objects(bucket, prefix=prefix, recursive=True)}
-                   if client.bucket_exists(bucket) else set())
+        client = Minio(
+            s3_endpoint.split("://")[1],
+            access_key="testing",
+            secret_key="testing",
+            secure=False,
+            region="us-east-1",
+        )
+        objects = (
+            {
+                o.object_name.rsplit("/", 1)[1]
+                for o in client.list_objects(bucket, prefix=prefix, recursive=True)
+            }
+            if client.bucket_exists(bucket)
+            else set()
+        )
         expected = {"video.mp4", "thumb_small.jpg", "thumb_medium.jpg", "thumb_large.jpg"}
         assert (objects >= expected) == (mode != "local_only")
         assert ((local / "video.mp4").exists()) == (mode != "s3_only")

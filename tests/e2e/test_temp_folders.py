@@ -34,10 +34,17 @@ def test_kill_9_of_storage_leaves_no_temp_folder(tmp_path: Path) -> None:
     tmp.mkdir()
     with (
         isolated_stack(
-            tmp_path / "stack", TMPDIR=str(tmp), DEFAULT_QUALITY="low",
-            VIDEO_STORAGE_MODE="s3_only", S3_ENDPOINT_URL=f"http://127.0.0.1:{free_port()}",
-            S3_BUCKET="videos", AWS_ACCESS_KEY_ID="test", AWS_SECRET_ACCESS_KEY="test-secret",
-            S3_CREATE_BUCKET="false", STORAGE_MAX_RETRIES="8", STORAGE_RETRY_BASE_SECONDS="5",
+            tmp_path / "stack",
+            TMPDIR=str(tmp),
+            DEFAULT_QUALITY="low",
+            VIDEO_STORAGE_MODE="s3_only",
+            S3_ENDPOINT_URL=f"http://127.0.0.1:{free_port()}",
+            S3_BUCKET="videos",
+            AWS_ACCESS_KEY_ID="test",
+            AWS_SECRET_ACCESS_KEY="test-secret",
+            S3_CREATE_BUCKET="false",
+            STORAGE_MAX_RETRIES="8",
+            STORAGE_RETRY_BASE_SECONDS="5",
         ) as stack,
         httpx.Client(base_url=stack.base_url, timeout=30) as api,
     ):

@@ -46,14 +46,24 @@ async def new_job(deps: StageDeps, **view: Any) -> SceneRenderFailed:
         JobView(job_id=job_id, user_id=USER, config=JobConfig(topic="t", context="c"), **view)
     )
     return SceneRenderFailed(
-        job_id=job_id, user_id=USER, context=JobContext(quality="low", scene_model="builtin"),
-        scene_number=1, scene_count=1, attempt=1, class_name="S", code_ref="x", plan_ref="y",
+        job_id=job_id,
+        user_id=USER,
+        context=JobContext(quality="low", scene_model="builtin"),
+        scene_number=1,
+        scene_count=1,
+        attempt=1,
+        class_name="S",
+        code_ref="x",
+        plan_ref="y",
         error=RenderError(kind="crash", message="boom"),
     )
 
 
 async def consume(
-    deps: StageDeps, event: SceneRenderFailed, handler: Handler[SceneRenderFailed], *,
+    deps: StageDeps,
+    event: SceneRenderFailed,
+    handler: Handler[SceneRenderFailed],
+    *,
     stage: str = "rendering",
 ) -> OneJobConsumer:
     """Subscribe `handler` through the stage runner on a fresh durable for `event`'s job."""

@@ -50,19 +50,27 @@ def _history(job_id: str) -> list[Event]:
         ProgressReported(**common, stage="planning", percentage=15, description="planning"),
         ScenePlanned(**scene, title="One", plan_ref="plan"),
         SceneCoded(**code, attempt=1, code_ref="code-1"),
-        SceneRenderFailed(**scene, attempt=1, class_name="S", code_ref="code-1",
-                          plan_ref="plan", error=failure),
+        SceneRenderFailed(
+            **scene, attempt=1, class_name="S", code_ref="code-1", plan_ref="plan", error=failure
+        ),
         SceneCoded(**code, attempt=2, code_ref="code-2"),
-        SceneRenderFailed(**scene, attempt=2, class_name="S", code_ref="code-2",
-                          plan_ref="plan", error=failure),
+        SceneRenderFailed(
+            **scene, attempt=2, class_name="S", code_ref="code-2", plan_ref="plan", error=failure
+        ),
     ]
 
 
 async def _recorded_job(deps: StageDeps, *, status: str) -> tuple[str, list[Event]]:
     job_id = str(uuid.uuid4())
-    await deps.jobs.create(JobView(job_id=job_id, user_id=USER, status=status,
-                                   current_stage="rendering",
-                                   config=JobConfig(topic="t", context="c")))
+    await deps.jobs.create(
+        JobView(
+            job_id=job_id,
+            user_id=USER,
+            status=status,
+            current_stage="rendering",
+            config=JobConfig(topic="t", context="c"),
+        )
+    )
     history = _history(job_id)
     for event in history:
         await deps.bus.publish(event)
@@ -71,8 +79,14 @@ async def _recorded_job(deps: StageDeps, *, status: str) -> tuple[str, list[Even
 
 async def _videogen(deps: StageDeps, *args: str) -> tuple[int, str, str]:
     process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "videogen", *args, "--nats-url", deps.settings.nats_url,
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+        sys.executable,
+        "-m",
+        "videogen",
+        *args,
+        "--nats-url",
+        deps.settings.nats_url,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
     )
     out, err = await asyncio.wait_for(process.communicate(), 60)
     return process.returncode or 0, out.decode(), err.decode()

@@ -22,8 +22,12 @@ from shared.events import JobCancelled, decode
 from shared.settings import Settings
 
 GENERATE = "/api/v1/videos/generate"
-REQUEST = {"configuration": {"topic": "Pythagorean theorem",
-                             "context": "Explain a² + b² = c² with a right triangle."}}
+REQUEST = {
+    "configuration": {
+        "topic": "Pythagorean theorem",
+        "context": "Explain a² + b² = c² with a right triangle.",
+    }
+}
 ALICE, BOB = {"Authorization": "Bearer key-alice"}, {"Authorization": "Bearer key-bob"}
 
 GatewayFactory = Callable[..., AbstractAsyncContextManager[httpx.AsyncClient]]
@@ -69,8 +73,11 @@ async def submit(client: httpx.AsyncClient, **headers: str) -> str:
 
 
 async def wait_for_status(
-    client: httpx.AsyncClient, job_id: str, done: Callable[[dict[str, Any]], bool],
-    *, timeout: float = 10.0,
+    client: httpx.AsyncClient,
+    job_id: str,
+    done: Callable[[dict[str, Any]], bool],
+    *,
+    timeout: float = 10.0,
 ) -> dict[str, Any]:
     """Polls /status until `done` holds: the projector works asynchronously."""
     deadline = asyncio.get_running_loop().time() + timeout
@@ -100,8 +107,11 @@ async def test_generate_answers_201_with_a_queued_job(client: httpx.AsyncClient)
     assert body["status"] == "queued" and body["priority"] == "normal"
     assert body["batch_id"] is None
     assert body["progress"] == {
-        "percentage": 0.0, "current_stage": "queued", "stages_completed": [],
-        "estimated_completion": body["estimated_completion"], "processing_time_seconds": None,
+        "percentage": 0.0,
+        "current_stage": "queued",
+        "stages_completed": [],
+        "estimated_completion": body["estimated_completion"],
+        "processing_time_seconds": None,
     }
     assert body["created_at"].endswith("Z") and body["estimated_completion"].endswith("Z")
 
@@ -110,22 +120,33 @@ async def test_generate_answers_201_with_a_queued_job(client: httpx.AsyncClient)
     ("payload", "field"),
     [
         ({**REQUEST, "surprise": 1}, "surprise"),
-        ({"configuration": {**REQUEST["configuration"], "colour": "red"}},
-         "configuration.colour"),
-        ({"configuration": {**REQUEST["configuration"], "topic": "x" * 501}},
-         "configuration.topic"),
+        ({"configuration": {**REQUEST["configuration"], "colour": "red"}}, "configuration.colour"),
+        (
+            {"configuration": {**REQUEST["configuration"], "topic": "x" * 501}},
+            "configuration.topic",
+        ),
         ({"configuration": {**REQUEST["configuration"], "quality": 5}}, "configuration.quality"),
-        ({"configuration": {**REQUEST["configuration"], "use_rag": "maybe"}},
-         "configuration.use_rag"),
-        ({"configuration": {**REQUEST["configuration"], "output_format": "gif"}},
-         "configuration.output_format"),
+        (
+            {"configuration": {**REQUEST["configuration"], "use_rag": "maybe"}},
+            "configuration.use_rag",
+        ),
+        (
+            {"configuration": {**REQUEST["configuration"], "output_format": "gif"}},
+            "configuration.output_format",
+        ),
         ({**REQUEST, "priority": "asap"}, "priority"),
-        ({"configuration": {**REQUEST["configuration"], "custom_config": {"fps": 60}}},
-         "configuration.custom_config"),
-        ({"configuration": {**REQUEST["configuration"], "template_id": "t1"}},
-         "configuration.template_id"),
-        ({"configuration": {**REQUEST["configuration"], "style_preferences": {"a": [1]}}},
-         "configuration.style_preferences"),
+        (
+            {"configuration": {**REQUEST["configuration"], "custom_config": {"fps": 60}}},
+            "configuration.custom_config",
+        ),
+        (
+            {"configuration": {**REQUEST["configuration"], "template_id": "t1"}},
+            "configuration.template_id",
+        ),
+        (
+            {"configuration": {**REQUEST["configuration"], "style_preferences": {"a": [1]}}},
+            "configuration.style_preferences",
+        ),
         ({"configuration": {"topic": "only a topic"}}, "configuration.context"),
     ],
 )
@@ -151,10 +172,9 @@ async def test_generate_rejects_a_body_over_the_limit(client: httpx.AsyncClient)
 
     async def unannounced() -> AsyncIterator[bytes]:  # streamed: no Content-Length to trust
         for start in range(0, len(huge), 65536):
-            yield huge[start:start + 65536]
+            yield huge[start : start + 65536]
 
-    assert_error_shape(await client.post(GENERATE, content=unannounced()), 413,
-                       "PAYLOAD_TOO_LARGE")
+    assert_error_shape(await client.post(GENERATE, content=unannounced()), 413, "PAYLOAD_TOO_LARGE")
 
 
 async def test_unknown_routes_and_methods_use_the_error_shape(client: httpx.AsyncClient) -> None:
@@ -164,12 +184,21 @@ async def test_unknown_routes_and_methods_use_the_error_shape(client: httpx.Asyn
 
 @pytest.mark.parametrize(
     "job_id",
-    ["../../etc/passwd", "..%2F..%2Fetc%2Fpasswd", "%2e%2e", "a" * 10_000,
-     str(uuid.uuid4()), "not-a-uuid"],
+    [
+        "../../etc/passwd",
+        "..%2F..%2Fetc%2Fpasswd",
+        "%2e%2e",
+        "a" * 10_000,
+        str(uuid.uuid4()),
+        "not-a-uuid",
+    ],
 )
 async def test_unknown_or_hostile_job_ids_are_404(client: httpx.AsyncClient, job_id: str) -> None:
-    for path in (f"/api/v1/videos/jobs/{job_id}/status", f"/api/v1/jobs/{job_id}",
-                 f"/api/v1/videos/jobs/{job_id}/stream"):
+    for path in (
+        f"/api/v1/videos/jobs/{job_id}/status",
+        f"/api/v1/jobs/{job_id}",
+        f"/api/v1/videos/jobs/{job_id}/stream",
+    ):
         assert_error_shape(await client.get(path), 404, "NOT_FOUND")
 
 
@@ -249,7 +278,10 @@ async def test_media_of_an_unfinished_job_conflicts(client: httpx.AsyncClient) -
         response = await client.get(f"/api/v1/videos/jobs/{job_id}/{route}")
         body = assert_error_shape(response, 409, "CONFLICT")
         assert body["error"]["details"] == {
-            "status": "queued", "progress": 0.0, "current_stage": "queued"}
+            "status": "queued",
+            "progress": 0.0,
+            "current_stage": "queued",
+        }
 
 
 async def test_list_jobs_pages_and_filters(open_gateway: GatewayFactory) -> None:

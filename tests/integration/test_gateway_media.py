@@ -57,15 +57,25 @@ async def completed_job(client: httpx.AsyncClient) -> tuple[str, bytes]:
     write_mp4(store.local_path(video_key))
     Image.new("RGB", (32, 24), "navy").save(store.local_path(thumbnail_key), "JPEG")
     data = store.local_path(video_key).read_bytes()
-    await gateway.deps.bus.publish(VideoStored(
-        job_id=job_id, user_id="local", model="builtin",
-        video=StoredVideo(
-            storage_mode="local_only", video_key=video_key,
-            thumbnail_keys={"small": thumbnail_key}, duration_seconds=1.0, width=64,
-            height=48, fps=10.0, frame_count=10, file_size=len(data),
-            sha256=hashlib.sha256(data).hexdigest(),
-        ),
-    ))
+    await gateway.deps.bus.publish(
+        VideoStored(
+            job_id=job_id,
+            user_id="local",
+            model="builtin",
+            video=StoredVideo(
+                storage_mode="local_only",
+                video_key=video_key,
+                thumbnail_keys={"small": thumbnail_key},
+                duration_seconds=1.0,
+                width=64,
+                height=48,
+                fps=10.0,
+                frame_count=10,
+                file_size=len(data),
+                sha256=hashlib.sha256(data).hexdigest(),
+            ),
+        )
+    )
     await wait_for_status(client, job_id, lambda body: body["status"] == "completed")
     return job_id, data
 
@@ -78,7 +88,10 @@ async def test_video_url_and_metadata(
     urls = (await client.get(f"{base}/video-url")).json()
     assert urls["status"] == "completed"
     assert (urls["video_url"], urls["download_url"], urls["thumbnail_url"]) == (
-        f"{base}/stream", f"{base}/download", f"{base}/thumbnail")
+        f"{base}/stream",
+        f"{base}/download",
+        f"{base}/thumbnail",
+    )
     assert urls["metadata"]["file_size"] == len(data) and urls["metadata"]["format"] == "mp4"
     assert urls["metadata"]["quality"] == "medium"
 

@@ -47,16 +47,21 @@ pytestmark = pytest.mark.skipif(
 
 
 def test_setting_selects_the_opengl_renderer() -> None:
-    settings = load_settings({"USE_GPU_ACCELERATION": "true", "RENDER_WARM_POOL": "false",
-                              "RENDER_CACHE_MB": "0"})
+    settings = load_settings(
+        {"USE_GPU_ACCELERATION": "true", "RENDER_WARM_POOL": "false", "RENDER_CACHE_MB": "0"}
+    )
     engine = build_engine(settings, clips=None)
     assert engine.renderer == "opengl" and engine.pool is None and engine.cache is None
 
 
 @pytest.mark.parametrize("path", ["warm", "cli"])
 async def test_opengl_renders_a_valid_mp4(path: str, pool: WarmPool, tmp_path: Path) -> None:
-    engine = RenderEngine(timeout_seconds=120, renderer="opengl",
-                          pool=pool if path == "warm" else None, cli=CliLauncher())
+    engine = RenderEngine(
+        timeout_seconds=120,
+        renderer="opengl",
+        pool=pool if path == "warm" else None,
+        cli=CliLauncher(),
+    )
     clip = await engine.render(SCENE, class_name="Clip", quality="low", workdir=tmp_path)
     info = probe_video(clip.path)
     assert (info.width, info.height, info.fps, info.codec) == (854, 480, 15.0, "h264")

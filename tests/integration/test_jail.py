@@ -46,8 +46,13 @@ def _scene(body: str) -> str:
 
 async def _run(launcher: Launcher, body: str, workdir: Path) -> dict[str, Any]:
     await render_scene(
-        _scene(body), class_name="Clip", quality="low", workdir=workdir,
-        timeout_seconds=120, launcher=launcher, check_policy=False,
+        _scene(body),
+        class_name="Clip",
+        quality="low",
+        workdir=workdir,
+        timeout_seconds=120,
+        launcher=launcher,
+        check_policy=False,
     )
     lines = (workdir / "stdout.log").read_text(errors="replace").splitlines()
     found = [line.removeprefix("RESULT:") for line in lines if line.startswith("RESULT:")]
@@ -70,13 +75,17 @@ def test_probe_finds_every_primitive() -> None:
 
 
 async def test_proc_shows_only_the_render(launcher: Launcher, tmp_path: Path) -> None:
-    result = await _run(launcher, """
+    result = await _run(
+        launcher,
+        """
         result['pids'] = sorted(int(p) for p in os.listdir('/proc') if p.isdigit())
         result['me'] = os.getpid()
         result['caps'] = [l for l in open('/proc/self/status') if l.startswith('CapEff')][0]
         result['seccomp'] = [l for l in open('/proc/self/status') if l.startswith('Seccomp:')][0]
         result['uid'] = os.getuid()
-    """, tmp_path)
+    """,
+        tmp_path,
+    )
     assert result["pids"] == [1, 2]  # the cell's init and the render: no ancestor
     assert result["me"] == 2
     assert result["caps"].split()[1] == "0000000000000000"  # no capability at all
@@ -87,16 +96,27 @@ async def test_proc_shows_only_the_render(launcher: Launcher, tmp_path: Path) ->
 async def test_files_outside_the_binds_are_invisible(launcher: Launcher, tmp_path: Path) -> None:
     canary = tmp_path / "canary.txt"
     canary.write_text("canary-5d1f0b")
-    paths = [str(canary), str(PROJECT / "pyproject.toml"), "/etc/passwd", "/etc/shadow",
-             "/root", str(PROJECT / "var"), "/proc/1/environ"]
-    result = await _run(launcher, f"""
+    paths = [
+        str(canary),
+        str(PROJECT / "pyproject.toml"),
+        "/etc/passwd",
+        "/etc/shadow",
+        "/root",
+        str(PROJECT / "var"),
+        "/proc/1/environ",
+    ]
+    result = await _run(
+        launcher,
+        f"""
         for path in {paths!r}:
             try:
                 with open(path, 'rb') as f:
                     result[path] = f.read(40).decode(errors='replace')
             except OSError as exc:
                 result[path] = type(exc).__name__
-    """, tmp_path / "work")
+    """,
+        tmp_path / "work",
+    )
     assert "canary-5d1f0b" not in json.dumps(result)
     for path in paths[:-1]:
         assert result[path] in ("FileNotFoundError", "IsADirectoryError"), (path, result)
@@ -113,7 +133,9 @@ async def test_no_network(launcher: Launcher, tmp_path: Path) -> None:
     server = await asyncio.start_server(on_connect, "127.0.0.1", 0)
     port = server.sockets[0].getsockname()[1]
     try:
-        result = await _run(launcher, f"""
+        result = await _run(
+            launcher,
+            f"""
             for host in ('127.0.0.1', '1.1.1.1'):
                 try:
                     socket.create_connection((host, {port}), timeout=3).close()
@@ -121,7 +143,9 @@ async def test_no_network(launcher: Launcher, tmp_path: Path) -> None:
                 except OSError as exc:
                     result[host] = str(exc)
             result['interfaces'] = sorted(name for _, name in socket.if_nameindex())
-        """, tmp_path)
+        """,
+            tmp_path,
+        )
     finally:
         server.close()
         await server.wait_closed()
@@ -131,7 +155,9 @@ async def test_no_network(launcher: Launcher, tmp_path: Path) -> None:
 
 
 async def test_no_ptrace_no_namespaces_no_mounts(launcher: Launcher, tmp_path: Path) -> None:
-    result = await _run(launcher, """
+    result = await _run(
+        launcher,
+        """
         libc = ctypes.CDLL(None, use_errno=True)
         def call(name, *args):
             code = getattr(libc, name)(*args)
@@ -148,7 +174,9 @@ async def test_no_ptrace_no_namespaces_no_mounts(launcher: Launcher, tmp_path: P
             result['unshare_cli'] = out.returncode
         except OSError as exc:
             result['unshare_cli'] = str(exc)
-    """, tmp_path)
+    """,
+        tmp_path,
+    )
     for name in ("ptrace", "unshare", "unshare_net", "setns", "mount", "chroot"):
         assert result[name][0] == -1 and result[name][1] in ("EPERM", "EBADF"), (name, result)
     assert result["ptrace"][1] == "EPERM" and result["unshare"][1] == "EPERM"
@@ -157,10 +185,21 @@ async def test_no_ptrace_no_namespaces_no_mounts(launcher: Launcher, tmp_path: P
 
 async def test_writes_stay_in_the_render_folder(launcher: Launcher, tmp_path: Path) -> None:
     marker = f"pwned-{uuid.uuid4().hex}"
-    targets = [f"/usr/{marker}", f"/app/services/{marker}", f"{PROJECT}/{marker}",
-               f"/renders/{marker}", f"/{marker}", f"/dev/{marker}", f"/etc/{marker}",
-               f"/render/{marker}", f"/tmp/{marker}", f"/dev/shm/{marker}"]
-    result = await _run(launcher, f"""
+    targets = [
+        f"/usr/{marker}",
+        f"/app/services/{marker}",
+        f"{PROJECT}/{marker}",
+        f"/renders/{marker}",
+        f"/{marker}",
+        f"/dev/{marker}",
+        f"/etc/{marker}",
+        f"/render/{marker}",
+        f"/tmp/{marker}",
+        f"/dev/shm/{marker}",
+    ]
+    result = await _run(
+        launcher,
+        f"""
         for path in {targets!r}:
             try:
                 with open(path, 'w') as f:
@@ -168,7 +207,9 @@ async def test_writes_stay_in_the_render_folder(launcher: Launcher, tmp_path: Pa
                 result[path] = 'written'
             except OSError as exc:
                 result[path] = type(exc).__name__
-    """, tmp_path)
+    """,
+        tmp_path,
+    )
     assert result[f"/render/{marker}"] == "written"  # its own folder is writable
     for path in targets[:7]:  # the jail's root and /dev are shared by cells: read-only
         assert result[path] != "written", (path, result)
@@ -176,18 +217,26 @@ async def test_writes_stay_in_the_render_folder(launcher: Launcher, tmp_path: Pa
     assert not Path("/tmp", marker).exists()
     assert (tmp_path / marker).exists()  # collected back with the render's files
     # What one render left in its private /tmp and /dev/shm, the next one does not see.
-    later = await _run(launcher, f"""
+    later = await _run(
+        launcher,
+        f"""
         result['seen'] = [p for p in {targets!r} if os.path.exists(p)]
-    """, tmp_path / "next")
+    """,
+        tmp_path / "next",
+    )
     assert later["seen"] == [], later
 
 
 async def test_symlinks_are_not_collected(launcher: Launcher, tmp_path: Path) -> None:
-    await _run(launcher, """
+    await _run(
+        launcher,
+        """
         os.symlink('/etc/hostname', 'link-out')
         os.makedirs('media/videos', exist_ok=True)
         os.symlink('/etc/hostname', 'media/videos/clip.mp4')
-    """, tmp_path)
+    """,
+        tmp_path,
+    )
     assert not (tmp_path / "link-out").exists()
     assert not (tmp_path / "media" / "videos" / "clip.mp4").exists()
 
@@ -206,7 +255,9 @@ def _host_processes_with(marker: str) -> list[int]:
 
 async def test_a_setsid_daemon_dies_with_the_render(launcher: Launcher, tmp_path: Path) -> None:
     seconds = f"{time.time() % 1000 + 1000:.6f}"  # a unique `sleep` argument to look for
-    result = await _run(launcher, f"""
+    result = await _run(
+        launcher,
+        f"""
         subprocess.Popen(['setsid', 'sleep', '{seconds}'], start_new_session=True)
         if os.fork() == 0:
             os.setsid()
@@ -218,7 +269,9 @@ async def test_a_setsid_daemon_dies_with_the_render(launcher: Launcher, tmp_path
         result['running'] = sum(
             '{seconds}' in open(f'/proc/{{p}}/cmdline').read()
             for p in os.listdir('/proc') if p.isdigit())
-    """, tmp_path)
+    """,
+        tmp_path,
+    )
     assert result["running"] == 2  # both daemons had started
     deadline = time.monotonic() + 5
     while _host_processes_with(seconds) and time.monotonic() < deadline:
@@ -231,10 +284,17 @@ async def test_a_dying_pool_retries_its_renders(tmp_path: Path) -> None:
     await pool.start()
     try:
         assert pool.parent_pid is not None
-        task = asyncio.create_task(render_scene(
-            _scene("import time\ntime.sleep(60)"), class_name="Clip", quality="low",
-            workdir=tmp_path / "slow", timeout_seconds=120, launcher=pool, check_policy=False,
-        ))
+        task = asyncio.create_task(
+            render_scene(
+                _scene("import time\ntime.sleep(60)"),
+                class_name="Clip",
+                quality="low",
+                workdir=tmp_path / "slow",
+                timeout_seconds=120,
+                launcher=pool,
+                check_policy=False,
+            )
+        )
         await asyncio.sleep(3)
         os.kill(pool.parent_pid, signal.SIGKILL)
         with pytest.raises(PoolLost) as info:
@@ -266,10 +326,20 @@ def test_the_renderer_refuses_to_start_without_the_jail(
 ) -> None:
     bin_dir = tmp_path / "bin"  # a PATH with everything but bubblewrap
     bin_dir.mkdir()
-    env = {**os.environ, "PATH": str(bin_dir), "NATS_URL": nats_server.url,
-           "DATA_DIR": str(tmp_path / "data"), "METRICS_PORT": "0"}
-    done = subprocess.run([sys.executable, "-m", "videogen", "worker", "renderer"], env=env,
-                          capture_output=True, timeout=120, check=False)
+    env = {
+        **os.environ,
+        "PATH": str(bin_dir),
+        "NATS_URL": nats_server.url,
+        "DATA_DIR": str(tmp_path / "data"),
+        "METRICS_PORT": "0",
+    }
+    done = subprocess.run(
+        [sys.executable, "-m", "videogen", "worker", "renderer"],
+        env=env,
+        capture_output=True,
+        timeout=120,
+        check=False,
+    )
     assert done.returncode != 0
     assert "bubblewrap is not installed" in done.stderr.decode()
     assert "RENDER_SANDBOX=unsafe-dev" in done.stderr.decode()
@@ -281,11 +351,15 @@ async def test_unsafe_dev_renders_without_the_jail(tmp_path: Path) -> None:
     await pool.start()
     try:
         for name, launcher in (("warm", pool), ("cli", CliLauncher(jail=None))):
-            result = await _run(launcher, """
+            result = await _run(
+                launcher,
+                """
                 result['pids'] = len([p for p in os.listdir('/proc') if p.isdigit()])
                 result['seccomp'] = [l for l in open('/proc/self/status')
                                      if l.startswith('Seccomp:')][0].split()[1]
-            """, tmp_path / name)
+            """,
+                tmp_path / name,
+            )
             assert result["pids"] > 2 and result["seccomp"] == "0", (name, result)
     finally:
         await pool.close()

@@ -27,8 +27,13 @@ from tests.integration.test_tracing import spans  # noqa: F401 (fixture)
 from videogen.natsd import running_nats_server
 from videogen.topics import find_topic
 
-STAGES = {"planner": register_planner, "narrator": register_narrator, "coder": register_coder,
-          "renderer": register_renderer, "storage": register_storage}
+STAGES = {
+    "planner": register_planner,
+    "narrator": register_narrator,
+    "coder": register_coder,
+    "renderer": register_renderer,
+    "storage": register_storage,
+}
 
 
 @contextlib.asynccontextmanager
@@ -44,7 +49,8 @@ async def all_stages(settings: Settings) -> AsyncIterator[None]:
 
 
 async def test_a_job_is_one_trace_across_every_stage(
-    tmp_path: Path, spans: InMemorySpanExporter  # noqa: F811
+    tmp_path: Path,
+    spans: InMemorySpanExporter,  # noqa: F811
 ):
     with running_nats_server(tmp_path / "nats") as server:
         settings = load_settings(
@@ -62,13 +68,23 @@ async def test_a_job_is_one_trace_across_every_stage(
         assert status["status"] == "completed", status["error"]
 
     finished = spans.get_finished_spans()
-    [request] = [s for s in finished if s.name == "POST /api/v1/videos/generate"
-                 and (s.attributes or {}).get("http.route") == "/api/v1/videos/generate"
-                 and s.parent is None]
+    [request] = [
+        s
+        for s in finished
+        if s.name == "POST /api/v1/videos/generate"
+        and (s.attributes or {}).get("http.route") == "/api/v1/videos/generate"
+        and s.parent is None
+    ]
     in_trace = [s for s in finished if s.context.trace_id == request.context.trace_id]
     handled = {s.name for s in in_trace}
-    for event_type in ("job.requested", "scene.planned", "scene.narrated", "scene.coded",
-                       "scene.rendered", "video.combined"):
+    for event_type in (
+        "job.requested",
+        "scene.planned",
+        "scene.narrated",
+        "scene.coded",
+        "scene.rendered",
+        "video.combined",
+    ):
         assert f"videogen.*.{event_type} process" in handled, (event_type, sorted(handled))
     assert any(s.name.startswith("render") for s in in_trace), sorted(handled)
     assert all(job_id not in s.name for s in in_trace)  # span names stay bounded

@@ -43,23 +43,33 @@ from videogen.natsd import NatsServer
 
 MODEL = "openai/scripted"
 TITLES = ("Intro", "Middle", "End")
-OUTLINE = json.dumps({"scenes": [
-    {"title": t, "purpose": f"Show the {t.lower()}.", "kind": "statement"} for t in TITLES
-]})
-PLAN = json.dumps({
-    "storyboard": "A circle appears.", "technical_plan": "Circle, Create 0.5 s.",
-    "narration": "Here a circle appears on the screen.",
-})
+OUTLINE = json.dumps(
+    {
+        "scenes": [
+            {"title": t, "purpose": f"Show the {t.lower()}.", "kind": "statement"} for t in TITLES
+        ]
+    }
+)
+PLAN = json.dumps(
+    {
+        "storyboard": "A circle appears.",
+        "technical_plan": "Circle, Create 0.5 s.",
+        "narration": "Here a circle appears on the screen.",
+    }
+)
 
 
 def scene_code(cls: str, body: str, extra: str = "") -> str:
-    return f"```python\nfrom manim import *\n\n\nclass {cls}(Scene):\n" \
-           f"    def construct(self):\n{body}\n{extra}```"
+    return (
+        f"```python\nfrom manim import *\n\n\nclass {cls}(Scene):\n"
+        f"    def construct(self):\n{body}\n{extra}```"
+    )
 
 
 # Also written with manimgl's ShowCreation: rewritten to Create before it is checked.
 NAME_ERROR = scene_code(
-    "Scene01Intro", "        self.play(ShowCreation(circle), run_time=0.5)",
+    "Scene01Intro",
+    "        self.play(ShowCreation(circle), run_time=0.5)",
     "    def unused(self):\n        circle = Circle()\n",
 )
 FIXED = scene_code(
@@ -71,11 +81,11 @@ WORKS = scene_code("Scene03End", "        self.play(FadeIn(Square()), run_time=0
 Register = Callable[[StageDeps], Awaitable[None] | None]
 
 
-
 @pytest.fixture(scope="module")
 def nats_server(private_nats_server: NatsServer) -> NatsServer:
     """This module runs real stage durables: it gets a server of its own."""
     return private_nats_server
+
 
 @pytest.fixture
 def llm() -> Iterator[ScriptedLLM]:
@@ -88,8 +98,13 @@ def llm() -> Iterator[ScriptedLLM]:
 
 def _llm_settings(settings: Settings, llm: ScriptedLLM, **overrides: Any) -> Settings:
     return replace(
-        settings, planner_model=MODEL, scene_model=MODEL, openai_base_url=llm.base_url,
-        llm_retry_base_seconds=0.05, fix_backoff_seconds=0.01, max_fix_attempts=1,
+        settings,
+        planner_model=MODEL,
+        scene_model=MODEL,
+        openai_base_url=llm.base_url,
+        llm_retry_base_seconds=0.05,
+        fix_backoff_seconds=0.01,
+        max_fix_attempts=1,
         **overrides,
     )
 
@@ -116,7 +131,8 @@ class Job:
     ) -> list[AnyEvent]:
         """The job's events once `done` holds for them (read back from the stream)."""
         subscription = await self.deps.js.subscribe(
-            subjects.events_of_job(self.event.job_id), ordered_consumer=True,
+            subjects.events_of_job(self.event.job_id),
+            ordered_consumer=True,
             deliver_policy=js_api.DeliverPolicy.ALL,
         )
         events: list[AnyEvent] = []
@@ -137,13 +153,16 @@ async def submitted(deps: StageDeps, *, use_rag: bool = False) -> AsyncIterator[
     config = JobConfig(topic="Circles", context="Circles are round.", model=MODEL)
     await deps.jobs.create(JobView(job_id=job_id, user_id="tester", config=config))
     event = JobRequested(
-        job_id=job_id, user_id="tester", config=config,
+        job_id=job_id,
+        user_id="tester",
+        config=config,
         context=JobContext(quality="low", scene_model=MODEL, use_rag=use_rag),
     )
     await deps.bus.publish(event)
     try:
         yield Job(deps, event)
     finally:
+
         def cancel(view: JobView) -> JobView:
             view.status = "cancelled"
             return view
@@ -175,8 +194,10 @@ async def rendered_job(
     llm.on("Task: repair code", "scene number 2 (", replies=[ALWAYS_FAILS])
     llm.on("Task: scene code", "scene number 3 of", replies=[WORKS])
     base = load_settings(
-        {}, nats_url=nats_server.url,  # type: ignore[attr-defined]
-        data_dir=tmp_path_factory.mktemp("llm-job"), ack_wait_seconds=10.0,
+        {},
+        nats_url=nats_server.url,  # type: ignore[attr-defined]
+        data_dir=tmp_path_factory.mktemp("llm-job"),
+        ack_wait_seconds=10.0,
     )
     settings = _llm_settings(base, llm, use_rag=True, helper_model=MODEL)
     try:
@@ -234,7 +255,9 @@ def test_llm_scene_whose_fixes_fail_falls_back_to_builtin(rendered_job):
     assert "attempt 2 failed to render" in reasons[2] and "scripted failure" in reasons[2]
     [report] = [r for r in scene_reports(events) if r.scene_number == 2]
     assert [(a.model, a.status) for a in report.attempts] == [
-        (MODEL, "failed"), (MODEL, "failed"), ("builtin", "rendered"),
+        (MODEL, "failed"),
+        (MODEL, "failed"),
+        ("builtin", "rendered"),
     ]
     totals = usage_totals(events)
     assert set(totals.by_stage) == {"planning", "scenario_creation", "code_generation", "repair"}
@@ -263,7 +286,9 @@ async def test_llm_dead_endpoint_fails_the_job_at_planning(settings: Settings, l
         await asyncio.sleep(1.5)  # a broker redelivery would show up as more requests
     [failed] = [e for e in events if isinstance(e, JobFailed)]
     assert (failed.error.stage, failed.error.code, failed.error.attempts) == (
-        "planning", "LLM_UNAVAILABLE", 1,
+        "planning",
+        "LLM_UNAVAILABLE",
+        1,
     )
     assert "OPENAI_BASE_URL" in failed.error.suggestion
     assert len(llm.requests("Task: outline")) == 3  # 1 call + LLM_MAX_RETRIES, nothing more
@@ -314,7 +339,12 @@ async def test_llm_old_api_idioms_are_rewritten_without_a_repair_round(
     assert "self.add_fixed_in_frame_mobjects(title)" in code
     assert "self.play(Create(Circle()), FadeIn(title, shift=RIGHT))" in code
     assert {r.rule for r in coded.rewrites} == {
-        "scene_base", "camera_frame", "text_mobject", "fix_in_frame", "rename", "fade_from",
+        "scene_base",
+        "camera_frame",
+        "text_mobject",
+        "fix_in_frame",
+        "rename",
+        "fade_from",
     }
     [report] = [r for r in scene_reports(events) if r.scene_number == 1]
     assert report.attempts[0].rewrites == coded.rewrites

@@ -39,8 +39,7 @@ async def deps(settings: Settings) -> AsyncIterator[StageDeps]:
 
 @pytest.fixture
 def server(deps: StageDeps) -> Iterator[WSGIServer]:
-    running = start_metrics_server(0, ready=lambda: deps.connection.is_connected,
-                                   host="127.0.0.1")
+    running = start_metrics_server(0, ready=lambda: deps.connection.is_connected, host="127.0.0.1")
     yield running
     running.shutdown()
     running.server_close()
@@ -86,20 +85,33 @@ async def test_stage_events_are_counted_timed_and_served(deps: StageDeps, server
 
     service, kind = deps.name, SceneRenderFailed.type
     labels = {"service": service, "event_type": kind}
-    await _eventually(lambda: all(
-        _value(_scrape(server), "videogen_events_total", **labels, outcome=outcome) == 1
-        for outcome in ("handled", "failed", "skipped")
-    ))
+    await _eventually(
+        lambda: all(
+            _value(_scrape(server), "videogen_events_total", **labels, outcome=outcome) == 1
+            for outcome in ("handled", "failed", "skipped")
+        )
+    )
     samples = _scrape(server)
-    count = _value(samples, "videogen_stage_duration_seconds_count", service=service,
-                   stage="rendering", event_type=kind, outcome="handled")
+    count = _value(
+        samples,
+        "videogen_stage_duration_seconds_count",
+        service=service,
+        stage="rendering",
+        event_type=kind,
+        outcome="handled",
+    )
     assert count == 1
 
     depth = asyncio.create_task(watch_pending(deps.js, [skipped_spec.durable], every=0.1))
-    await _eventually(lambda: (
-        "videogen_consumer_pending_messages",
-        (("consumer", skipped_spec.durable),),
-    ) in _scrape(server))
+    await _eventually(
+        lambda: (
+            (
+                "videogen_consumer_pending_messages",
+                (("consumer", skipped_spec.durable),),
+            )
+            in _scrape(server)
+        )
+    )
     depth.cancel()
 
     job_ids = {handled.job_id, broken.job_id, cancelled.job_id}
@@ -125,10 +137,22 @@ def test_render_and_llm_helpers_label_by_outcome():
         raise Timeout
     with observed_llm_call(model="metrics-test-model", purpose="plan") as call:
         call.prompt_tokens, call.completion_tokens = 120, 30
-    assert REGISTRY.get_sample_value(
-        "videogen_renders_total", {"quality": "metrics-test", "outcome": "timeout"}) == 1
-    assert REGISTRY.get_sample_value(
-        "videogen_llm_tokens_total", {"model": "metrics-test-model", "kind": "prompt"}) == 120
-    assert REGISTRY.get_sample_value(
-        "videogen_llm_calls_total",
-        {"model": "metrics-test-model", "purpose": "plan", "outcome": "ok"}) == 1
+    assert (
+        REGISTRY.get_sample_value(
+            "videogen_renders_total", {"quality": "metrics-test", "outcome": "timeout"}
+        )
+        == 1
+    )
+    assert (
+        REGISTRY.get_sample_value(
+            "videogen_llm_tokens_total", {"model": "metrics-test-model", "kind": "prompt"}
+        )
+        == 120
+    )
+    assert (
+        REGISTRY.get_sample_value(
+            "videogen_llm_calls_total",
+            {"model": "metrics-test-model", "purpose": "plan", "outcome": "ok"},
+        )
+        == 1
+    )

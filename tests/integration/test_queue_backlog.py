@@ -23,15 +23,26 @@ async def test_backlog_of_waiting_scenes_sets_wait_and_retry_after(
     async with connected("backlog-test", settings) as deps:
         job_id = str(uuid.uuid4())  # no view: nothing else takes an interest in it
         for scene in range(1, WAITING + 1):
-            await deps.bus.publish(SceneCoded(
-                job_id=job_id, user_id="someone", context=JobContext(quality="low",
-                scene_model="builtin"), scene_number=scene, scene_count=WAITING, attempt=1,
-                class_name="S", code_ref="c", plan_ref="p", model="builtin",
-            ))
+            await deps.bus.publish(
+                SceneCoded(
+                    job_id=job_id,
+                    user_id="someone",
+                    context=JobContext(quality="low", scene_model="builtin"),
+                    scene_number=scene,
+                    scene_count=WAITING,
+                    attempt=1,
+                    class_name="S",
+                    code_ref="c",
+                    plan_ref="p",
+                    model="builtin",
+                )
+            )
     async with opened_gateway(settings) as client:
         queue = (await client.get("/api/v1/system/queue")).json()
         assert queue["render_backlog"] == {
-            "scenes_waiting": WAITING, "scenes_rendering": 0, "render_slots": 0,
+            "scenes_waiting": WAITING,
+            "scenes_rendering": 0,
+            "render_slots": 0,
             "render_seconds_per_scene": DEFAULT_RENDER_SECONDS,
             "backlog_seconds": WAITING * DEFAULT_RENDER_SECONDS,
         }

@@ -45,12 +45,14 @@ async def test_same_scene_twice_is_a_cache_hit_without_a_process(
     object_store: ObjectStore, pool: WarmPool, tmp_path: Path
 ) -> None:
     engine = _engine(object_store, pool)
-    first = await engine.render(_scene("BLUE"), class_name="Clip", quality="low",
-                                workdir=tmp_path / "a")
+    first = await engine.render(
+        _scene("BLUE"), class_name="Clip", quality="low", workdir=tmp_path / "a"
+    )
     forks, launches = pool.forks, engine.cli.launches
     started = time.monotonic()
-    second = await engine.render(_scene("BLUE"), class_name="Clip", quality="low",
-                                 workdir=tmp_path / "b")
+    second = await engine.render(
+        _scene("BLUE"), class_name="Clip", quality="low", workdir=tmp_path / "b"
+    )
     assert time.monotonic() - started < 1.0
     assert not first.cached and second.cached
     assert (pool.forks, engine.cli.launches) == (forks, launches)  # no Manim process
@@ -65,41 +67,51 @@ async def test_replicas_share_the_cache(
     replica_a, replica_b = _engine(object_store, pool), _engine(object_store, pool)
     await replica_a.render(_scene("RED"), class_name="Clip", quality="low", workdir=tmp_path / "a")
     forks = pool.forks
-    clip = await replica_b.render(_scene("RED"), class_name="Clip", quality="low",
-                                  workdir=tmp_path / "b")
+    clip = await replica_b.render(
+        _scene("RED"), class_name="Clip", quality="low", workdir=tmp_path / "b"
+    )
     assert clip.cached and pool.forks == forks
 
 
 async def test_other_inputs_are_other_keys() -> None:
     base = cache_key("code", class_name="A", quality="low", renderer="cairo", manim_version="1")
-    assert base != cache_key("code", class_name="B", quality="low", renderer="cairo",
-                             manim_version="1")
-    assert base != cache_key("code", class_name="A", quality="medium", renderer="cairo",
-                             manim_version="1")
-    assert base != cache_key("code", class_name="A", quality="low", renderer="opengl",
-                             manim_version="1")
-    assert base != cache_key("code", class_name="A", quality="low", renderer="cairo",
-                             manim_version="2")
-    assert base != cache_key("code2", class_name="A", quality="low", renderer="cairo",
-                             manim_version="1")
+    assert base != cache_key(
+        "code", class_name="B", quality="low", renderer="cairo", manim_version="1"
+    )
+    assert base != cache_key(
+        "code", class_name="A", quality="medium", renderer="cairo", manim_version="1"
+    )
+    assert base != cache_key(
+        "code", class_name="A", quality="low", renderer="opengl", manim_version="1"
+    )
+    assert base != cache_key(
+        "code", class_name="A", quality="low", renderer="cairo", manim_version="2"
+    )
+    assert base != cache_key(
+        "code2", class_name="A", quality="low", renderer="cairo", manim_version="1"
+    )
 
 
 async def test_budget_evicts_least_recently_used(
     object_store: ObjectStore, pool: WarmPool, tmp_path: Path
 ) -> None:
     probe = _engine(object_store, pool)
-    clip = await probe.render(_scene("GREEN"), class_name="Clip", quality="low",
-                              workdir=tmp_path / "probe")
+    clip = await probe.render(
+        _scene("GREEN"), class_name="Clip", quality="low", workdir=tmp_path / "probe"
+    )
     size = clip.path.stat().st_size
     # Room for about two clips of this size.
     engine = _engine(object_store, pool, max_bytes=int(size * 2.5))
     for colour in ("GREEN", "YELLOW"):
-        await engine.render(_scene(colour), class_name="Clip", quality="low",
-                            workdir=tmp_path / colour)
-    await engine.render(_scene("GREEN"), class_name="Clip", quality="low",
-                        workdir=tmp_path / "again")  # a hit: GREEN is now the most recent
-    await engine.render(_scene("PURPLE"), class_name="Clip", quality="low",
-                        workdir=tmp_path / "PURPLE")
+        await engine.render(
+            _scene(colour), class_name="Clip", quality="low", workdir=tmp_path / colour
+        )
+    await engine.render(
+        _scene("GREEN"), class_name="Clip", quality="low", workdir=tmp_path / "again"
+    )  # a hit: GREEN is now the most recent
+    await engine.render(
+        _scene("PURPLE"), class_name="Clip", quality="low", workdir=tmp_path / "PURPLE"
+    )
     assert engine.cache is not None
     stored = {entry.key for entry in await engine.cache.store.entries()}
     key = lambda colour: cache_key(  # noqa: E731

@@ -85,7 +85,9 @@ async def test_permanent_error_fails_the_job_once(deps: StageDeps):
     failed = await _failure(deps, event.job_id)
     assert failed is not None
     assert (failed.error.code, failed.error.stage, failed.error.suggestion) == (
-        "RENDER_FAILED", "rendering", "simplify",
+        "RENDER_FAILED",
+        "rendering",
+        "simplify",
     )
     await asyncio.sleep(3)
     assert calls == 1

@@ -97,9 +97,7 @@ def secret_in_service_env(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def _all_output(workdir: Path) -> str:
-    return "\n".join(
-        p.read_text(errors="replace") for p in workdir.rglob("*.log") if p.is_file()
-    )
+    return "\n".join(p.read_text(errors="replace") for p in workdir.rglob("*.log") if p.is_file())
 
 
 @pytest.mark.parametrize(
@@ -137,8 +135,13 @@ async def test_environment_holds_no_secrets(pool: WarmPool, tmp_path: Path) -> N
     for name, launcher in (("warm", pool), ("cli", None)):
         workdir = tmp_path / name
         clip = await render_scene(
-            ENV_DUMP, class_name="Clip", quality="low", workdir=workdir, timeout_seconds=60,
-            launcher=launcher, check_policy=False,
+            ENV_DUMP,
+            class_name="Clip",
+            quality="low",
+            workdir=workdir,
+            timeout_seconds=60,
+            launcher=launcher,
+            check_policy=False,
         )
         output = _all_output(workdir)
         assert "HOME" in output and "PATH" in output  # the dump happened
@@ -150,8 +153,13 @@ async def test_environment_holds_no_secrets(pool: WarmPool, tmp_path: Path) -> N
 async def test_network_is_unreachable(pool: WarmPool, tmp_path: Path) -> None:
     with pytest.raises(RenderFailure) as info:
         await render_scene(
-            SOCKET, class_name="Clip", quality="low", workdir=tmp_path, timeout_seconds=30,
-            launcher=pool, check_policy=False,
+            SOCKET,
+            class_name="Clip",
+            quality="low",
+            workdir=tmp_path,
+            timeout_seconds=30,
+            launcher=pool,
+            check_policy=False,
         )
     assert info.value.kind == "crash"
     assert info.value.error_type == "OSError"
@@ -161,8 +169,14 @@ async def test_network_is_unreachable(pool: WarmPool, tmp_path: Path) -> None:
 async def test_huge_allocation_hits_the_memory_limit(pool: WarmPool, tmp_path: Path) -> None:
     with pytest.raises(RenderFailure) as info:
         await render_scene(
-            MEMORY, class_name="Clip", quality="low", workdir=tmp_path, timeout_seconds=30,
-            launcher=pool, check_policy=False, limits=RenderLimits(memory_mb=2048),
+            MEMORY,
+            class_name="Clip",
+            quality="low",
+            workdir=tmp_path,
+            timeout_seconds=30,
+            launcher=pool,
+            check_policy=False,
+            limits=RenderLimits(memory_mb=2048),
         )
     assert info.value.kind == "resource"
     assert info.value.error_type == "MemoryError"
@@ -172,7 +186,11 @@ async def test_huge_allocation_hits_the_memory_limit(pool: WarmPool, tmp_path: P
 async def test_endless_loop_times_out(pool: WarmPool, tmp_path: Path) -> None:
     with pytest.raises(RenderFailure) as info:
         await render_scene(
-            LOOP, class_name="Clip", quality="low", workdir=tmp_path, timeout_seconds=3,
+            LOOP,
+            class_name="Clip",
+            quality="low",
+            workdir=tmp_path,
+            timeout_seconds=3,
             launcher=pool,
         )
     assert info.value.kind == "timeout"
@@ -182,8 +200,13 @@ async def test_endless_loop_times_out(pool: WarmPool, tmp_path: Path) -> None:
 async def test_cpu_limit_stops_a_busy_render(pool: WarmPool, tmp_path: Path) -> None:
     with pytest.raises(RenderFailure) as info:
         await render_scene(
-            LOOP, class_name="Clip", quality="low", workdir=tmp_path, timeout_seconds=30,
-            launcher=pool, limits=RenderLimits(cpu_seconds=2),
+            LOOP,
+            class_name="Clip",
+            quality="low",
+            workdir=tmp_path,
+            timeout_seconds=30,
+            launcher=pool,
+            limits=RenderLimits(cpu_seconds=2),
         )
     assert info.value.kind == "resource"
     assert "CPU" in info.value.message
@@ -193,8 +216,14 @@ async def test_forked_children_die_with_the_render(pool: WarmPool, tmp_path: Pat
     started: list[Any] = []
     with pytest.raises(RenderFailure) as info:
         await render_scene(
-            FORKS, class_name="Clip", quality="low", workdir=tmp_path, timeout_seconds=4,
-            launcher=pool, check_policy=False, on_start=started.append,
+            FORKS,
+            class_name="Clip",
+            quality="low",
+            workdir=tmp_path,
+            timeout_seconds=4,
+            launcher=pool,
+            check_policy=False,
+            on_start=started.append,
         )
     assert info.value.kind == "timeout"
     assert _group_gone(started[0].pid)  # the whole group, children included

@@ -51,11 +51,11 @@ USER = "tester"
 Outcome = VideoStored | JobFailed
 
 
-
 @pytest.fixture(scope="module")
 def nats_server(private_nats_server: NatsServer) -> NatsServer:
     """This module runs real stage durables: it gets a server of its own."""
     return private_nats_server
+
 
 @pytest.fixture(scope="session")
 def two_second_video(tmp_path_factory: pytest.TempPathFactory) -> Path:
@@ -69,7 +69,7 @@ def two_second_video(tmp_path_factory: pytest.TempPathFactory) -> Path:
             frame = np.zeros((height, width, 3), dtype=np.uint8)
             if index >= 6:
                 left = 10 * index
-                frame[80:280, left:left + 200] = (255, 200, 40)
+                frame[80:280, left : left + 200] = (255, 200, 40)
             for packet in stream.encode(av.VideoFrame.from_ndarray(frame, format="rgb24")):
                 container.mux(packet)
         for packet in stream.encode():
@@ -79,9 +79,13 @@ def two_second_video(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def _settings(base: Settings, endpoint: str, **changes: Any) -> Settings:
     return dataclasses.replace(
-        base, s3_endpoint_url=endpoint, s3_bucket=f"videos-{uuid.uuid4().hex[:12]}",
-        aws_access_key_id=ACCESS_KEY, aws_secret_access_key=Secret(SECRET_KEY),
-        storage_retry_base_seconds=0.05, **changes,
+        base,
+        s3_endpoint_url=endpoint,
+        s3_bucket=f"videos-{uuid.uuid4().hex[:12]}",
+        aws_access_key_id=ACCESS_KEY,
+        aws_secret_access_key=Secret(SECRET_KEY),
+        storage_retry_base_seconds=0.05,
+        **changes,
     )
 
 
@@ -101,7 +105,9 @@ async def _combined(deps: StageDeps, video: Path) -> VideoCombined:
     )
     await deps.artifacts.put_file(clip_name(job_id, 1), video)
     return VideoCombined(
-        job_id=job_id, user_id=USER, duration_seconds=2.0,
+        job_id=job_id,
+        user_id=USER,
+        duration_seconds=2.0,
         context=JobContext(quality="low", scene_model="builtin"),
         video_ref=await deps.artifacts.put_file(video_name(job_id), video),
     )
@@ -111,7 +117,8 @@ async def _run(deps: StageDeps, event: VideoCombined, timeout: float = 30) -> Ou
     """Publish `event` and wait for the job's video.stored or job.failed."""
     await deps.bus.publish(event)
     subscription = await deps.js.subscribe(
-        subjects.events_of_job(event.job_id), ordered_consumer=True,
+        subjects.events_of_job(event.job_id),
+        ordered_consumer=True,
         deliver_policy=js_api.DeliverPolicy.ALL,
     )
     try:
@@ -166,8 +173,10 @@ async def test_local_only_stores_files_and_thumbnails(settings: Settings, two_se
     assert (video.width, video.height, video.frame_count) == (640, 360, 48)
     assert video.duration_seconds == pytest.approx(2.0, abs=0.05)
     _assert_thumbnails_decode(
-        {size: (settings.storage_dir / key).read_bytes()
-         for size, key in video.thumbnail_keys.items()}
+        {
+            size: (settings.storage_dir / key).read_bytes()
+            for size, key in video.thumbnail_keys.items()
+        }
     )
     assert store.presigned_get(video.video_key, expires=timedelta(minutes=1)) is None
     assert await _read(store, video.video_key, 100, 199) == path.read_bytes()[100:200]
@@ -188,11 +197,15 @@ async def test_s3_only_stores_objects_and_serves_ranges(
     assert stat is not None and stat.size == len(data)
     assert stat.content_type == "video/mp4"
     assert stat.metadata == {
-        "sha256": hashlib.sha256(data).hexdigest(), "job": event.job_id, "user": USER,
-        "duration": f"{video.duration_seconds:.3f}", "resolution": "640x360",
+        "sha256": hashlib.sha256(data).hexdigest(),
+        "job": event.job_id,
+        "user": USER,
+        "duration": f"{video.duration_seconds:.3f}",
+        "resolution": "640x360",
     }
     url = store.presigned_get(
-        video.video_key, expires=timedelta(minutes=5),
+        video.video_key,
+        expires=timedelta(minutes=5),
         disposition='attachment; filename="video.mp4"',
     )
     assert url is not None
@@ -279,8 +292,11 @@ async def test_s3_down_for_good_fails_at_storage_after_three_retries(
         await relay.stop()
     assert isinstance(failed, JobFailed), failed
     error = failed.error
-    assert (error.code, error.stage, error.recoverable) == ("STORAGE_UPLOAD_FAILED", "storage",
-                                                            False)
+    assert (error.code, error.stage, error.recoverable) == (
+        "STORAGE_UPLOAD_FAILED",
+        "storage",
+        False,
+    )
     assert error.attempts == 4 and error.details is not None and error.details["retries"] == 3
     assert relay.refused == 4  # the first try and exactly three retries
     assert "after 4 attempts" in error.message and "Connection aborted" in error.message
@@ -290,8 +306,7 @@ async def test_s3_down_for_good_fails_at_storage_after_three_retries(
 async def test_cleanup_removes_intermediate_files_after_a_verified_upload(
     settings: Settings, s3_endpoint: str, two_second_video: Path
 ):
-    settings = _settings(settings, s3_endpoint, video_storage_mode="s3_only",
-                         storage_cleanup=True)
+    settings = _settings(settings, s3_endpoint, video_storage_mode="s3_only", storage_cleanup=True)
     async with _storage_stage(settings) as deps:
         event = await _combined(deps, two_second_video)
         video = (await _stored(deps, event)).video
@@ -309,8 +324,13 @@ async def test_local_and_s3_falls_back_to_local_only_when_allowed(
 ):
     relay = await FlakyRelay(0, refuse=10**6).start()
     try:
-        settings = _settings(settings, relay.url, video_storage_mode="local_and_s3",
-                             s3_fallback_to_local=True, storage_max_retries=1)
+        settings = _settings(
+            settings,
+            relay.url,
+            video_storage_mode="local_and_s3",
+            s3_fallback_to_local=True,
+            storage_max_retries=1,
+        )
         async with _storage_stage(settings) as deps:
             event = await _combined(deps, two_second_video)
             video = (await _stored(deps, event)).video

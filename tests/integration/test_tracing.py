@@ -58,12 +58,19 @@ async def test_one_trace_from_publish_through_the_stage(
     await deps.bus.publish(event)
     await asyncio.wait_for(handled.wait(), 10)
 
-    names = {"videogen.*.scene.render_failed publish", "videogen.*.scene.render_failed process",
-             "scene.render_failed", "videogen.*.progress publish"}
+    names = {
+        "videogen.*.scene.render_failed publish",
+        "videogen.*.scene.render_failed process",
+        "scene.render_failed",
+        "videogen.*.progress publish",
+    }
 
     def trace_of_job() -> list[ReadableSpan]:
-        handler = [span for span in spans.get_finished_spans()
-                   if (span.attributes or {}).get("videogen.job_id") == event.job_id]
+        handler = [
+            span
+            for span in spans.get_finished_spans()
+            if (span.attributes or {}).get("videogen.job_id") == event.job_id
+        ]
         if not handler:
             return []
         trace_id = handler[0].context.trace_id
@@ -75,10 +82,15 @@ async def test_one_trace_from_publish_through_the_stage(
         await asyncio.sleep(0.1)
     one_trace = trace_of_job()
     assert names <= {span.name for span in one_trace}
-    published = {str((span.attributes or {}).get("messaging.destination.name"))
-                 for span in one_trace if span.name.endswith(" publish")}
-    assert published == {subjects.event_subject(event.job_id, kind)
-                         for kind in (SceneRenderFailed.type, ProgressReported.type)}
+    published = {
+        str((span.attributes or {}).get("messaging.destination.name"))
+        for span in one_trace
+        if span.name.endswith(" publish")
+    }
+    assert published == {
+        subjects.event_subject(event.job_id, kind)
+        for kind in (SceneRenderFailed.type, ProgressReported.type)
+    }
     assert not any(event.job_id in span.name for span in spans.get_finished_spans())
 
 
@@ -105,11 +117,15 @@ async def test_an_http_request_and_the_stage_it_starts_share_one_trace(
         assert (await client.post(f"/jobs/{event.job_id}/retry")).status_code == 200
     await asyncio.wait_for(handled.wait(), 10)
 
-    request = next(span for span in spans.get_finished_spans()
-                   if span.name == "POST /jobs/{job_id}/retry")
+    request = next(
+        span for span in spans.get_finished_spans() if span.name == "POST /jobs/{job_id}/retry"
+    )
     for _ in range(50):
-        handler = [span for span in spans.get_finished_spans()
-                   if (span.attributes or {}).get("videogen.job_id") == event.job_id]
+        handler = [
+            span
+            for span in spans.get_finished_spans()
+            if (span.attributes or {}).get("videogen.job_id") == event.job_id
+        ]
         if handler:
             break
         await asyncio.sleep(0.1)

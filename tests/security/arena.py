@@ -98,17 +98,24 @@ class Planted:
         for folder in (root, outside, data_dir):
             folder.chmod(0o777)
         planted = cls(
-            canaries=Canaries(values), victim_key=values["victim API key"], outside=outside,
+            canaries=Canaries(values),
+            victim_key=values["victim API key"],
+            outside=outside,
             file_canary=outside / "canary.txt",
-            data_canary=data_dir / "canary.txt", svg_canary=outside / "canary.svg",
+            data_canary=data_dir / "canary.txt",
+            svg_canary=outside / "canary.svg",
             png_canary=outside / "canary.png",
         )
         planted.file_canary.write_text(values["file canary (temp dir)"] + "\n")
         planted.data_canary.write_text(values["file canary (DATA_DIR)"] + "\n")
         planted.svg_canary.write_text(_svg_encoding(values["svg canary"]))
         planted.png_canary.write_bytes(_png_encoding(values["png canary"]))
-        for path in (planted.file_canary, planted.data_canary, planted.svg_canary,
-                     planted.png_canary):
+        for path in (
+            planted.file_canary,
+            planted.data_canary,
+            planted.svg_canary,
+            planted.png_canary,
+        ):
             path.chmod(0o644)
         return planted
 
@@ -128,8 +135,11 @@ def _svg_encoding(text: str) -> str:
     for width in [100, *map(ord, text)]:
         rects.append(f'<rect x="{x}" y="0" width="{width}" height="50"/>')
         x += width + 10
-    return (f'<svg xmlns="http://www.w3.org/2000/svg" width="{x}" height="50">'
-            + "".join(rects) + "</svg>")
+    return (
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{x}" height="50">'
+        + "".join(rects)
+        + "</svg>"
+    )
 
 
 def _png_encoding(text: str) -> bytes:
@@ -137,12 +147,17 @@ def _png_encoding(text: str) -> bytes:
     row = b"\0" + b"".join(bytes([ord(c), 0, 0]) for c in text)
 
     def chunk(kind: bytes, data: bytes) -> bytes:
-        return (struct.pack(">I", len(data)) + kind + data
-                + struct.pack(">I", zlib.crc32(kind + data)))
+        return (
+            struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+        )
 
     header = struct.pack(">IIBBBBB", len(text), 1, 8, 2, 0, 0, 0)
-    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(row))
-            + chunk(b"IEND", b""))
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", zlib.compress(row))
+        + chunk(b"IEND", b"")
+    )
 
 
 @dataclass
@@ -197,12 +212,16 @@ class Arena:
     def values(self, mark: str) -> dict[str, str]:
         nats_port = self.stack.env["NATS_URL"].rsplit(":", 1)[1]
         return {
-            "MARK_REVERSED": mark[::-1], "OUTSIDE": str(self.planted.outside),
-            "DATA_DIR": str(self.stack.data_dir), "FILE_CANARY": str(self.planted.file_canary),
+            "MARK_REVERSED": mark[::-1],
+            "OUTSIDE": str(self.planted.outside),
+            "DATA_DIR": str(self.stack.data_dir),
+            "FILE_CANARY": str(self.planted.file_canary),
             "DATA_CANARY": str(self.planted.data_canary),
             "SVG_CANARY": str(self.planted.svg_canary),
-            "PNG_CANARY": str(self.planted.png_canary), "VICTIM_VIDEO": str(self.victim_video),
-            "GATEWAY_PORT": str(self.stack.port), "NATS_PORT": nats_port,
+            "PNG_CANARY": str(self.planted.png_canary),
+            "VICTIM_VIDEO": str(self.victim_video),
+            "GATEWAY_PORT": str(self.stack.port),
+            "NATS_PORT": nats_port,
         }
 
     # --- submitting -------------------------------------------------------------------------
@@ -215,8 +234,9 @@ class Arena:
             return Outcome(None, response.json(), [response.text])
         return self.follow(response.json()["job_id"], headers, [response.text], timeout=timeout)
 
-    def follow(self, job_id: str, headers: dict[str, str], bodies: list[str], *,
-               timeout: float = 240) -> Outcome:
+    def follow(
+        self, job_id: str, headers: dict[str, str], bodies: list[str], *, timeout: float = 240
+    ) -> Outcome:
         """Wait for the job to end; read back every body its owner can get."""
         deadline = time.monotonic() + timeout
         while True:
@@ -226,9 +246,12 @@ class Arena:
             assert time.monotonic() < deadline, f"job did not end: {status}"
             time.sleep(0.3)
         bodies.append(str(status))
-        for route in (f"/api/v1/jobs/{job_id}", f"/api/v1/jobs/{job_id}/logs",
-                      f"/api/v1/videos/jobs/{job_id}/scenes",
-                      f"/api/v1/videos/jobs/{job_id}/metadata"):
+        for route in (
+            f"/api/v1/jobs/{job_id}",
+            f"/api/v1/jobs/{job_id}/logs",
+            f"/api/v1/videos/jobs/{job_id}/scenes",
+            f"/api/v1/videos/jobs/{job_id}/metadata",
+        ):
             bodies.append(self.api.get(route, headers=headers).text)
         video = None
         if status["status"] == "completed":
@@ -270,8 +293,7 @@ class Arena:
             found += [f"{name} in an API body" for name in secrets.found_in(body)]
         if outcome.job_id:
             for event in self.events(outcome.job_id):
-                found += [f"{name} in event {event[:60]!r}"
-                          for name in secrets.found_in(event)]
+                found += [f"{name} in event {event[:60]!r}" for name in secrets.found_in(event)]
         if outcome.video is not None:
             text = ocr_video(outcome.video)
             found += [f"{name} on the video's frames" for name in secrets.found_in(text)]
@@ -308,17 +330,21 @@ class Arena:
         return found
 
     def _store(self, mark: str) -> list[str]:
-        needles = {name: value.encode()
-                   for name, value in self.planted.canaries.values.items()}
+        needles = {name: value.encode() for name, value in self.planted.canaries.values.items()}
         needles["a forged event on the bus"] = f"videogen.{mark}.job".encode()
         needles["a job submitted with a stolen key"] = f"class {mark}(Scene)".encode()
         return [f"{hit} (NATS store)" for hit in bytes_under(self.stack.data_dir / "nats", needles)]
 
     def _files(self, mark: str) -> list[Path]:
         """Files the payload left outside its work dir (removed once found: /tmp is shared)."""
-        found = files_named(mark, [
-            (self.planted.outside, False), (self.stack.data_dir, True), (Path("/tmp"), False),
-        ])
+        found = files_named(
+            mark,
+            [
+                (self.planted.outside, False),
+                (self.stack.data_dir, True),
+                (Path("/tmp"), False),
+            ],
+        )
         for path in found:
             path.unlink(missing_ok=True)
         return found
@@ -328,12 +354,17 @@ class Arena:
         deadline = time.monotonic() + settle_seconds
         while True:
             table = processes()
-            leftovers = [f"process left behind: {p.pid} {p.cmdline[:120]!r}"
-                         for p in table.values() if mark in p.cmdline]
+            leftovers = [
+                f"process left behind: {p.pid} {p.cmdline[:120]!r}"
+                for p in table.values()
+                if mark in p.cmdline
+            ]
             tree = len(self._tree(table))
             if tree > self.idle_tree:
-                leftovers.append(f"{tree - self.idle_tree} more processes under the stack than "
-                                 f"when idle ({self.idle_tree})")
+                leftovers.append(
+                    f"{tree - self.idle_tree} more processes under the stack than "
+                    f"when idle ({self.idle_tree})"
+                )
             if not leftovers:
                 return leftovers
             if time.monotonic() > deadline:
@@ -350,8 +381,9 @@ class Arena:
             text = ocr_video(outcome.video)
             found.append(f"the victim's next render differs from a clean one (OCR: {text[:120]!r})")
             self._reset_renderer(mark)
-        listed = self.api.get("/api/v1/jobs", headers=self.victim,
-                              params={"items_per_page": 100}).json()
+        listed = self.api.get(
+            "/api/v1/jobs", headers=self.victim, params={"items_per_page": 100}
+        ).json()
         others = {job["job_id"] for job in listed.get("jobs", [])} - self.victim_jobs
         if others:
             found.append(f"jobs in the victim's name that the victim never made: {others}")

@@ -33,13 +33,23 @@ def arena(request: pytest.FixtureRequest, llm: ScriptedLLM) -> Iterator[Arena]:
     data_dir = root / "data"
     planted = Planted.create(root, data_dir)
     with isolated_stack(
-        data_dir, **planted.environment(),
-        DEFAULT_QUALITY="low", ENABLE_THUMBNAILS="false", ACK_WAIT_SECONDS="10",
-        MAX_DELIVER="2", MAX_CONCURRENT_RENDERS="2",
-        RENDER_TIMEOUT_SECONDS="20", RENDER_CPU_SECONDS="8", RENDER_MEMORY_MB="1536",
+        data_dir,
+        **planted.environment(),
+        DEFAULT_QUALITY="low",
+        ENABLE_THUMBNAILS="false",
+        ACK_WAIT_SECONDS="10",
+        MAX_DELIVER="2",
+        MAX_CONCURRENT_RENDERS="2",
+        RENDER_TIMEOUT_SECONDS="20",
+        RENDER_CPU_SECONDS="8",
+        RENDER_MEMORY_MB="1536",
         RENDER_MAX_FILE_MB="64",
-        PLANNER_MODEL=LLM_MODEL, SCENE_MODEL=LLM_MODEL, OPENAI_BASE_URL=llm.base_url,
-        MAX_FIX_ATTEMPTS="1", SCENE_FALLBACK="builtin", LLM_RETRY_BASE_SECONDS="0.05",
+        PLANNER_MODEL=LLM_MODEL,
+        SCENE_MODEL=LLM_MODEL,
+        OPENAI_BASE_URL=llm.base_url,
+        MAX_FIX_ATTEMPTS="1",
+        SCENE_FALLBACK="builtin",
+        LLM_RETRY_BASE_SECONDS="0.05",
         FIX_BACKOFF_SECONDS="0.01",
     ) as stack:
         workdir = root / "downloads"

@@ -41,14 +41,17 @@ class Canaries:
     def found_in(self, text: str) -> list[str]:
         """Names of the canaries that appear in ``text`` (exactly, or with OCR noise)."""
         flat = _letters(text)
-        return [name for name, value in self.values.items()
-                if value in text or _fuzzy_in(_letters(value), flat)]
+        return [
+            name
+            for name, value in self.values.items()
+            if value in text or _fuzzy_in(_letters(value), flat)
+        ]
 
 
 def _fuzzy_in(core: str, flat: str) -> bool:
     if len(core) <= _WINDOW:
         return core in flat
-    return any(core[i:i + _WINDOW] in flat for i in range(len(core) - _WINDOW + 1))
+    return any(core[i : i + _WINDOW] in flat for i in range(len(core) - _WINDOW + 1))
 
 
 # --- frames -----------------------------------------------------------------------------------
@@ -68,8 +71,13 @@ def ocr_video(path: Path, *, samples: int = 4) -> str:
             image = image.resize((image.width * 2, image.height * 2))
             target = Path(folder) / f"{index}.png"
             image.save(target)
-            done = subprocess.run(["tesseract", str(target), "stdout"], capture_output=True,
-                                  text=True, timeout=60, check=False)
+            done = subprocess.run(
+                ["tesseract", str(target), "stdout"],
+                capture_output=True,
+                text=True,
+                timeout=60,
+                check=False,
+            )
             texts.append(done.stdout)
     return "\n".join(texts)
 
@@ -77,8 +85,10 @@ def ocr_video(path: Path, *, samples: int = 4) -> str:
 def frame_digest(path: Path) -> list[bytes]:
     """The decoded pixels of every frame (what a viewer sees), to compare two renders."""
     with av.open(str(path)) as container:
-        return [frame.to_ndarray(format="rgb24").tobytes()
-                for frame in container.decode(container.streams.video[0])]
+        return [
+            frame.to_ndarray(format="rgb24").tobytes()
+            for frame in container.decode(container.streams.video[0])
+        ]
 
 
 # --- files ------------------------------------------------------------------------------------
@@ -104,8 +114,11 @@ def bytes_under(folder: Path, needles: dict[str, bytes]) -> list[str]:
             data = path.read_bytes()
         except OSError:
             continue
-        hits |= {f"{name} in {path.relative_to(folder)}" for name, needle in needles.items()
-                 if needle in data}
+        hits |= {
+            f"{name} in {path.relative_to(folder)}"
+            for name, needle in needles.items()
+            if needle in data
+        }
     return sorted(hits)
 
 

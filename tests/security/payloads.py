@@ -158,15 +158,22 @@ def _p(kind: str, name: str, body: str) -> Payload:
 # --- policy bypasses: reach os/subprocess/ctypes, steal the ancestors' secrets, drop files --
 
 BYPASS = [
-    _p("bypass", "manim_file_ops_os", '''
+    _p(
+        "bypass",
+        "manim_file_ops_os",
+        """
 from manim.utils.file_ops import os as osx
 
 
 class Probe(Scene):
     def construct(self):
         show(self, loot_with_os(osx))
-'''),
-    _p("bypass", "manim_file_ops_subprocess", '''
+""",
+    ),
+    _p(
+        "bypass",
+        "manim_file_ops_subprocess",
+        """
 from manim.utils.file_ops import sp as proc
 
 
@@ -174,24 +181,36 @@ class Probe(Scene):
     def construct(self):
         run = lambda c: proc.run(["sh", "-c", c], capture_output=True, text=True).stdout
         show(self, loot_with_shell(run))
-'''),
-    _p("bypass", "manim_module_ops_sys", '''
+""",
+    ),
+    _p(
+        "bypass",
+        "manim_module_ops_sys",
+        """
 from manim.utils.module_ops import sys as interpreter
 
 
 class Probe(Scene):
     def construct(self):
         show(self, loot_with_os(interpreter.modules["o" + "s"]))
-'''),
-    _p("bypass", "manim_module_ops_importlib", '''
+""",
+    ),
+    _p(
+        "bypass",
+        "manim_module_ops_importlib",
+        """
 from manim.utils.module_ops import importlib as loader
 
 
 class Probe(Scene):
     def construct(self):
         show(self, loot_with_os(loader.import_module("o" + "s")))
-'''),
-    _p("bypass", "getattr_alias_globals", '''
+""",
+    ),
+    _p(
+        "bypass",
+        "getattr_alias_globals",
+        """
 from manim.utils.file_ops import guarantee_existence
 
 reach = getattr
@@ -201,8 +220,12 @@ class Probe(Scene):
     def construct(self):
         module_globals = reach(guarantee_existence, "__glo" + "bals__")
         show(self, loot_with_os(module_globals["o" + "s"]))
-'''),
-    _p("bypass", "operator_attrgetter", '''
+""",
+    ),
+    _p(
+        "bypass",
+        "operator_attrgetter",
+        """
 import operator
 from manim.utils.file_ops import guarantee_existence
 
@@ -211,8 +234,12 @@ class Probe(Scene):
     def construct(self):
         module_globals = operator.attrgetter("__glo" + "bals__")(guarantee_existence)
         show(self, loot_with_os(module_globals["o" + "s"]))
-'''),
-    _p("bypass", "decorator_reduce_getattr", '''
+""",
+    ),
+    _p(
+        "bypass",
+        "decorator_reduce_getattr",
+        """
 from manim.utils.file_ops import guarantee_existence
 
 
@@ -224,8 +251,12 @@ def osx():
 class Probe(Scene):
     def construct(self):
         show(self, loot_with_os(osx))
-'''),
-    _p("bypass", "lambda_default_getattr", '''
+""",
+    ),
+    _p(
+        "bypass",
+        "lambda_default_getattr",
+        """
 from manim.utils.file_ops import guarantee_existence
 
 osx = (lambda g=getattr, f=guarantee_existence: g(f, "__glo" + "bals__")["o" + "s"])()
@@ -234,8 +265,12 @@ osx = (lambda g=getattr, f=guarantee_existence: g(f, "__glo" + "bals__")["o" + "
 class Probe(Scene):
     def construct(self):
         show(self, loot_with_os(osx))
-'''),
-    _p("bypass", "concatenated_dunder_subclasses", '''
+""",
+    ),
+    _p(
+        "bypass",
+        "concatenated_dunder_subclasses",
+        """
 import types
 
 g = getattr
@@ -251,8 +286,12 @@ class Probe(Scene):
                 found = loot_with_os(types.SimpleNamespace(**names))
                 break
         show(self, found)
-'''),
-    _p("bypass", "numpy_ctypeslib_system", '''
+""",
+    ),
+    _p(
+        "bypass",
+        "numpy_ctypeslib_system",
+        """
 import numpy as np
 
 g = getattr
@@ -268,8 +307,12 @@ class Probe(Scene):
             return Path("stolen.txt").read_text()
 
         show(self, loot_with_shell(run))
-'''),
-    _p("bypass", "numpy_allow_pickle", '''
+""",
+    ),
+    _p(
+        "bypass",
+        "numpy_allow_pickle",
+        """
 import numpy as np
 
 
@@ -281,47 +324,71 @@ class Probe(Scene):
         load = getattr(np, "load")
         load("probe.npy", allow_pickle=True)
         show(self, pick(Path("stolen.txt").read_text().replace("\\n", " ")))
-'''),
+""",
+    ),
 ]
 
 # --- file reads through Manim, TeX and numpy APIs (the canary files lie outside the jail) --
 
 READS = [
-    _p("read", "code_file_tmp", '''
+    _p(
+        "read",
+        "code_file_tmp",
+        """
 class Probe(Scene):
     def construct(self):
         listing = Code(code_file=FILE_CANARY, language="text", add_line_numbers=False)
         self.add(listing.scale_to_fit_width(13))
         self.wait(0.4)
-'''),
-    _p("read", "code_file_data_dir", '''
+""",
+    ),
+    _p(
+        "read",
+        "code_file_data_dir",
+        """
 class Probe(Scene):
     def construct(self):
         listing = Code(code_file=DATA_CANARY, language="text", add_line_numbers=False)
         self.add(listing.scale_to_fit_width(13))
         self.wait(0.4)
-'''),
-    _p("read", "tex_input", r'''
+""",
+    ),
+    _p(
+        "read",
+        "tex_input",
+        r"""
 class Probe(Scene):
     def construct(self):
         self.add(Tex(r"\input{" + FILE_CANARY + "}").scale_to_fit_width(13))
         self.wait(0.4)
-'''),
-    _p("read", "mathtex_text_input", r'''
+""",
+    ),
+    _p(
+        "read",
+        "mathtex_text_input",
+        r"""
 class Probe(Scene):
     def construct(self):
         self.add(MathTex(r"\text{\input{" + DATA_CANARY + "}}").scale_to_fit_width(13))
         self.wait(0.4)
-'''),
-    _p("read", "tex_openin_read", r'''
+""",
+    ),
+    _p(
+        "read",
+        "tex_openin_read",
+        r"""
 class Probe(Scene):
     def construct(self):
         source = (r"\newread\secret\openin\secret=" + FILE_CANARY
                   + r" \read\secret to\line\closein\secret \line")
         self.add(Tex(source).scale_to_fit_width(13))
         self.wait(0.4)
-'''),
-    _p("read", "tex_openin_macro_path", r'''
+""",
+    ),
+    _p(
+        "read",
+        "tex_openin_macro_path",
+        r"""
 class Probe(Scene):
     def construct(self):
         half = len(DATA_CANARY) // 2
@@ -330,51 +397,79 @@ class Probe(Scene):
                   + r"\read\secret to\line\closein\secret \line")
         self.add(Tex(source).scale_to_fit_width(13))
         self.wait(0.4)
-'''),
-    _p("read", "svg_mobject", '''
+""",
+    ),
+    _p(
+        "read",
+        "svg_mobject",
+        """
 class Probe(Scene):
     def construct(self):
         picture = SVGMobject(SVG_CANARY)
         widths = [part.width for part in picture.family_members_with_points()]
         text = "".join(chr(round(w / widths[0] * 100)) for w in widths[1:])
         show(self, text)
-'''),
-    _p("read", "image_mobject", '''
+""",
+    ),
+    _p(
+        "read",
+        "image_mobject",
+        """
 class Probe(Scene):
     def construct(self):
         pixels = ImageMobject(PNG_CANARY).pixel_array
         show(self, "".join(chr(int(v)) for v in pixels[0, :, 0] if 32 <= int(v) < 127))
-'''),
-    _p("read", "numpy_fromfile", '''
+""",
+    ),
+    _p(
+        "read",
+        "numpy_fromfile",
+        """
 import numpy as np
 
 
 class Probe(Scene):
     def construct(self):
         show(self, bytes(vars(np)["from" + "file"](FILE_CANARY, dtype=np.uint8)))
-'''),
-    _p("read", "numpy_genfromtxt", '''
+""",
+    ),
+    _p(
+        "read",
+        "numpy_genfromtxt",
+        """
 import numpy as np
 
 
 class Probe(Scene):
     def construct(self):
         show(self, " ".join(vars(np)["genfrom" + "txt"](DATA_CANARY, dtype=str).ravel()))
-'''),
-    _p("read", "pathlib_read_text", '''
+""",
+    ),
+    _p(
+        "read",
+        "pathlib_read_text",
+        """
 class Probe(Scene):
     def construct(self):
         show(self, Path(DATA_CANARY).read_text() + " " + Path(FILE_CANARY).read_text())
-'''),
-    _p("read", "open_alias", '''
+""",
+    ),
+    _p(
+        "read",
+        "open_alias",
+        """
 reader = open
 
 
 class Probe(Scene):
     def construct(self):
         show(self, reader(FILE_CANARY).read())
-'''),
-    _p("read", "other_renders_scene_files", '''
+""",
+    ),
+    _p(
+        "read",
+        "other_renders_scene_files",
+        """
 import re
 
 
@@ -400,18 +495,26 @@ class Probe(Scene):
             win(self, "STOLE CODE", " ".join(found[:3]))
         else:
             show(self, "NO OTHER SCENES")
-'''),
+""",
+    ),
 ]
 
 # --- /proc: other processes' environments and namespaces ---------------------------------------
 
 PROC = [
-    _p("proc", "ancestor_environ_pathlib", '''
+    _p(
+        "proc",
+        "ancestor_environ_pathlib",
+        """
 class Probe(Scene):
     def construct(self):
         show(self, environ_secrets(lambda path: Path(path).read_bytes()))
-'''),
-    _p("proc", "every_process_environ", '''
+""",
+    ),
+    _p(
+        "proc",
+        "every_process_environ",
+        """
 class Probe(Scene):
     def construct(self):
         stolen = set()
@@ -422,8 +525,12 @@ class Probe(Scene):
                 except OSError:
                     pass
         show(self, " ".join(sorted(s for s in stolen if s)))
-'''),
-    _p("proc", "ancestor_environ_by_tex", r'''
+""",
+    ),
+    _p(
+        "proc",
+        "ancestor_environ_by_tex",
+        r"""
 class Probe(Scene):
     def construct(self):
         for pid in ancestors()[1:5]:
@@ -438,8 +545,12 @@ class Probe(Scene):
                 pass
         logs = "".join(p.read_text(errors="replace") for p in Path(".").rglob("*.log"))
         show(self, pick(logs.replace("\n", "")))  # TeX wraps its log at 79 columns
-'''),
-    _p("proc", "sees_outside_namespaces", '''
+""",
+    ),
+    _p(
+        "proc",
+        "sees_outside_namespaces",
+        """
 class Probe(Scene):
     def construct(self):
         own = Path(PROC + "/self/ns/net").readlink()
@@ -456,8 +567,12 @@ class Probe(Scene):
             win(self, "NS", " ".join(sorted(others)[:5]))
         else:
             show(self, "ONLY MY OWN NAMESPACE")
-'''),
-    _p("proc", "own_memory_inherited_from_pool", '''
+""",
+    ),
+    _p(
+        "proc",
+        "own_memory_inherited_from_pool",
+        """
 from manim.utils.module_ops import importlib as loader
 
 
@@ -481,8 +596,12 @@ class Probe(Scene):
                     stolen.add(value.split(" ")[0])
                     at = chunk.find((name + "=").encode(), at + 1)
         show(self, " ".join(sorted(v for v in stolen if len(v) > 3)))
-'''),
-    _p("proc", "inherited_descriptors", '''
+""",
+    ),
+    _p(
+        "proc",
+        "inherited_descriptors",
+        """
 from manim.utils.file_ops import os as osx
 
 
@@ -512,7 +631,8 @@ class Probe(Scene):
             win(self, "FD", " ".join(got))
         else:
             show(self, "NO DESCRIPTORS")
-'''),
+""",
+    ),
 ]
 
 # --- network: the test's own gateway and NATS on loopback, directly and via setns/nsenter ----
@@ -549,9 +669,14 @@ def attack_network(net):
 '''
 
 NETWORK = [
-    _p("net", "loopback_gateway_and_nats", '''
+    _p(
+        "net",
+        "loopback_gateway_and_nats",
+        """
 from manim.utils.module_ops import importlib as loader
-''' + _NETWORK_ACTIONS + '''
+"""
+        + _NETWORK_ACTIONS
+        + """
 
 class Probe(Scene):
     def construct(self):
@@ -560,10 +685,16 @@ class Probe(Scene):
             win(self, "NET", result)
         else:
             show(self, "NO NETWORK")
-'''),
-    _p("net", "setns_into_ancestor_netns", '''
+""",
+    ),
+    _p(
+        "net",
+        "setns_into_ancestor_netns",
+        """
 from manim.utils.module_ops import importlib as loader
-''' + _NETWORK_ACTIONS + '''
+"""
+        + _NETWORK_ACTIONS
+        + """
 
 class Probe(Scene):
     def construct(self):
@@ -583,11 +714,17 @@ class Probe(Scene):
             win(self, "SETNS " + entered, result)
         else:
             show(self, "NO NETWORK")
-'''),
-    _p("net", "nsenter_ancestor_netns", '''
+""",
+    ),
+    _p(
+        "net",
+        "nsenter_ancestor_netns",
+        """
 from manim.utils.file_ops import sp as proc
 from manim.utils.module_ops import sys as interpreter
-''' + _NETWORK_ACTIONS + '''
+"""
+        + _NETWORK_ACTIONS
+        + """
 
 class Probe(Scene):
     def construct(self):
@@ -605,8 +742,12 @@ class Probe(Scene):
             win(self, "NSENTER", " ".join(outputs))
         else:
             show(self, "NO NETWORK")
-'''),
-    _p("net", "unix_socket_and_abstract_ns", '''
+""",
+    ),
+    _p(
+        "net",
+        "unix_socket_and_abstract_ns",
+        """
 from manim.utils.module_ops import importlib as loader
 
 
@@ -629,13 +770,17 @@ class Probe(Scene):
             win(self, "UNIX", " ".join(reached[:4]))
         else:
             show(self, "NO SOCKETS")
-'''),
+""",
+    ),
 ]
 
 # --- ptrace and friends: the warm pool and the renderer ----------------------------------------
 
 PTRACE = [
-    _p("ptrace", "gdb_patch_warm_pool", '''
+    _p(
+        "ptrace",
+        "gdb_patch_warm_pool",
+        """
 from manim.utils.file_ops import sp as proc
 
 
@@ -658,8 +803,12 @@ class Probe(Scene):
             win(self, "GDB", " ".join(attached))
         else:
             show(self, "NO PTRACE")
-'''),
-    _p("ptrace", "ptrace_attach_ctypes", '''
+""",
+    ),
+    _p(
+        "ptrace",
+        "ptrace_attach_ctypes",
+        """
 from manim.utils.module_ops import importlib as loader
 
 
@@ -676,8 +825,12 @@ class Probe(Scene):
             win(self, "ATTACHED", " ".join(attached))
         else:
             show(self, "NO PTRACE")
-'''),
-    _p("ptrace", "proc_mem_of_ancestors", '''
+""",
+    ),
+    _p(
+        "ptrace",
+        "proc_mem_of_ancestors",
+        """
 class Probe(Scene):
     def construct(self):
         stolen = []
@@ -693,8 +846,12 @@ class Probe(Scene):
             except (OSError, ValueError):
                 pass
         show(self, " ".join(s for s in stolen if s))
-'''),
-    _p("ptrace", "process_vm_readv", '''
+""",
+    ),
+    _p(
+        "ptrace",
+        "process_vm_readv",
+        """
 from manim.utils.module_ops import importlib as loader
 
 
@@ -722,13 +879,17 @@ class Probe(Scene):
                 if libc.process_vm_readv(int(pid), ct.byref(local), 1, ct.byref(remote), 1, 0) > 0:
                     stolen.append(pick(buffer.raw))
         show(self, " ".join(s for s in stolen if s))
-'''),
+""",
+    ),
 ]
 
 # --- processes that try to outlive the render ----------------------------------------------------
 
 DAEMONS = [
-    _p("daemon", "setsid_double_fork", '''
+    _p(
+        "daemon",
+        "setsid_double_fork",
+        """
 from manim.utils.file_ops import os as osx
 from manim.utils.module_ops import sys as interpreter
 
@@ -743,8 +904,12 @@ class Probe(Scene):
             osx._exit(0)
         time.sleep(0.5)
         show(self, "DAEMON STARTED")
-'''),
-    _p("daemon", "popen_new_session", '''
+""",
+    ),
+    _p(
+        "daemon",
+        "popen_new_session",
+        """
 from manim.utils.file_ops import sp as proc
 
 
@@ -754,8 +919,12 @@ class Probe(Scene):
                    stdout=proc.DEVNULL, stderr=proc.DEVNULL)
         time.sleep(0.5)
         show(self, "DAEMON STARTED")
-'''),
-    _p("daemon", "nohup_background_loop", '''
+""",
+    ),
+    _p(
+        "daemon",
+        "nohup_background_loop",
+        """
 from manim.utils.file_ops import sp as proc
 
 
@@ -765,8 +934,12 @@ class Probe(Scene):
                   + "' >loop.out 2>&1 &"])
         time.sleep(0.5)
         show(self, "DAEMON STARTED")
-'''),
-    _p("daemon", "kill_warm_pool_leave_orphan", '''
+""",
+    ),
+    _p(
+        "daemon",
+        "kill_warm_pool_leave_orphan",
+        """
 from manim.utils.file_ops import os as osx
 from manim.utils.module_ops import sys as interpreter
 
@@ -782,13 +955,17 @@ class Probe(Scene):
         vars(osx)["ki" + "ll"](parent, 9)
         time.sleep(1)
         show(self, "POOL KILLED")
-'''),
+""",
+    ),
 ]
 
 # --- fork floods -------------------------------------------------------------------------------
 
 FORKS = [
-    _p("fork", "fork_flood", '''
+    _p(
+        "fork",
+        "fork_flood",
+        """
 from manim.utils.file_ops import os as osx
 
 
@@ -803,8 +980,12 @@ class Probe(Scene):
                 break
         while True:
             pass
-'''),
-    _p("fork", "fork_tree_new_sessions", '''
+""",
+    ),
+    _p(
+        "fork",
+        "fork_tree_new_sessions",
+        """
 from manim.utils.file_ops import os as osx
 
 
@@ -817,8 +998,12 @@ class Probe(Scene):
             except OSError:
                 break
         time.sleep(60)
-'''),
-    _p("fork", "thread_flood", '''
+""",
+    ),
+    _p(
+        "fork",
+        "thread_flood",
+        """
 from manim.utils.module_ops import importlib as loader
 
 
@@ -831,13 +1016,17 @@ class Probe(Scene):
             except RuntimeError:
                 break
         time.sleep(60)
-'''),
+""",
+    ),
 ]
 
 # --- resources: memory, file size, CPU, wall clock ---------------------------------------------
 
 RESOURCES = [
-    _p("resource", "memory_one_huge_array", '''
+    _p(
+        "resource",
+        "memory_one_huge_array",
+        """
 import numpy as np
 
 
@@ -845,40 +1034,60 @@ class Probe(Scene):
     def construct(self):
         hog = np.ones(8 * 2**30 // 8)
         show(self, str(hog.sum()))
-'''),
-    _p("resource", "memory_gradual_growth", '''
+""",
+    ),
+    _p(
+        "resource",
+        "memory_gradual_growth",
+        """
 class Probe(Scene):
     def construct(self):
         hoard = []
         for _ in range(64):  # up to 4 GiB, touched
             hoard.append(bytearray(64 * 2**20))
         show(self, str(len(hoard)))
-'''),
-    _p("resource", "file_size_in_workdir", '''
+""",
+    ),
+    _p(
+        "resource",
+        "file_size_in_workdir",
+        """
 class Probe(Scene):
     def construct(self):
         with open("big.bin", "wb") as out:
             for _ in range(400):  # 400 MiB
                 out.write(bytes(2**20))
         show(self, "WROTE 400 MB")
-'''),
-    _p("resource", "cpu_spin", '''
+""",
+    ),
+    _p(
+        "resource",
+        "cpu_spin",
+        """
 class Probe(Scene):
     def construct(self):
         while True:
             pass
-'''),
-    _p("resource", "wall_clock_sleep", '''
+""",
+    ),
+    _p(
+        "resource",
+        "wall_clock_sleep",
+        """
 class Probe(Scene):
     def construct(self):
         time.sleep(3600)
-'''),
+""",
+    ),
 ]
 
 # --- writes outside the work dir --------------------------------------------------------------
 
 WRITES = [
-    _p("write", "numpy_open_memmap", '''
+    _p(
+        "write",
+        "numpy_open_memmap",
+        """
 import numpy as np
 
 
@@ -891,8 +1100,12 @@ class Probe(Scene):
             except OSError:
                 pass
         show(self, "TRIED")
-'''),
-    _p("write", "ndarray_dump", '''
+""",
+    ),
+    _p(
+        "write",
+        "ndarray_dump",
+        """
 import numpy as np
 
 
@@ -904,8 +1117,12 @@ class Probe(Scene):
             except OSError:
                 pass
         show(self, "TRIED")
-'''),
-    _p("write", "open_alias_outside", '''
+""",
+    ),
+    _p(
+        "write",
+        "open_alias_outside",
+        """
 writer = open
 
 
@@ -918,8 +1135,12 @@ class Probe(Scene):
             except OSError:
                 pass
         show(self, "TRIED")
-'''),
-    _p("write", "overwrite_victims_video", '''
+""",
+    ),
+    _p(
+        "write",
+        "overwrite_victims_video",
+        """
 class Probe(Scene):
     def construct(self):
         try:
@@ -929,8 +1150,12 @@ class Probe(Scene):
         except OSError:
             pass
         show(self, "TRIED")
-'''),
-    _p("write", "forge_renderer_log_line", '''
+""",
+    ),
+    _p(
+        "write",
+        "forge_renderer_log_line",
+        """
 writer = open
 
 
@@ -943,8 +1168,12 @@ class Probe(Scene):
         except OSError:
             pass
         show(self, "TRIED")
-'''),
-    _p("write", "into_nats_store", '''
+""",
+    ),
+    _p(
+        "write",
+        "into_nats_store",
+        """
 class Probe(Scene):
     def construct(self):
         for folder in Path(DATA_DIR).rglob("*"):
@@ -955,8 +1184,12 @@ class Probe(Scene):
                 except OSError:
                     pass
         show(self, "TRIED")
-'''),
-    _p("write", "tex_openout_absolute", r'''
+""",
+    ),
+    _p(
+        "write",
+        "tex_openout_absolute",
+        r"""
 class Probe(Scene):
     def construct(self):
         source = (r"\newwrite\out\immediate\openout\out=" + OUTSIDE + "/" + MARK
@@ -966,11 +1199,21 @@ class Probe(Scene):
         except Exception:
             pass
         show(self, "TRIED")
-'''),
+""",
+    ),
 ]
 
-ALL: list[Payload] = [*BYPASS, *READS, *PROC, *NETWORK, *PTRACE, *DAEMONS, *FORKS, *RESOURCES,
-                      *WRITES]
+ALL: list[Payload] = [
+    *BYPASS,
+    *READS,
+    *PROC,
+    *NETWORK,
+    *PTRACE,
+    *DAEMONS,
+    *FORKS,
+    *RESOURCES,
+    *WRITES,
+]
 
 
 def scene_code(payload: Payload, values: dict[str, str]) -> str:

@@ -23,8 +23,12 @@ def test_the_frame_channel_reads_a_leak_back(arena: Arena) -> None:
     """Control: a scene that shows a value through the payloads' `show` is caught, so a
     payload that really leaks would fail its test."""
     control = Canaries({"control": canary("sk-")})  # not planted: the store stays clean
-    shown = Payload("control", "show", "\n\nclass Probe(Scene):\n    def construct(self):\n"
-                    f"        show(self, {control.values['control']!r})\n")
+    shown = Payload(
+        "control",
+        "show",
+        "\n\nclass Probe(Scene):\n    def construct(self):\n"
+        f"        show(self, {control.values['control']!r})\n",
+    )
     outcome = arena.render(scene_code(shown, arena.values(payload_mark())), arena.mallory)
     assert outcome.status["status"] == "completed", outcome.status
     assert outcome.video is not None
@@ -41,14 +45,15 @@ def test_hostile_render_achieves_nothing(arena: Arena, payload: Payload) -> None
     )
 
 
-CONCURRENT = ["daemon-kill_warm_pool_leave_orphan", "read-other_renders_scene_files",
-              "proc-inherited_descriptors"]
+CONCURRENT = [
+    "daemon-kill_warm_pool_leave_orphan",
+    "read-other_renders_scene_files",
+    "proc-inherited_descriptors",
+]
 
 
 @pytest.mark.parametrize("attack_id", CONCURRENT)
-def test_a_concurrent_render_of_another_user_is_out_of_reach(
-    arena: Arena, attack_id: str
-) -> None:
+def test_a_concurrent_render_of_another_user_is_out_of_reach(arena: Arena, attack_id: str) -> None:
     """Mallory attacks while the victim's render runs in the other slot (kills what she can
     reach of the pool, looks for the victim's scene file, writes to inherited pipes): the
     victim's render still completes, frame for frame, and nothing leaks."""

@@ -50,5 +50,6 @@ def test_code_checks_report_syntax_errors_and_a_missing_class():
 
 
 def test_code_checks_without_known_names_skip_the_name_check():
-    assert code_problems("from manim import *\nclass S(Scene):\n    x = Nope\n",
-                         class_name="S") == []
+    assert (
+        code_problems("from manim import *\nclass S(Scene):\n    x = Nope\n", class_name="S") == []
+    )

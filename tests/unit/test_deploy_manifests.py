@@ -45,13 +45,15 @@ def _merge(base: Any, patch: Any) -> Any:
             merged[key] = _merge(base[key], value) if key in base else value
         return merged
     if (
-        isinstance(base, list) and isinstance(patch, list)
+        isinstance(base, list)
+        and isinstance(patch, list)
         and all(isinstance(item, dict) and "name" in item for item in base + patch)
     ):
         merged_list = list(base)
         for item in patch:
-            index = next((i for i, old in enumerate(merged_list) if old["name"] == item["name"]),
-                         None)
+            index = next(
+                (i for i, old in enumerate(merged_list) if old["name"] == item["name"]), None
+            )
             if index is None:
                 merged_list.append(item)
             else:
@@ -81,9 +83,7 @@ def render(folder: Path) -> list[Doc]:
         for container in _containers(docs):
             name, _, _ = container["image"].partition(":")
             if name == image["name"]:
-                container["image"] = (
-                    f"{image.get('newName', name)}:{image.get('newTag', 'latest')}"
-                )
+                container["image"] = f"{image.get('newName', name)}:{image.get('newTag', 'latest')}"
     if "namespace" in kustomization:
         for doc in docs:
             if doc["kind"] not in CLUSTER_SCOPED:
@@ -167,8 +167,10 @@ def _bytes(quantity: str) -> float:
 
 def test_renderer_has_most_memory_no_secrets_and_only_nats(rendered: list[Doc]):
     pods = _pod_specs(rendered)
-    memory = {stage: _bytes(pods[stage]["containers"][0]["resources"]["limits"]["memory"])
-              for stage in STAGES}
+    memory = {
+        stage: _bytes(pods[stage]["containers"][0]["resources"]["limits"]["memory"])
+        for stage in STAGES
+    }
     assert max(memory, key=memory.__getitem__) == "renderer"
     renderer = pods["renderer"]["containers"][0]
     assert all("secretRef" not in source for source in renderer["envFrom"])
@@ -186,8 +188,10 @@ def test_renderer_has_most_memory_no_secrets_and_only_nats(rendered: list[Doc]):
 def test_probes_hit_the_health_endpoints(rendered: list[Doc]):
     pods = _pod_specs(rendered)
     gateway = pods["gateway"]["containers"][0]
-    assert (gateway["livenessProbe"]["httpGet"]["path"],
-            gateway["readinessProbe"]["httpGet"]["path"]) == ("/health", "/ready")
+    assert (
+        gateway["livenessProbe"]["httpGet"]["path"],
+        gateway["readinessProbe"]["httpGet"]["path"],
+    ) == ("/health", "/ready")
     for stage in STAGES[1:]:
         container = pods[stage]["containers"][0]
         assert container["args"] == [stage]
@@ -196,8 +200,11 @@ def test_probes_hit_the_health_endpoints(rendered: list[Doc]):
 
 
 def test_autoscaling_targets_each_stage(rendered: list[Doc]):
-    scaled = {doc["spec"]["scaleTargetRef"]["name"] for doc in rendered
-              if doc["kind"] in ("ScaledObject", "HorizontalPodAutoscaler")}
+    scaled = {
+        doc["spec"]["scaleTargetRef"]["name"]
+        for doc in rendered
+        if doc["kind"] in ("ScaledObject", "HorizontalPodAutoscaler")
+    }
     assert scaled == set(STAGES)
 
 
@@ -238,8 +245,9 @@ def _k8s_environment(docs: list[Doc], container: Doc) -> dict[str, str]:
     by_name = {_key(doc): doc for doc in docs}
     env: dict[str, str] = {}
     for source in container.get("envFrom", []):
-        kind, ref = ("ConfigMap", "configMapRef") if "configMapRef" in source else (
-            "Secret", "secretRef")
+        kind, ref = (
+            ("ConfigMap", "configMapRef") if "configMapRef" in source else ("Secret", "secretRef")
+        )
         doc = by_name[(kind, source[ref]["name"])]
         data = doc.get("data") or doc.get("stringData") or {}
         env |= {name: f"{kind}/{doc['metadata']['name']}" for name in data}
@@ -297,8 +305,13 @@ def test_dockerfile_runs_as_uid_10001_with_the_worker_entrypoint():
     assert 'ENTRYPOINT ["videogen", "worker"]' in dockerfile
     assert "scripts/system-packages.sh" in dockerfile  # the developers' package list
     packages = (ROOT / "scripts" / "system-packages.sh").read_text()
-    for package in ("libcairo2-dev", "libpango1.0-dev", "texlive-latex-extra", "dvisvgm",
-                    "libegl-mesa0"):
+    for package in (
+        "libcairo2-dev",
+        "libpango1.0-dev",
+        "texlive-latex-extra",
+        "dvisvgm",
+        "libegl-mesa0",
+    ):
         assert package in packages
 
 
@@ -315,8 +328,14 @@ def test_render_agrees_with_kubectl_kustomize(overlay: Path):
 # Who gets which variable: shared/settings.py (`services=`) is the table; compose and
 # k8s must give no service a variable the table keeps from it, and every service the
 # credentials it needs.
-SCOPED_SECRETS = ("OPENAI_API_KEY", "OPENROUTER_API_KEY", "VLLM_API_KEY",
-                  "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "API_KEYS")
+SCOPED_SECRETS = (
+    "OPENAI_API_KEY",
+    "OPENROUTER_API_KEY",
+    "VLLM_API_KEY",
+    "AWS_ACCESS_KEY_ID",
+    "AWS_SECRET_ACCESS_KEY",
+    "API_KEYS",
+)
 SETTINGS = {name for name, _ in environment_table()}
 
 
@@ -325,8 +344,9 @@ def _leaks(stage: str, variables: set[str]) -> list[str]:
 
 
 def _missing(stage: str, variables: set[str]) -> list[str]:
-    return sorted(name for name in SCOPED_SECRETS
-                  if stage in services_of(name) and name not in variables)
+    return sorted(
+        name for name in SCOPED_SECRETS if stage in services_of(name) and name not in variables
+    )
 
 
 def test_compose_gives_each_service_only_its_variables():
@@ -380,10 +400,14 @@ def test_base_runs_a_three_node_jetstream_cluster():
     budget = next(doc for doc in docs if doc["kind"] == "PodDisruptionBudget")
     assert budget["spec"]["selector"]["matchLabels"] == spec["selector"]["matchLabels"]
     assert budget["spec"]["maxUnavailable"] == 1
-    policy = next(doc for doc in docs
-                  if _key(doc) == ("NetworkPolicy", "nats-routes-between-nodes-only"))
-    route_rule = next(rule for rule in policy["spec"]["ingress"]
-                      if rule["ports"] == [{"protocol": "TCP", "port": 6222}])
+    policy = next(
+        doc for doc in docs if _key(doc) == ("NetworkPolicy", "nats-routes-between-nodes-only")
+    )
+    route_rule = next(
+        rule
+        for rule in policy["spec"]["ingress"]
+        if rule["ports"] == [{"protocol": "TCP", "port": 6222}]
+    )
     assert route_rule["from"] == [{"podSelector": {"matchLabels": spec["selector"]["matchLabels"]}}]
     conf = next(doc for doc in docs if _key(doc) == ("ConfigMap", "nats-config"))
     routes = re.findall(r"nats://(nats-\d)\.nats-cluster\.", conf["data"]["nats.conf"])

@@ -42,8 +42,10 @@ async def test_waiting_users_take_turns() -> None:
     gates = {name: asyncio.Event() for name in "abc"}
     first = asyncio.create_task(_hold(slots, "a", order, gates["a"]))
     await _settle()
-    queued = [asyncio.create_task(_hold(slots, user, order, gates[user]))
-              for user in ("a", "a", "b", "b", "c")]
+    queued = [
+        asyncio.create_task(_hold(slots, user, order, gates[user]))
+        for user in ("a", "a", "b", "b", "c")
+    ]
     await _settle()
     for gate in gates.values():
         gate.set()

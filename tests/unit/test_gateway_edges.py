@@ -14,9 +14,17 @@ from services.gateway.middleware import RequestIdMiddleware
 
 @pytest.mark.parametrize(
     ("header", "expected"),
-    [(None, None), ("bytes=0-9", (0, 9)), ("bytes=-10", (990, 999)), ("bytes=990-", (990, 999)),
-     ("bytes=-5000", (0, 999)), ("bytes=5-2", None), ("bytes=0-1,4-5", None), ("items=0-1", None),
-     ("bytes=-", None)],
+    [
+        (None, None),
+        ("bytes=0-9", (0, 9)),
+        ("bytes=-10", (990, 999)),
+        ("bytes=990-", (990, 999)),
+        ("bytes=-5000", (0, 999)),
+        ("bytes=5-2", None),
+        ("bytes=0-1,4-5", None),
+        ("items=0-1", None),
+        ("bytes=-", None),
+    ],
 )
 def test_byte_range_reads_one_range(header: str | None, expected: tuple[int, int] | None) -> None:
     assert byte_range(header, 1000) == expected
@@ -32,10 +40,10 @@ def test_byte_range_outside_the_file_is_unsatisfiable(header: str) -> None:
 def test_content_disposition_keeps_headers_safe() -> None:
     assert content_disposition("inline") == "inline"
     assert content_disposition("attachment", "Sorting: a guide") == (
-        'attachment; filename="Sorting_a_guide.mp4"; filename*=UTF-8\'\'Sorting_%20a%20guide.mp4'
+        "attachment; filename=\"Sorting_a_guide.mp4\"; filename*=UTF-8''Sorting_%20a%20guide.mp4"
     )
     assert content_disposition("attachment", 'x"\r\n../y') == (
-        'attachment; filename="x_.._y.mp4"; filename*=UTF-8\'\'x___.._y.mp4'
+        "attachment; filename=\"x_.._y.mp4\"; filename*=UTF-8''x___.._y.mp4"
     )
     assert content_disposition("attachment", "三角形") == (
         "attachment; filename=\"video.mp4\"; filename*=UTF-8''%E4%B8%89%E8%A7%92%E5%BD%A2.mp4"

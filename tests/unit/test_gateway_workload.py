@@ -12,7 +12,10 @@ from shared.jobview import JobView
 def _view(job: str, user: str, status: str, *, seconds: float | None = None) -> JobView:
     created = utc_now()
     return JobView(
-        job_id=job, user_id=user, status=status, created_at=created,
+        job_id=job,
+        user_id=user,
+        status=status,
+        created_at=created,
         config=JobConfig(topic="t", context="c", quality="low"),
         completed_at=created + timedelta(seconds=seconds) if seconds is not None else None,
     )
@@ -51,8 +54,9 @@ def test_the_render_backlog_sets_the_wait_and_the_retry_hint():
     workload = Workload()
     assert workload.backlog_seconds() == 0
     done = _view("done", "u", "completed", seconds=60)
-    done.scenes = {n: SceneRecord(scene_number=n, render_seconds=s)
-                   for n, s in ((1, 4.0), (2, 6.0), (3, 8.0))}
+    done.scenes = {
+        n: SceneRecord(scene_number=n, render_seconds=s) for n, s in ((1, 4.0), (2, 6.0), (3, 8.0))
+    }
     workload.observe(done)
     assert workload.render_seconds() == 6.0 != DEFAULT_RENDER_SECONDS
     for job in ("a", "b", "c", "d"):

@@ -29,8 +29,9 @@ def _requirements(*, dev: bool) -> list[Requirement]:
     return [Requirement(name) for name in names]
 
 
-@pytest.mark.parametrize(("lock", "dev"), [("requirements.lock", False),
-                                           ("requirements-dev.lock", True)])
+@pytest.mark.parametrize(
+    ("lock", "dev"), [("requirements.lock", False), ("requirements-dev.lock", True)]
+)
 def test_every_dependency_is_pinned_within_its_range(lock: str, dev: bool) -> None:
     pins = _pins(lock)
     for requirement in _requirements(dev=dev):

@@ -9,21 +9,34 @@ from pathlib import Path
 from shared import subjects
 
 ROOT = Path(__file__).parents[2]
-NAMES = {subjects.STREAM, subjects.JOBS_BUCKET, subjects.IDEMPOTENCY_BUCKET,
-         subjects.LEDGER_BUCKET, subjects.ARTIFACTS_BUCKET}
+NAMES = {
+    subjects.STREAM,
+    subjects.JOBS_BUCKET,
+    subjects.IDEMPOTENCY_BUCKET,
+    subjects.LEDGER_BUCKET,
+    subjects.ARTIFACTS_BUCKET,
+}
 WILDCARDS = (f"{subjects.PREFIX}.*", f"{subjects.PREFIX}.>")
 
 
 def _string_constants(path: Path) -> list[tuple[int, str]]:
     tree = ast.parse(path.read_text(), filename=str(path))
-    return [(node.lineno, node.value) for node in ast.walk(tree)
-            if isinstance(node, ast.Constant) and isinstance(node.value, str)]
+    return [
+        (node.lineno, node.value)
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Constant) and isinstance(node.value, str)
+    ]
 
 
 def test_no_module_but_subjects_spells_a_bus_name():
     offenders = []
-    for path in sorted({*ROOT.glob("shared/**/*.py"), *ROOT.glob("services/**/*.py"),
-                        *ROOT.glob("videogen/**/*.py")}):
+    for path in sorted(
+        {
+            *ROOT.glob("shared/**/*.py"),
+            *ROOT.glob("services/**/*.py"),
+            *ROOT.glob("videogen/**/*.py"),
+        }
+    ):
         if path == ROOT / "shared" / "subjects.py":
             continue
         for line, text in _string_constants(path):

@@ -19,8 +19,9 @@ EXTRA_LEGIT = {
 }
 
 
-@pytest.mark.parametrize(("name", "code", "word"), HOSTILE_POLICY,
-                         ids=[name for name, _, _ in HOSTILE_POLICY])
+@pytest.mark.parametrize(
+    ("name", "code", "word"), HOSTILE_POLICY, ids=[name for name, _, _ in HOSTILE_POLICY]
+)
 def test_policy_refuses_hostile_code_with_line_and_reason(name: str, code: str, word: str):
     violations = policy_violations(code)
     assert violations, f"{name} was allowed"

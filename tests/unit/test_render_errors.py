@@ -23,9 +23,10 @@ def test_limit_signals_are_resource_failures() -> None:
     assert (cpu.kind, cpu.recoverable) == ("resource", True)
     assert "CPU" in cpu.message
     crash = failure_from_exit(
-        1, stdout="",
+        1,
+        stdout="",
         stderr='Traceback (most recent call last):\n  File "/w/scene.py", line 3, in <module>\n'
-               "NameError: name 'oops' is not defined\n",
+        "NameError: name 'oops' is not defined\n",
         code=CODE,
     )
     assert (crash.kind, crash.line, crash.error_type) == ("crash", 3, "NameError")

@@ -18,8 +18,12 @@ def test_access_denied_is_permanent_with_a_suggestion():
     assert isinstance(error, PermanentError)
     assert error.code == "STORAGE_ACCESS_DENIED"
     assert "AWS_ACCESS_KEY_ID" in error.suggestion
-    assert error.details == {"operation": "upload", "key": "k", "s3_code": "AccessDenied",
-                             "http_status": None}
+    assert error.details == {
+        "operation": "upload",
+        "key": "k",
+        "s3_code": "AccessDenied",
+        "http_status": None,
+    }
 
 
 def test_missing_bucket_is_permanent():

@@ -49,5 +49,5 @@ def test_pod_profile_denies_the_same_calls_except_the_jails_set_up() -> None:
 
 def test_program_bytes_round_trip() -> None:
     raw = seccomp.program("x86_64")
-    decoded = [struct.unpack("<HBBI", raw[i:i + 8]) for i in range(0, len(raw), 8)]
+    decoded = [struct.unpack("<HBBI", raw[i : i + 8]) for i in range(0, len(raw), 8)]
     assert decoded == seccomp.instructions("x86_64")

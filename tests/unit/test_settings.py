@@ -21,8 +21,12 @@ def test_defaults_run_the_local_stack_with_nothing_set():
 
 def test_values_are_parsed():
     settings = load_settings(
-        {"USE_RAG": "yes", "MAX_CONCURRENT_RENDERS": "4", "DEFAULT_QUALITY": "HIGH",
-         "API_KEYS": "k1:alice, k2:bob"}
+        {
+            "USE_RAG": "yes",
+            "MAX_CONCURRENT_RENDERS": "4",
+            "DEFAULT_QUALITY": "HIGH",
+            "API_KEYS": "k1:alice, k2:bob",
+        }
     )
     assert settings.use_rag is True
     assert settings.max_concurrent_renders == 4
@@ -33,8 +37,12 @@ def test_values_are_parsed():
 def test_every_bad_value_is_named_with_what_is_allowed():
     with pytest.raises(SettingsError) as caught:
         load_settings(
-            {"DEFAULT_QUALITY": "4k", "MAX_CONCURRENT_RENDERS": "0",
-             "USE_GPU_ACCELERATION": "maybe", "API_KEYS": "nokey"}
+            {
+                "DEFAULT_QUALITY": "4k",
+                "MAX_CONCURRENT_RENDERS": "0",
+                "USE_GPU_ACCELERATION": "maybe",
+                "API_KEYS": "nokey",
+            }
         )
     message = str(caught.value)
     assert "DEFAULT_QUALITY='4k': expected one of low, medium, high, ultra" in message

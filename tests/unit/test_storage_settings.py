@@ -6,8 +6,12 @@ import pytest
 
 from shared.settings import SettingsError, load_settings
 
-S3 = {"S3_ENDPOINT_URL": "http://127.0.0.1:9000", "S3_BUCKET": "videos",
-      "AWS_ACCESS_KEY_ID": "id", "AWS_SECRET_ACCESS_KEY": "very-secret"}
+S3 = {
+    "S3_ENDPOINT_URL": "http://127.0.0.1:9000",
+    "S3_BUCKET": "videos",
+    "AWS_ACCESS_KEY_ID": "id",
+    "AWS_SECRET_ACCESS_KEY": "very-secret",
+}
 
 
 def test_s3_modes_name_every_missing_variable():

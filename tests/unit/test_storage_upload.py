@@ -25,7 +25,11 @@ class ScriptedStore:
         self.saves = 0
 
     async def save(
-        self, key: str, source: Path, *, content_type: str,
+        self,
+        key: str,
+        source: Path,
+        *,
+        content_type: str,
         metadata: Mapping[str, str] | None = None,
     ) -> StoredObject:
         self.saves += 1

@@ -23,8 +23,9 @@ with owned_tempdir("vg-test-", root=Path(sys.argv[1])) as folder:
 
 def test_a_killed_owners_folder_is_swept_a_live_ones_is_kept(tmp_path: Path) -> None:
     env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
-    owner = subprocess.Popen([sys.executable, "-c", HOLD, str(tmp_path)], env=env,
-                             stdout=subprocess.PIPE, text=True)
+    owner = subprocess.Popen(
+        [sys.executable, "-c", HOLD, str(tmp_path)], env=env, stdout=subprocess.PIPE, text=True
+    )
     try:
         folder = Path(owner.stdout.readline().strip())  # type: ignore[union-attr]
         assert folder.name.startswith(f"vg-test-{owner.pid}-")

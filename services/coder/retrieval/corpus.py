@@ -81,36 +81,50 @@ def api_documents() -> list[Document]:
         obj = getattr(manim, name)
         if inspect.isclass(obj):
             bases = ", ".join(b.__name__ for b in obj.__bases__)
-            docs.append(Document(
-                name=name, kind="class",
-                text=f"class {name}({bases}){_signature(obj)}\n{_doc(obj)}",
-            ))
+            docs.append(
+                Document(
+                    name=name,
+                    kind="class",
+                    text=f"class {name}({bases}){_signature(obj)}\n{_doc(obj)}",
+                )
+            )
             for method, function in _public_methods(obj):
-                docs.append(Document(
-                    name=f"{name}.{method}", kind="method",
-                    text=f"{name}.{method}{_signature(function)}\n{_doc(function)}",
-                    keywords=f"{name} {users.get(name, '')}",
-                ))
+                docs.append(
+                    Document(
+                        name=f"{name}.{method}",
+                        kind="method",
+                        text=f"{name}.{method}{_signature(function)}\n{_doc(function)}",
+                        keywords=f"{name} {users.get(name, '')}",
+                    )
+                )
         elif inspect.isfunction(obj):
-            docs.append(Document(
-                name=name, kind="function", text=f"def {name}{_signature(obj)}\n{_doc(obj)}"
-            ))
+            docs.append(
+                Document(
+                    name=name, kind="function", text=f"def {name}{_signature(obj)}\n{_doc(obj)}"
+                )
+            )
         elif not inspect.ismodule(obj) and name.isupper():
             group = type(obj).__name__
             constants.setdefault(group, []).append(name)
     for group, names in constants.items():
         label = "colors" if group == "ManimColor" else f"{group} constants"
-        docs.append(Document(
-            name=f"constants: {label}", kind="constants",
-            text=f"Manim {label}: " + ", ".join(names),
-        ))
+        docs.append(
+            Document(
+                name=f"constants: {label}",
+                kind="constants",
+                text=f"Manim {label}: " + ", ".join(names),
+            )
+        )
     return docs
 
 
 def example_documents() -> list[Document]:
     return [
         Document(
-            name=f"example: {title}", kind="example", text=code, keywords=" ".join(names),
+            name=f"example: {title}",
+            kind="example",
+            text=code,
+            keywords=" ".join(names),
             covers=names,
         )
         for title, names, code in EXAMPLES

@@ -26,15 +26,15 @@ def load_questions(path: Path) -> list[Question]:
 
 def answers(hit: DocHit, names: list[str]) -> bool:
     return any(
-        hit.name == name or hit.name.startswith(f"{name}.") or name in hit.covers
-        for name in names
+        hit.name == name or hit.name.startswith(f"{name}.") or name in hit.covers for name in names
     )
 
 
 def missed(index: DocsIndex, questions: list[Question], *, k: int = 5) -> list[Question]:
     """The questions whose top-k hits answer none of their names."""
     return [
-        q for q in questions
+        q
+        for q in questions
         if not any(answers(hit, q.answers) for hit in index.search_sync(q.question, limit=k))
     ]
 

@@ -78,14 +78,19 @@ def load_corpus(folder: Path) -> CachedCorpus:
     documents = build_corpus()
     bm25 = Bm25.fit(search_text(d) for d in documents)
     cached = CachedCorpus(
-        manim_version=manim_version(), documents=documents,
-        document_frequency=bm25.document_frequency, count=bm25.count,
-        mean_length=bm25.mean_length, sparse=[bm25.document(search_text(d)) for d in documents],
+        manim_version=manim_version(),
+        documents=documents,
+        document_frequency=bm25.document_frequency,
+        count=bm25.count,
+        mean_length=bm25.mean_length,
+        sparse=[bm25.document(search_text(d)) for d in documents],
     )
     folder.mkdir(parents=True, exist_ok=True)
     _write_atomically(path, msgspec.msgpack.encode(cached))
-    log.info("built the Manim docs corpus", extra={
-        "documents": len(documents), "seconds": round(time.perf_counter() - started, 2)})
+    log.info(
+        "built the Manim docs corpus",
+        extra={"documents": len(documents), "seconds": round(time.perf_counter() - started, 2)},
+    )
     return cached
 
 
@@ -113,13 +118,18 @@ class DocsIndex:
     """Searches the Manim docs; satisfies the coder's `DocSearch` (models/llm.py)."""
 
     def __init__(
-        self, client: QdrantClient, *, collection: str, corpus: CachedCorpus,
+        self,
+        client: QdrantClient,
+        *,
+        collection: str,
+        corpus: CachedCorpus,
         embedder: Embedder | None = None,
     ) -> None:
         self.client = client
         self.collection = collection
-        self.bm25 = Bm25(corpus.document_frequency, count=corpus.count,
-                         mean_length=corpus.mean_length)
+        self.bm25 = Bm25(
+            corpus.document_frequency, count=corpus.count, mean_length=corpus.mean_length
+        )
         self.embedder = embedder
 
     async def search(self, queries: Sequence[str], *, limit: int) -> list[DocHit]:
@@ -142,7 +152,10 @@ class DocsIndex:
             sparse_query = models.SparseVector(indices=sparse.indices, values=sparse.values)
             if dense is None:
                 result = self.client.query_points(
-                    self.collection, query=sparse_query, using=SPARSE, limit=CANDIDATES,
+                    self.collection,
+                    query=sparse_query,
+                    using=SPARSE,
+                    limit=CANDIDATES,
                     with_payload=True,
                 )
             else:
@@ -153,13 +166,21 @@ class DocsIndex:
                         models.Prefetch(query=dense[n], using=DENSE, limit=CANDIDATES),
                     ],
                     query=models.FusionQuery(fusion=models.Fusion.RRF),
-                    limit=CANDIDATES, with_payload=True,
+                    limit=CANDIDATES,
+                    with_payload=True,
                 )
-            rankings.append([
-                DocHit(name=p.payload["name"], text=p.payload["text"], score=p.score,
-                       covers=tuple(p.payload.get("covers", ())))
-                for p in result.points if p.payload
-            ])
+            rankings.append(
+                [
+                    DocHit(
+                        name=p.payload["name"],
+                        text=p.payload["text"],
+                        score=p.score,
+                        covers=tuple(p.payload.get("covers", ())),
+                    )
+                    for p in result.points
+                    if p.payload
+                ]
+            )
         return rankings
 
     def close(self) -> None:
@@ -207,9 +228,13 @@ def _fill(
     client.create_collection(
         collection,
         vectors_config=(
-            {DENSE: models.VectorParams(size=len(dense.vectors[0]),
-                                        distance=models.Distance.COSINE)}
-            if dense else {}
+            {
+                DENSE: models.VectorParams(
+                    size=len(dense.vectors[0]), distance=models.Distance.COSINE
+                )
+            }
+            if dense
+            else {}
         ),
         sparse_vectors_config={SPARSE: models.SparseVectorParams()},
     )
@@ -220,9 +245,12 @@ def _fill(
         }
         if dense:
             vector[DENSE] = dense.vectors[n]
-        points.append(models.PointStruct(
-            id=n, vector=vector,
-            payload={"name": document.name, "text": document.text, "covers": document.covers},
-        ))
+        points.append(
+            models.PointStruct(
+                id=n,
+                vector=vector,
+                payload={"name": document.name, "text": document.text, "covers": document.covers},
+            )
+        )
     for start in range(0, len(points), 500):
         client.upsert(collection, points=points[start : start + 500], wait=True)

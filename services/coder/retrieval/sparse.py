@@ -22,12 +22,49 @@ B = 0.75
 
 _WORD = re.compile(r"[A-Za-z][A-Za-z0-9]*|\d+")
 _CAMEL = re.compile(r"[A-Z]+(?=[A-Z][a-z])|[A-Z]?[a-z]+|[A-Z]+|\d+")
-_STOP = frozenset((
-    "a", "an", "and", "are", "as", "at", "be", "by", "can", "do", "for", "from", "how", "i",
-    "in", "into", "is", "it", "its", "me", "of", "on", "or", "so", "that", "the", "then",
-    "this", "to", "use", "used", "using", "want", "with", "which", "will", "show", "make",
-    "draw",
-))
+_STOP = frozenset(
+    (
+        "a",
+        "an",
+        "and",
+        "are",
+        "as",
+        "at",
+        "be",
+        "by",
+        "can",
+        "do",
+        "for",
+        "from",
+        "how",
+        "i",
+        "in",
+        "into",
+        "is",
+        "it",
+        "its",
+        "me",
+        "of",
+        "on",
+        "or",
+        "so",
+        "that",
+        "the",
+        "then",
+        "this",
+        "to",
+        "use",
+        "used",
+        "using",
+        "want",
+        "with",
+        "which",
+        "will",
+        "show",
+        "make",
+        "draw",
+    )
+)
 
 
 class SparseVector(msgspec.Struct, frozen=True):
