@@ -14,7 +14,6 @@ import time
 from collections.abc import Iterator
 
 import httpx
-import nats
 import pytest
 
 from shared import subjects
@@ -76,7 +75,7 @@ def _stage(api: httpx.Client, job_id: str) -> str:
 
 def _redelivered(stack: Stack) -> int:
     async def read() -> int:
-        connection = await nats.connect(stack.env["NATS_URL"])
+        connection = await stack.connect()
         try:
             info = await connection.jetstream().consumer_info(subjects.STREAM, "renderer")
             return info.num_redelivered or 0

@@ -11,7 +11,6 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-import nats
 import pytest
 
 from shared import artifacts, subjects
@@ -57,7 +56,7 @@ def job(api: httpx.Client, stack: Stack, tmp_path_factory: pytest.TempPathFactor
 
 async def _clips(stack: Stack, job_id: str, numbers: list[int], folder: Path) -> list[Path]:
     """Each scene's clip as the renderer stored it (the JetStream object store)."""
-    connection = await nats.connect(stack.env["NATS_URL"])
+    connection = await stack.connect("gateway")  # a user that may read artifacts
     store = await connection.jetstream().object_store(subjects.ARTIFACTS_BUCKET)
     paths = []
     for number in numbers:

@@ -13,7 +13,6 @@ import json
 from collections.abc import Iterator
 
 import httpx
-import nats
 import pytest
 
 from shared.events import SceneAbandoned, SceneCoded, VideoCombined
@@ -68,7 +67,7 @@ def test_abandoned_fallback_scene_is_left_out(stack: Stack, llm: ScriptedLLM) ->
     assert scenes[2]["status"] == "abandoned" and scenes[2]["model"] == "builtin"
 
     async def events() -> list[object]:
-        connection = await nats.connect(stack.env["NATS_URL"])
+        connection = await stack.connect()
         try:
             return [r.event for r in await read_job(connection.jetstream(), job_id)]
         finally:

@@ -22,7 +22,6 @@ from pathlib import Path
 from typing import Any, TypedDict
 
 import httpx
-import nats
 
 from shared.events import encode
 from shared.history import read_job
@@ -311,7 +310,7 @@ class Arena:
 
     def events(self, job_id: str) -> list[str]:
         async def read() -> list[str]:
-            connection = await nats.connect(self.stack.env["NATS_URL"])
+            connection = await self.stack.connect()
             try:
                 records = await read_job(connection.jetstream(), job_id)
             finally:
