@@ -44,6 +44,10 @@ log = logging.getLogger("videogen.renderer.jail")
 
 JAIL_UID = 65534  # nobody: the uid renders run as when the service is root
 APP_DIR = "/app"  # where the renderer's own source is importable inside the jail
+# Host trees under these are bound elsewhere: the jail and each cell lay fresh, empty
+# mounts over them (a venv checked out under /tmp would vanish under the cell's /tmp).
+_SHADOWED = ("/tmp", "/dev", "/proc")
+HOST_DIR = "/host"  # where such trees appear inside the jail (e.g. /host/tmp/clone/.venv)
 _PACKAGES = ("services", "shared")  # source the pool and cells import (not the project root)
 _SYSTEM_READ_ONLY = (
     "/usr",
@@ -104,6 +108,13 @@ class Jail:
 
     # --- commands --------------------------------------------------------------------
 
+    def inside(self, path: str) -> str:
+        """Where a host path bound into the jail appears inside it."""
+        for shadowed in _SHADOWED:
+            if path == shadowed or path.startswith(shadowed + "/"):
+                return HOST_DIR + path
+        return path
+
     def command(self, argv: Sequence[str]) -> list[str]:
         """``bwrap`` with the jail's namespaces and binds around ``argv``."""
         args = [
@@ -142,14 +153,14 @@ class Jail:
             "--chdir",
             "/tmp",
             "--",
-            *argv,
+            *map(self.inside, argv),
         ]
         return args
 
     def environment(self, extra: dict[str, str] | None = None) -> dict[str, str]:
         """The whole environment of the jail's first process (nothing of the service's)."""
         env = {
-            "PATH": f"{Path(self.python).parent}:/usr/local/bin:/usr/bin:/bin",
+            "PATH": f"{self.inside(str(Path(self.python).parent))}:/usr/local/bin:/usr/bin:/bin",
             "PYTHONPATH": APP_DIR,
             "HOME": "/tmp",
             "TMPDIR": "/tmp",
@@ -194,7 +205,7 @@ class Jail:
         wanted = [p for p in _SYSTEM_READ_ONLY if os.path.exists(p)]
         wanted += _python_trees()
         project = Path(__file__).resolve().parents[2]
-        binds = [Bind(p, p) for p in wanted]
+        binds = [Bind(p, self.inside(p)) for p in wanted]
         binds += [Bind(str(project / package), f"{APP_DIR}/{package}") for package in _PACKAGES]
         staged: list[tuple[str, str]] = []
         result: list[Bind] = []
