@@ -6,6 +6,8 @@ retries with backoff), killed there, restarted: the restart sweeps the dead owne
 
 from __future__ import annotations
 
+import shutil
+import tempfile
 import time
 from pathlib import Path
 
@@ -30,8 +32,9 @@ def _wait(condition, timeout: float, what: str) -> None:
 
 
 def test_kill_9_of_storage_leaves_no_temp_folder(tmp_path: Path) -> None:
-    tmp = tmp_path / "tmp"
-    tmp.mkdir()
+    # Under /tmp itself: the render jail's uid (nobody) must reach the services' TMPDIR.
+    tmp = Path(tempfile.mkdtemp(prefix="videogen-temp-folders-"))
+    tmp.chmod(0o755)
     with (
         isolated_stack(
             tmp_path / "stack",
@@ -61,3 +64,4 @@ def test_kill_9_of_storage_leaves_no_temp_folder(tmp_path: Path) -> None:
         _wait(lambda: not folder.exists(), 60, "the restarted storage to sweep the folder")
         assert not [f for f in _store_folders(tmp) if f"-{killed}-" in f.name]
     assert _store_folders(tmp) == []  # the restarted one removed its own on SIGTERM
+    shutil.rmtree(tmp, ignore_errors=True)

@@ -22,6 +22,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from shared.settings import SERVICES
 from tests.e2e.helpers import submit, wait_for
 from videogen.stack import free_port
 
@@ -156,14 +157,7 @@ def test_events_and_replay_work_with_no_flags_after_videogen_up(up: Up):
 def test_credentials_are_private_and_never_logged(up: Up):
     data = up.cwd / "var"
     users = sorted((data / "nats" / "users").glob("*.json"))
-    assert {path.stem for path in users} == {
-        "gateway",
-        "planner",
-        "coder",
-        "renderer",
-        "storage",
-        "cli",
-    }
+    assert {path.stem for path in users} == {*SERVICES, "cli"}
     passwords = [json.loads(path.read_text())["password"] for path in users]
     private = [*users, data / "nats" / "connection.json", data / "nats" / "nats.conf"]
     assert {oct(path.stat().st_mode & 0o777) for path in private} == {"0o600"}
@@ -183,7 +177,7 @@ def test_each_service_process_holds_only_its_own_secrets(up: Up):
             raw = Path(f"/proc/{pid}/environ").read_bytes().split(b"\0")
             pairs = (item.decode().partition("=") for item in raw if item)
             environments[command[-2].decode()] = {key: value for key, _, value in pairs}
-    assert set(environments) == {"planner", "coder", "renderer", "storage", "gateway"}
+    assert set(environments) == set(SERVICES)
     renderer = environments["renderer"]
     assert not set(CANARIES) & set(renderer)
     assert not any(canary in "\0".join(renderer.values()) for canary in CANARIES.values())
@@ -191,7 +185,7 @@ def test_each_service_process_holds_only_its_own_secrets(up: Up):
     assert environments["coder"]["OPENAI_API_KEY"] == CANARIES["OPENAI_API_KEY"]
     assert environments["storage"]["AWS_SECRET_ACCESS_KEY"] == CANARIES["AWS_SECRET_ACCESS_KEY"]
     passwords = {name: env["NATS_PASSWORD"] for name, env in environments.items()}
-    assert len(set(passwords.values())) == 5  # each its own NATS password, no one else's
+    assert len(set(passwords.values())) == len(SERVICES)  # each its own, no one else's
     for name, env in environments.items():
         others = [password for other, password in passwords.items() if other != name]
         assert not any(password in "\0".join(env.values()) for password in others), name
@@ -231,9 +225,7 @@ def _stop_and_check_order(up: Up, stop: Callable[[], None]) -> None:
     assert up.process.wait(timeout=90) == 0
     lines = up.output().splitlines()
     stopped = [line for line in lines if " stopped (" in line]
-    assert sorted(line.split()[0] for line in stopped) == sorted(
-        ["planner", "coder", "renderer", "storage", "gateway"]
-    )
+    assert sorted(line.split()[0] for line in stopped) == sorted(SERVICES)
     # uvicorn ends a clean shutdown by re-raising the SIGTERM it caught: -15 (checked below).
     assert all(
         line.endswith("stopped (0)") or line == "gateway stopped (-15)" for line in stopped
