@@ -14,11 +14,16 @@ MAX_BEAT_CHARS = 240  # a longer sentence is cut at a clause break: a subtitle m
 _END = re.compile(r"(?<=[.!?])[\"')\]]*\s+(?=[\"'(\[]?[A-Z0-9])")
 _ABBREVIATIONS = re.compile(r"\b(?:e\.g|i\.e|etc|vs|Dr|Mr|Mrs|Ms|Prof|Fig|approx|cf)\.$")
 _CLAUSE = re.compile(r"(?<=[,;:])\s+")
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
 def split_beats(narration: str) -> list[str]:
-    """The narration's sentences, in order; empty for blank narration."""
-    text = " ".join(narration.split())
+    """The narration's sentences, in order; empty for blank narration.
+
+    Control characters (an LLM's stray NUL) are not speech, and every voice engine
+    refuses them: they become spaces.
+    """
+    text = " ".join(_CONTROL.sub(" ", narration).split())
     if not text:
         return []
     sentences: list[str] = []

@@ -32,7 +32,8 @@ UNDRAWABLE_PLAN = json.dumps(
         "narration": "This sentence cannot be drawn \u0000 by Pango at all.",
     }
 )
-NEVER_CHECKS = scene_code("Scene02Middle", "        self.play(ShowCreation(Circle()))")
+# A name no Manim has (and no API rewrite knows): the checks refuse every attempt.
+NEVER_CHECKS = scene_code("Scene02Middle", "        self.play(NoSuchAnimation(Circle()))")
 
 
 @pytest.fixture(scope="module")
@@ -52,7 +53,9 @@ def llm() -> Iterator[ScriptedLLM]:
 @pytest.fixture(scope="module")
 def stack(llm: ScriptedLLM, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     with isolated_stack(
-        tmp_path_factory.mktemp("partial-llm"), **llm_settings(llm), PARTIAL_ASSEMBLY="true"
+        tmp_path_factory.mktemp("partial-llm"),
+        **llm_settings(llm),
+        PARTIAL_ASSEMBLY="true",
     ) as running:
         yield running
 

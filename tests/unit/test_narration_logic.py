@@ -125,3 +125,10 @@ def test_offline_voices_speak_real_audio():
         assert integrated_loudness(audio) > -40, voice.name
     assert offline_voice(settings).name == "piper:en_US-joe-medium"
     assert offline_voice(settings, engine="espeak-ng").name == "espeak-ng:en-us"
+
+
+def test_control_characters_are_not_spoken() -> None:
+    assert split_beats("Ohm's law relates\x00 voltage and current. It is linear.") == [
+        "Ohm's law relates voltage and current.",
+        "It is linear.",
+    ]
