@@ -36,24 +36,8 @@ SCENE_IMPORTS = (
 )
 
 # Modules scene code has no business importing (top-level package names).
-FORBIDDEN_MODULES = frozenset(
+_NETWORK_MODULES = frozenset(
     {
-        "os",
-        "posix",
-        "nt",
-        "sys",
-        "subprocess",
-        "_posixsubprocess",
-        "pty",
-        "signal",
-        "resource",
-        "fcntl",
-        "mmap",
-        "multiprocessing",
-        "threading",
-        "_thread",
-        "concurrent",
-        "asyncio",
         "socket",
         "ssl",
         "select",
@@ -72,6 +56,26 @@ FORBIDDEN_MODULES = frozenset(
         "httpx",
         "aiohttp",
         "webbrowser",
+    }
+)
+FORBIDDEN_MODULES = _NETWORK_MODULES | frozenset(
+    {
+        "os",
+        "posix",
+        "nt",
+        "sys",
+        "subprocess",
+        "_posixsubprocess",
+        "pty",
+        "signal",
+        "resource",
+        "fcntl",
+        "mmap",
+        "multiprocessing",
+        "threading",
+        "_thread",
+        "concurrent",
+        "asyncio",
         "ctypes",
         "cffi",
         "importlib",
@@ -84,7 +88,6 @@ FORBIDDEN_MODULES = frozenset(
         "shutil",
         "tempfile",
         "pickle",
-        "cPickle",
         "marshal",
         "shelve",
         "dill",
@@ -117,28 +120,6 @@ _PROCESS_MODULES = frozenset(
         "_thread",
         "concurrent",
         "asyncio",
-    }
-)
-_NETWORK_MODULES = frozenset(
-    {
-        "socket",
-        "ssl",
-        "select",
-        "selectors",
-        "http",
-        "urllib",
-        "urllib3",
-        "ftplib",
-        "smtplib",
-        "telnetlib",
-        "poplib",
-        "imaplib",
-        "socketserver",
-        "xmlrpc",
-        "requests",
-        "httpx",
-        "aiohttp",
-        "webbrowser",
     }
 )
 
