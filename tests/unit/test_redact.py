@@ -8,10 +8,21 @@ import site
 import sys
 from pathlib import Path
 
+import pytest
+
 from shared import redact
 from shared.events import JobContext, JobError, JobFailed, RenderError, SceneRenderFailed
 from shared.logs import JsonFormatter
 from shared.settings import Secret, load_settings
+
+
+@pytest.fixture(autouse=True)
+def fresh_scrubber(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The scrubber learns from every Settings a process builds; earlier tests taught it
+    their own secrets (e.g. a moto key "test"), so each test here starts from none."""
+    monkeypatch.setattr(redact, "_secrets", set())
+    monkeypatch.setattr(redact, "_paths", redact._environment_paths())
+    monkeypatch.setattr(redact, "_pattern", None)
 
 
 def test_every_configured_secret_and_host_path_is_scrubbed(tmp_path: Path) -> None:
