@@ -172,10 +172,9 @@ class SceneAttemptEvent(SceneEvent):
         return f"{self.job_id}:{self.type}:{self.scene_number}:{self.attempt}"
 
 
-class ScenePlanned(SceneEvent, tag=subjects.SCENE_PLANNED):
-    """One scene's plan is written (artifact `plan_ref`); the narrator or coder goes on."""
+class PlannedScene(SceneEvent):
+    """Fields of a scene on its way to the coder: its plan, or a client's own code."""
 
-    type: ClassVar[str] = subjects.SCENE_PLANNED
     title: str
     plan_ref: str
     # A render-only job's scene: the client's own code, which the coder passes on as is.
@@ -183,15 +182,17 @@ class ScenePlanned(SceneEvent, tag=subjects.SCENE_PLANNED):
     class_name: str | None = None
 
 
-class SceneNarrated(SceneEvent, tag=subjects.SCENE_NARRATED):
+class ScenePlanned(PlannedScene, tag=subjects.SCENE_PLANNED):
+    """One scene's plan is written (artifact `plan_ref`); the narrator or coder goes on."""
+
+    type: ClassVar[str] = subjects.SCENE_PLANNED
+
+
+class SceneNarrated(PlannedScene, tag=subjects.SCENE_NARRATED, kw_only=True):
     """One scene's narration is spoken (beats and audio); the coder times its code to it."""
 
     type: ClassVar[str] = subjects.SCENE_NARRATED
-    title: str
-    plan_ref: str
     narration: Narration
-    client_code_ref: str | None = None
-    class_name: str | None = None
     # Why the configured voice did not speak (TTS_FALLBACK=offline), when it did not.
     fallback_reason: str | None = None
 
