@@ -58,52 +58,6 @@ _NETWORK_MODULES = frozenset(
         "webbrowser",
     }
 )
-FORBIDDEN_MODULES = _NETWORK_MODULES | frozenset(
-    {
-        "os",
-        "posix",
-        "nt",
-        "sys",
-        "subprocess",
-        "_posixsubprocess",
-        "pty",
-        "signal",
-        "resource",
-        "fcntl",
-        "mmap",
-        "multiprocessing",
-        "threading",
-        "_thread",
-        "concurrent",
-        "asyncio",
-        "ctypes",
-        "cffi",
-        "importlib",
-        "imp",
-        "pkgutil",
-        "runpy",
-        "zipimport",
-        "builtins",
-        "__builtin__",
-        "shutil",
-        "tempfile",
-        "pickle",
-        "marshal",
-        "shelve",
-        "dill",
-        "code",
-        "codeop",
-        "inspect",
-        "gc",
-        "pwd",
-        "grp",
-        "getpass",
-        "sysconfig",
-        "platform",
-        "faulthandler",
-        "tracemalloc",
-    }
-)
 _PROCESS_MODULES = frozenset(
     {
         "os",
@@ -121,6 +75,42 @@ _PROCESS_MODULES = frozenset(
         "concurrent",
         "asyncio",
     }
+)
+FORBIDDEN_MODULES = (
+    _NETWORK_MODULES
+    | _PROCESS_MODULES
+    | frozenset(
+        {
+            "fcntl",
+            "mmap",
+            "ctypes",
+            "cffi",
+            "importlib",
+            "imp",
+            "pkgutil",
+            "runpy",
+            "zipimport",
+            "builtins",
+            "__builtin__",
+            "shutil",
+            "tempfile",
+            "pickle",
+            "marshal",
+            "shelve",
+            "dill",
+            "code",
+            "codeop",
+            "inspect",
+            "gc",
+            "pwd",
+            "grp",
+            "getpass",
+            "sysconfig",
+            "platform",
+            "faulthandler",
+            "tracemalloc",
+        }
+    )
 )
 
 # Builtins that run strings as code, reach the interpreter's namespaces or import by name.
