@@ -12,11 +12,12 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
-import threading
 import time
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
+
+from tests.loopback import LoopbackServer
 
 
 @dataclass
@@ -66,28 +67,13 @@ class _Rule:
     served: int = 0
 
 
-class ScriptedLLM:
+class ScriptedLLM(LoopbackServer):
     """The server's script and record; `base_url` is what the SDK points at."""
 
     def __init__(self) -> None:
         self.rules: list[_Rule] = []
         self.received: list[Received] = []
-        self.lock = threading.Lock()
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
-        self._server.daemon_threads = True
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
-
-    @property
-    def base_url(self) -> str:
-        return f"http://127.0.0.1:{self._server.server_address[1]}/v1"
-
-    def start(self) -> ScriptedLLM:
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        self._server.shutdown()
-        self._server.server_close()
+        super().__init__(_handler_for(self))
 
     def on(self, *needles: str, replies: list[Reply | str]) -> None:
         """Answer requests containing every needle with `replies`, in order."""

@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import json
 import subprocess
-import threading
 import time
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
+
+from tests.loopback import LoopbackServer
 
 
 @dataclass
@@ -23,29 +24,14 @@ class SpeechRequest:
     at: float
 
 
-class SpeechServer:
+class SpeechServer(LoopbackServer):
     """`base_url` is what TTS_BASE_URL points at; `failing`/`delay` steer the answers."""
 
     def __init__(self) -> None:
         self.received: list[SpeechRequest] = []
         self.failing = False
         self.delay = 0.0
-        self.lock = threading.Lock()
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
-        self._server.daemon_threads = True
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
-
-    @property
-    def base_url(self) -> str:
-        return f"http://127.0.0.1:{self._server.server_address[1]}/v1"
-
-    def start(self) -> SpeechServer:
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        self._server.shutdown()
-        self._server.server_close()
+        super().__init__(_handler_for(self))
 
     def requests(self) -> list[SpeechRequest]:
         with self.lock:
