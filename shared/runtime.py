@@ -180,7 +180,7 @@ class StageRunner:
         handler: Handler[E],
         *,
         stage: str,
-        lane: str | None = None,
+        consumer: ConsumerSpec | None = None,
     ) -> None:
         event = decode_or_reject(message.body, expected)
         if event is None:
@@ -189,7 +189,7 @@ class StageRunner:
             )
             await message.reject()
             return
-        if lane_of(event) != lane:
+        if consumer is not None and not consumer.takes(lane_of(event)):
             await message.ack()  # the other lane's consumer takes it
             return
         attempt = message.raw_message.metadata.num_delivered or 1
@@ -284,7 +284,7 @@ class StageRunner:
         for slot in range(concurrency):
 
             async def on_message(message: NatsMessage) -> None:
-                await self.deliver(message, expected, handler, stage=stage, lane=consumer.lane)
+                await self.deliver(message, expected, handler, stage=stage, consumer=consumer)
 
             on_message.__name__ = f"{consumer.durable}_{expected.type.replace('.', '_')}_{slot}"
             broker.subscriber(
