@@ -232,6 +232,9 @@ class SceneCoded(SceneAttemptEvent, tag=subjects.SCENE_CODED):
     narration: Narration | None = None
     # Idioms of manimgl and older Manim rewritten in this attempt's code before it was checked.
     rewrites: list[ApiRewrite] = []
+    # Set by the renderer for a scene a revision leaves unchanged: the earlier attempt whose
+    # code this attempt renders again (never published as `scene.coded` itself).
+    carried_from: int | None = None
 
 
 class UsageRecorded(Event, tag=subjects.USAGE_RECORDED):
@@ -262,6 +265,7 @@ class SceneRendered(SceneAttemptEvent, tag=subjects.SCENE_RENDERED):
     # The clip came from the render cache (no Manim process ran), e.g. a scene a revision
     # left unchanged.
     cached: bool = False
+    carried_from: int | None = None  # the attempt whose code a revision rendered again
 
 
 class SceneFinding(msgspec.Struct, kw_only=True, frozen=True):

@@ -39,7 +39,10 @@ router = APIRouter(prefix="/api/v1/videos", tags=["videos"])
     status_code=202,
     response_model=schemas.RevisionResponse,
     responses={
-        200: {"description": "The revision this Idempotency-Key already made"},
+        200: {
+            "description": "The revision this Idempotency-Key already made",
+            "model": schemas.RevisionResponse,
+        },
         409: {"description": "The job is not completed (still running, failed or cancelled)"},
         422: {"description": "No such scene, or an empty, too long or malformed instruction"},
     },

@@ -303,6 +303,10 @@ class AttemptBody(BaseModel):
     fallback_reason: str | None
     rewrites: list[RewriteBody] = Field(default_factory=list)
     findings: list[FindingBody] = Field(default_factory=list)
+    revision: int = Field(default=1, description="The job's revision this attempt belongs to")
+    cached: bool = Field(
+        default=False, description="Its clip came from the render cache (no render ran)"
+    )
 
 
 class BeatBody(BaseModel):

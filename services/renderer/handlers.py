@@ -258,6 +258,7 @@ async def render_one(
             render_seconds=clip.seconds_rendering,
             warnings=scene_clip.warnings,
             cached=clip.cached,
+            carried_from=event.carried_from,
         )
     )
     return None

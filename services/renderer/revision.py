@@ -24,6 +24,7 @@ def carried_over(previous: SceneCoded, revision: RevisionPlanned) -> SceneCoded:
         previous,
         context=revision.context,
         attempt=revision.context.first_attempt,
+        carried_from=previous.attempt,
         scene_count=revision.scene_count,
         replayed=False,
         occurred_at=utc_now(),
