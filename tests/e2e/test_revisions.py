@@ -65,9 +65,9 @@ def _revise(
 
 def _frames(video: bytes) -> tuple[np.ndarray, float]:
     """Every frame, small and grey (frames × 90 × 160), and the frame rate."""
-    with av.open(io.BytesIO(video)) as container:
+    with av.open(io.BytesIO(video), mode="r") as container:
         stream = container.streams.video[0]
-        rate = float(stream.average_rate)
+        rate = float(stream.average_rate or 0)
         frames = [
             frame.to_ndarray(width=160, height=90, format="gray").astype(np.float32)
             for frame in container.decode(stream)

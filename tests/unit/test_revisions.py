@@ -233,8 +233,8 @@ def revision_planned(context: JobContext, scenes: list[int]) -> RevisionPlanned:
 
 
 def test_the_planners_decision_reopens_only_the_changed_scenes():
-    view, context = revising(completed_view())
-    view = apply(view, revision_planned(context, [3]))
+    opened_view, context = revising(completed_view())
+    view = apply(opened_view, revision_planned(context, [3]))
     assert view is not None
     assert view.revisions[-1].scenes_changed == [3] and view.revisions[-1].reason == "named"
     assert {n: s.status for n, s in view.scenes.items()} == {
@@ -246,10 +246,10 @@ def test_the_planners_decision_reopens_only_the_changed_scenes():
 
 
 def test_a_stored_revision_completes_the_job_with_its_video():
-    view, context = revising(completed_view())
+    opened_view, context = revising(completed_view())
     new = video("videos/alice/job/r2/video.mp4")
     stored = VideoStored(job_id=JOB, user_id=USER, video=new, context=context, occurred_at=at(200))
-    view = apply(view, stored)
+    view = apply(opened_view, stored)
     assert view is not None and view.status == "completed" and view.video == new
     assert [(r.revision, r.status) for r in view.revisions] == [(1, "completed"), (2, "completed")]
     assert view.revisions[1].video == new and view.revisions[0].video == completed_view().video
@@ -339,7 +339,9 @@ def test_an_unchanged_scene_is_its_earlier_code_as_the_revisions_attempt():
 def test_the_scene_report_shows_a_carried_attempt_as_a_cache_hit_of_the_revision():
     second = msgspec.structs.replace(CONTEXT, revision=2, first_attempt=2)
 
-    def rendered(attempt: int, context: JobContext, **extra: object) -> SceneRendered:
+    def rendered(
+        attempt: int, context: JobContext, *, cached: bool = False, carried_from: int | None = None
+    ) -> SceneRendered:
         return SceneRendered(
             job_id=JOB,
             user_id=USER,
@@ -350,7 +352,8 @@ def test_the_scene_report_shows_a_carried_attempt_as_a_cache_hit_of_the_revision
             clip_ref="c",
             duration_seconds=3,
             render_seconds=1,
-            **extra,
+            cached=cached,
+            carried_from=carried_from,
         )
 
     (report,) = scene_reports(
