@@ -496,15 +496,22 @@ AnyEvent = (
     | RevisionPlanned
 )
 
-def revision_of(event: Event) -> int:
-    """The revision of the job an event belongs to (1: the original run).
+def revision_of(event: Event) -> int | None:
+    """The revision of the job an event belongs to (1: the original run); None for events
+    that name none (progress, usage, cancellation: they belong to whatever is running).
 
     Stages skip work of an older revision than the job's current one: it was superseded.
     """
     if isinstance(event, JobFailed):
         return event.revision
     context = getattr(event, "context", None)
-    return context.revision if isinstance(context, JobContext) else 1
+    return context.revision if isinstance(context, JobContext) else None
+
+
+def superseded(event: Event, current_revision: int) -> bool:
+    """Whether `event` is work of an older revision than the job's current one."""
+    revision = revision_of(event)
+    return revision is not None and revision < current_revision
 
 
 EVENT_TYPES: dict[str, type[Event]] = {cls.type: cls for cls in typing.get_args(AnyEvent)}

@@ -26,7 +26,7 @@ from shared.events import (
     SceneRenderFailed,
     UsageRecorded,
     VideoStored,
-    revision_of,
+    superseded,
 )
 from shared.jobview import JobView, SceneRecord, StageRecord, UsageEntry
 from shared.stages import BY_NAME, ORDER, percentage_within
@@ -40,7 +40,7 @@ _SCENE_PHASE_OF_STAGE = {"code_generation": "coding", "rendering": "rendering"}
 
 def apply(view: JobView, event: AnyEvent) -> JobView | None:
     """The view after `event`, or None when the event changes nothing."""
-    if revision_of(event) < view.revision:
+    if superseded(event, view.revision):
         return None  # work of a revision that was superseded
     updated = copy.deepcopy(view)
     if not view.is_terminal:

@@ -26,7 +26,7 @@ from services.gateway.revisions import (
     withdrawn,
 )
 from services.gateway.state import App, Gateway, OwnedJob
-from services.gateway.submission import idempotency_entry
+from services.gateway.submission import admit, idempotency_entry
 from shared.events import RevisionRequested, utc_now
 from shared.history import events_of, read_job
 from shared.jobview import JobView, RevisionRecord
@@ -45,6 +45,7 @@ router = APIRouter(prefix="/api/v1/videos", tags=["videos"])
         },
         409: {"description": "The job is not completed (still running, failed or cancelled)"},
         422: {"description": "No such scene, or an empty, too long or malformed instruction"},
+        429: {"description": "Too many unfinished jobs"},
     },
 )
 async def revise_job(
@@ -64,6 +65,7 @@ async def revise_job(
             response.status_code = 200
             return _response(view, first)
     scene_count = check_revisable(view, body.scene)
+    admit(app, view.user_id)  # a revision is new work: the same limits (429, 507)
     context = revision_context(
         events_of(await read_job(app.deps.js, view.job_id)), revision=view.revision + 1
     )

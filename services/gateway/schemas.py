@@ -371,7 +371,8 @@ class CancelResponse(BaseModel):
     message: str
     job_id: str
     previous_status: JobStatus
-    new_status: Literal["cancelled"]
+    # "completed": a revision was being made; it is cancelled and the job keeps its video
+    new_status: Literal["cancelled", "completed"]
     cancelled_at: datetime
 
 

@@ -220,3 +220,34 @@ def test_an_idempotency_key_makes_one_revision(api: httpx.Client, finished: dict
     assert latest["revision"] == first.json()["revision"] and latest["status"] == "completed"
     assert latest["scenes_changed"] == [4]  # the built-in rule: "the last scene"
     assert len([r for r in done["revisions"] if r["instruction"] == body["instruction"]]) == 1
+
+
+def test_cancelling_a_revision_keeps_the_job_and_its_video(api: httpx.Client, finished: dict):
+    job_id = finished["job_id"]
+    before, _ = wait_for(
+        api,
+        job_id,
+        ALICE,
+        until=lambda s: (
+            s["status"] == "completed" and all(r["status"] != "processing" for r in s["revisions"])
+        ),
+        timeout=600,
+    )
+    latest = api.get(f"/api/v1/videos/jobs/{job_id}/download", headers=ALICE).content
+    accepted = _revise(api, job_id, {"scene": 2, "instruction": "Never mind this"})
+    assert accepted.status_code == 202, accepted.text
+    number = accepted.json()["revision"]
+    cancelled = api.post(f"/api/v1/jobs/{job_id}/cancel", headers=ALICE)
+    assert cancelled.status_code == 200, cancelled.text
+    assert cancelled.json()["new_status"] == "completed"
+    after = api.get(f"/api/v1/videos/jobs/{job_id}/status", headers=ALICE).json()
+    assert after["status"] == "completed" and after["revisions"][-1]["revision"] == number
+    assert after["revisions"][-1]["status"] == "cancelled"
+    assert api.get(f"/api/v1/videos/jobs/{job_id}/download", headers=ALICE).content == latest
+    missing = api.get(f"/api/v1/videos/jobs/{job_id}/download?revision={number}", headers=ALICE)
+    assert missing.status_code == 409  # it has no video
+    again = _revise(api, job_id, {"scene": 1, "instruction": "Now this one"})
+    assert again.status_code == 202 and again.json()["revision"] == number + 1
+    assert len(before["revisions"]) + 2 == len(
+        api.get(f"/api/v1/videos/jobs/{job_id}/status", headers=ALICE).json()["revisions"]
+    )

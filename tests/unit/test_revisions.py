@@ -29,17 +29,21 @@ from shared.events import (
     JobError,
     JobFailed,
     JobRequested,
+    ModelUsage,
+    ProgressReported,
     RevisionPlanned,
     SceneCoded,
     ScenePlanned,
     SceneRendered,
     StoredVideo,
+    UsageRecorded,
     VideoStored,
     revision_of,
 )
 from shared.jobview import JobView, SceneRecord
 from shared.plans import Outline, SceneOutline, ScenePlan
 from shared.scene_report import scene_reports
+from shared.stages import BY_NAME
 from shared.videostore import revision_file
 
 JOB, USER = "6f1c2d2e-8d44-4f0e-9a55-0d6a4c1f7b10", "alice"
@@ -287,6 +291,27 @@ def test_work_of_a_superseded_revision_is_ignored():
         job_id=JOB, user_id=USER, error=JobError(code="X", stage="s", message="m")
     )
     assert revision_of(old_failure) == 1 and apply(view, old_failure) is None
+
+
+def test_progress_and_usage_of_a_revision_are_projected():
+    view, _ = revising(completed_view())
+    moved = apply(
+        view,
+        ProgressReported(
+            job_id=JOB,
+            user_id=USER,
+            stage="scenario_creation",
+            percentage=BY_NAME["scenario_creation"].percentage,
+            description="d",
+            occurred_at=at(120),
+        ),
+    )
+    assert moved is not None and moved.current_stage == "scenario_creation"
+    spent = UsageRecorded(
+        job_id=JOB, user_id=USER, stage="planning", usage=[ModelUsage(model="m", calls=2)]
+    )
+    counted = apply(moved, spent)
+    assert counted is not None and len(counted.usage) == 1
 
 
 # --- message ids, names and keys -----------------------------------------------------------
