@@ -95,7 +95,7 @@ async def _rendered(store: Artifacts, job_id: str, scene: int) -> SceneCoded | N
 
 async def _narration(store: Artifacts, coded: SceneCoded | None) -> str | None:
     """A scene's narration from its plan; None for scenes without one (render-only jobs)."""
-    if coded is None:
+    if coded is None or not coded.plan_ref:  # a render-only job's silent scene has no plan
         return None
     try:
         data = await store.get_bytes(coded.plan_ref)
