@@ -40,8 +40,10 @@ from shared.events import (
     VideoStored,
     revision_of,
 )
+from shared.history import Recorded
 from shared.jobview import JobView, SceneRecord
 from shared.plans import Outline, SceneOutline, ScenePlan
+from shared.replay import replay_of
 from shared.scene_report import scene_reports
 from shared.stages import BY_NAME
 from shared.videostore import revision_file
@@ -389,3 +391,15 @@ def test_the_scene_report_shows_a_carried_attempt_as_a_cache_hit_of_the_revision
         (2, 2, True, "rendered"),
     ]
     assert report.attempts[1].code_ref == report.attempts[0].code_ref
+
+
+def test_a_replay_after_a_revision_is_work_of_the_current_revision():
+    records = [
+        Recorded(sequence=n, stored_at=at(n), event_type="scene.coded", event=event)
+        for n, event in enumerate([coded(1, 1), coded(3, 1)], start=1)
+    ]
+    same, _ = replay_of(records, "scene.coded", scene=1)
+    assert same.context.revision == 1 and same.attempt == 2  # type: ignore[attr-defined]
+    again, message_id = replay_of(records, "scene.coded", scene=1, revision=3)
+    assert again.context.revision == 3 and again.attempt == 2  # type: ignore[attr-defined]
+    assert message_id.endswith(":r3")
