@@ -99,7 +99,7 @@ async def narrate_scene(narrator: Narrator, event: ScenePlanned) -> None:
     audio_ref = None
     if len(track):
         audio_ref = await deps.artifacts.put_bytes(
-            artifacts.speech_name(event.job_id, number), to_wav(track)
+            artifacts.speech_name(event.job_id, number, event.context.revision), to_wav(track)
         )
     narration = Narration(
         voice=voice.name,
@@ -108,7 +108,8 @@ async def narrate_scene(narrator: Narrator, event: ScenePlanned) -> None:
         speech_seconds=round(seconds(track), 3),
     )
     await deps.artifacts.put_bytes(
-        artifacts.narration_name(event.job_id, number), msgspec.json.encode(narration)
+        artifacts.narration_name(event.job_id, number, event.context.revision),
+        msgspec.json.encode(narration),
     )
     await deps.bus.publish(
         SceneNarrated(

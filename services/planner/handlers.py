@@ -8,12 +8,13 @@ from typing import TypeVar
 import msgspec
 
 from services.planner.models import Planner, resolve_planner
+from services.planner.revising import revise_job
 from services.planner.scenario import OutlineRejected, check_outline, write_scenes
 from shared import artifacts
 from shared.artifacts import ArtifactMissing
 from shared.broker import CONSUMERS
 from shared.errors import PermanentError
-from shared.events import JobRequested, ScenePlanned, UsageRecorded
+from shared.events import JobRequested, RevisionRequested, ScenePlanned, UsageRecorded
 from shared.llm.providers import LLMClients, UnknownModel
 from shared.llm.usage import UsageMeter
 from shared.logs import timed
@@ -30,9 +31,20 @@ def register(deps: StageDeps) -> None:
     async def on_job_requested(event: JobRequested) -> None:
         await plan_job(deps, clients, event)
 
+    async def on_revision_requested(event: RevisionRequested) -> None:
+        await revise_job(deps, clients, event)
+
     for consumer in ("planner", "planner-priority"):  # high and urgent jobs: their own lane
         deps.runner.subscribe(
             deps.broker, CONSUMERS[consumer], JobRequested, on_job_requested, stage="planning"
+        )
+    for consumer in ("planner-revision", "planner-revision-priority"):
+        deps.runner.subscribe(
+            deps.broker,
+            CONSUMERS[consumer],
+            RevisionRequested,
+            on_revision_requested,
+            stage="planning",
         )
 
 
