@@ -73,11 +73,11 @@ CONSUMERS: dict[str, ConsumerSpec] = {
         ConsumerSpec("renderer", "scene.coded"),
         ConsumerSpec("renderer-combine", "scene.rendered"),
         ConsumerSpec("renderer-abandoned", subjects.SCENE_ABANDONED),
-        ConsumerSpec("planner-revision", subjects.JOB_REVISION_REQUESTED),
+        ConsumerSpec("planner-revision", subjects.JOB_REVISION_REQUESTED, lane=None),
         ConsumerSpec(
             "planner-revision-priority", subjects.JOB_REVISION_REQUESTED, lane=PRIORITY_LANE
         ),
-        ConsumerSpec("renderer-revision", subjects.REVISION_PLANNED),
+        ConsumerSpec("renderer-revision", subjects.REVISION_PLANNED, lane=None),
         ConsumerSpec("renderer-revision-priority", subjects.REVISION_PLANNED, lane=PRIORITY_LANE),
         ConsumerSpec("storage", "video.combined"),
         ConsumerSpec("gateway", None),
