@@ -14,12 +14,13 @@ from services.coder.models import SceneCoder
 from services.coder.models.builtin import BuiltinCoder
 from services.coder.models.builtin.code import LINE_CHARS, wrap
 from services.coder.models.builtin.latex import escape_latex_text, to_latex
+from services.planner.budget import DEFAULT_BUDGET
 from services.planner.models import Planner
 from services.planner.models.builtin import BuiltinPlanner
 from services.planner.models.builtin.analysis import (
     analyze,
-    choose_diagram,
     detect_formulas,
+    fitting_diagram,
     shorten,
 )
 from shared.plaintext import split_sentences
@@ -165,6 +166,10 @@ def test_definitions_become_sentences() -> None:
         ("The Pythagorean Theorem", "", "triangle"),
         ("Trigonometry basics", "sine and cosine of an angle", "triangle"),
         ("Area of a circle", "The radius r determines the area.", "circle"),
+        ("Pascal's Principle", "Pressure applied to a fluid acts in every direction.", None),
+        ("Gravitational Force", "A force between two masses.", None),
+        ("Euler's formula", "V - E + F = 2 for every convex polyhedron.", None),
+        ("Euler's formula", "e^(ix) = cos x + i sin x links complex numbers to angles.", "circle"),
         ("Derivative", "The slope of the tangent line is the rate of change.", "axes_plot"),
         ("Newton's Second Law", "Net force equals mass times acceleration.", "vectors"),
         ("Breadth-first search", "BFS visits every node of a graph level by level.", "graph_nodes"),
@@ -174,8 +179,9 @@ def test_definitions_become_sentences() -> None:
         ("De Morgan's Laws", "NOT (A AND B) equals (NOT A) OR (NOT B).", None),
     ],
 )
-def test_choose_diagram(topic: str, context: str, kind: str | None) -> None:
-    assert choose_diagram(topic, context) == kind
+def test_fitting_diagram(topic: str, context: str, kind: str | None) -> None:
+    rule = fitting_diagram(topic, context)
+    assert (rule.kind if rule else None) == kind
 
 
 @pytest.mark.parametrize(
@@ -188,9 +194,9 @@ def test_choose_diagram(topic: str, context: str, kind: str | None) -> None:
         ("Odd chars {}%$#_\\", "Quotes \"double\" and 'single' and \\ backslash = $5 & 10%."),
     ],
 )
-async def test_outline_has_three_to_five_unique_scenes(topic: str, context: str) -> None:
+async def test_outline_has_a_budgeted_number_of_unique_scenes(topic: str, context: str) -> None:
     scenes = await scenes_for(topic, context)
-    assert 3 <= len(scenes) <= 5
+    assert 3 <= len(scenes) <= DEFAULT_BUDGET.max_scenes
     names = [plan.class_name for plan, _ in scenes]
     assert len(set(names)) == len(names)
     assert scenes[0][0].kind == "intro" and scenes[-1][0].kind == "summary"
@@ -253,7 +259,7 @@ async def test_all_bundled_topics_produce_valid_scenes() -> None:
     assert len(topics) == 80
     for topic, context in topics:
         scenes = await scenes_for(topic, context)
-        assert 3 <= len(scenes) <= 5, topic
+        assert 3 <= len(scenes) <= DEFAULT_BUDGET.max_scenes, topic
         names = [plan.class_name for plan, _ in scenes]
         assert len(set(names)) == len(names), topic
         for plan, code in scenes:
