@@ -14,7 +14,7 @@ from services.coder.models import SceneCoder
 from services.coder.models.builtin import BuiltinCoder
 from services.coder.models.builtin.code import LINE_CHARS, wrap
 from services.coder.models.builtin.latex import escape_latex_text, to_latex
-from services.planner.budget import DEFAULT_BUDGET
+from services.planner.budget import DEFAULT_BUDGET, scene_budget
 from services.planner.models import Planner
 from services.planner.models.builtin import BuiltinPlanner
 from services.planner.models.builtin.analysis import (
@@ -24,7 +24,8 @@ from services.planner.models.builtin.analysis import (
     shorten,
 )
 from shared.plaintext import split_sentences
-from shared.plans import ScenePlan
+from shared.plans import MAX_BEAT_CHARS, ScenePlan
+from videogen.topics import find_topic, load_topics
 
 TOPICS_DIR = Path(__file__).resolve().parents[2] / "videogen" / "topics"
 ALLOWED_IMPORTS = {"manim", "numpy", "math", "random"}
@@ -277,3 +278,47 @@ async def test_formula_scene_renders_with_manim(tmp_path: Path) -> None:
     )
     assert result.returncode == 0, result.stderr[-2000:]
     assert list((tmp_path / "media").rglob("out.mp4"))
+
+
+async def scenes_at(topic: str, context: str, minutes: float) -> list[ScenePlan]:
+    planner: Planner = BuiltinPlanner()
+    budget = scene_budget(minutes)
+    outline = await planner.outline(topic=topic, context=context, budget=budget)
+    return [
+        await planner.plan_scene(
+            topic=topic, context=context, outline=outline, number=s.number, budget=budget
+        )
+        for s in outline.scenes
+    ]
+
+
+async def test_a_longer_target_gets_more_scenes_and_more_to_say() -> None:
+    kites = find_topic("Properties of Kites")
+    short, long = [await scenes_at(kites.topic, kites.context, m) for m in (1, 3)]
+    assert len(short) == scene_budget(1).scenes + 1  # intro, key ideas, formula?, kite, summary
+    assert len(long) > len(short)
+    words = [sum(len(p.narration.split()) for p in plans) for plans in (short, long)]
+    assert words[1] > 2.5 * words[0]
+    assert max(len(p.beats) for p in long) > max(len(p.beats) for p in short)
+
+
+@pytest.mark.parametrize("minutes", [0.5, 3, 10])
+async def test_every_topic_at_every_length_plans_beats_the_code_can_follow(minutes: float) -> None:
+    coder = BuiltinCoder()
+    for topic in load_topics():
+        plans = await scenes_at(topic.topic, topic.context, minutes)
+        assert 3 <= len(plans) <= scene_budget(minutes).max_scenes, topic.topic
+        for plan in plans:
+            assert plan.beats and plan.objects, (topic.topic, plan.number)
+            assert plan.narration == " ".join(b.narration for b in plan.beats)
+            assert all(
+                3 <= len(b.narration.split()) and len(b.narration) <= MAX_BEAT_CHARS
+                for b in plan.beats
+            ), (topic.topic, plan.number)
+            names = {o.name for o in plan.objects}
+            for beat in plan.beats:
+                assert all(any(n in a for n in names) for a in beat.animations), beat
+            code = await coder.write_code(plan)
+            check_module(code, plan.class_name)
+            if plan.kind in ("statement", "summary"):  # one row per beat, in step
+                assert code.count("FadeIn(rows[") == len(plan.beats) == len(plan.statements)

@@ -43,6 +43,7 @@ def _per_scene(budget: SceneBudget) -> int:
 def scene_kinds(analysis: Analysis, budget: SceneBudget = DEFAULT_BUDGET) -> list[str]:
     """Scene kinds in order: as many statement scenes as the budget has room and text for."""
     extras = (["formula"] if analysis.formulas else []) + (["diagram"] if analysis.diagram else [])
+    extras = extras[: max(0, budget.max_scenes - 3)]  # a short video keeps the formula first
     room = budget.scenes - 2 - len(extras)
     needed = -(-len(analysis.statements) // _per_scene(budget))
     return ["intro", *["statement"] * max(1, min(room, needed)), *extras, "summary"]
