@@ -173,7 +173,7 @@ async def test_generate_rejects_invalid_requests(
 async def test_target_minutes_reaches_the_job_config(
     client: httpx.AsyncClient, minutes: float | None, stored: float
 ) -> None:
-    configuration = dict(REQUEST["configuration"])
+    configuration: dict[str, object] = dict(REQUEST["configuration"])
     if minutes is not None:
         configuration["target_minutes"] = minutes
     response = await client.post(GENERATE, json={"configuration": configuration})

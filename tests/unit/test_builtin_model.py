@@ -312,7 +312,7 @@ async def test_every_topic_at_every_length_plans_beats_the_code_can_follow(minut
             assert plan.beats and plan.objects, (topic.topic, plan.number)
             assert plan.narration == " ".join(b.narration for b in plan.beats)
             assert all(
-                3 <= len(b.narration.split()) and len(b.narration) <= MAX_BEAT_CHARS
+                len(b.narration.split()) >= 3 and len(b.narration) <= MAX_BEAT_CHARS
                 for b in plan.beats
             ), (topic.topic, plan.number)
             names = {o.name for o in plan.objects}
