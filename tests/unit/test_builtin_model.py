@@ -210,11 +210,12 @@ async def test_outline_has_a_budgeted_number_of_unique_scenes(topic: str, contex
 async def test_pythagoras_gets_formula_and_triangle() -> None:
     scenes = await scenes_for("The Pythagorean Theorem", PYTHAGORAS)
     kinds = [plan.kind for plan, _ in scenes]
-    assert kinds == ["intro", "statement", "formula", "diagram", "summary"]
-    formula_plan, formula_code = scenes[2]
+    # the default budget has room for each of the two statements to get a scene
+    assert kinds == ["intro", "statement", "statement", "formula", "diagram", "summary"]
+    formula_plan, formula_code = scenes[3]
     assert formula_plan.formulas == ["a² + b² = c²"]
     assert "MathTex('a^{2} + b^{2} = c^{2}'" in formula_code
-    assert scenes[3][0].diagram == "triangle"
+    assert scenes[4][0].diagram == "triangle"
     assert "MathTex" not in "".join(code for plan, code in scenes if plan.kind != "formula")
 
 
@@ -228,13 +229,13 @@ async def test_repair_drops_latex_on_tex_errors_and_diagrams_otherwise() -> None
     model: SceneCoder = BuiltinCoder()
     assert model.name == "builtin"
     scenes = await scenes_for("The Pythagorean Theorem", PYTHAGORAS)
-    formula_plan, formula_code = scenes[2]
+    formula_plan, formula_code = scenes[3]
     tex_error = "ValueError: latex error converting to dvi. See log output above."
     repaired = await model.repair_code(formula_plan, code=formula_code, error=tex_error)
     assert "MathTex" not in repaired and "a² + b² = c²" in repaired
     check_module(repaired, formula_plan.class_name)
 
-    diagram_plan, diagram_code = scenes[3]
+    diagram_plan, diagram_code = scenes[4]
     error = "Traceback ...\nAttributeError: 'Polygon' object has no attribute 'foo'"
     repaired = await model.repair_code(diagram_plan, code=diagram_code, error=error)
     assert "Polygon" not in repaired and "MathTex" not in repaired

@@ -36,22 +36,33 @@ _HEADING = PlanObject(
 )
 
 
-def _per_scene(budget: SceneBudget) -> int:
-    return max(1, min(MAX_ROWS, budget.beats_per_scene))
+def _extras(analysis: Analysis, budget: SceneBudget) -> list[str]:
+    extras = (["formula"] if analysis.formulas else []) + (["diagram"] if analysis.diagram else [])
+    return extras[: max(0, budget.max_scenes - 3)]  # a short video keeps the formula first
+
+
+def statements_per_scene(analysis: Analysis, budget: SceneBudget) -> int:
+    """Rows of a statement scene: the budget's beats, fewer when that fills the room.
+
+    A short context spreads over the scenes a longer target allows (one statement a scene
+    at worst) rather than fitting into fewer, so more minutes never mean fewer scenes.
+    """
+    room = max(1, budget.scenes - 2 - len(_extras(analysis, budget)))
+    spread = -(-len(analysis.statements) // room)
+    return max(1, min(MAX_ROWS, budget.beats_per_scene, spread))
 
 
 def scene_kinds(analysis: Analysis, budget: SceneBudget = DEFAULT_BUDGET) -> list[str]:
     """Scene kinds in order: as many statement scenes as the budget has room and text for."""
-    extras = (["formula"] if analysis.formulas else []) + (["diagram"] if analysis.diagram else [])
-    extras = extras[: max(0, budget.max_scenes - 3)]  # a short video keeps the formula first
+    extras = _extras(analysis, budget)
     room = budget.scenes - 2 - len(extras)
-    needed = -(-len(analysis.statements) // _per_scene(budget))
+    needed = -(-len(analysis.statements) // statements_per_scene(analysis, budget))
     return ["intro", *["statement"] * max(1, min(room, needed)), *extras, "summary"]
 
 
 def _statement_chunk(analysis: Analysis, index: int, budget: SceneBudget) -> list[str]:
     """Statements for the index-th statement scene (never empty)."""
-    size = _per_scene(budget)
+    size = statements_per_scene(analysis, budget)
     chunk = list(analysis.statements[index * size : (index + 1) * size])
     return chunk or list(analysis.statements[:1])
 
@@ -354,13 +365,13 @@ def _summary_plan(
     analysis: Analysis, budget: SceneBudget, statement_scenes: int, common: dict[str, Any]
 ) -> ScenePlan:
     """One point per statement scene (its first statement), the formula, then goodbye."""
-    size = _per_scene(budget)
+    size = statements_per_scene(analysis, budget)
     firsts = [
         analysis.statements[i * size]
         for i in range(statement_scenes)
         if i * size < len(analysis.statements)
     ]
-    points = [shorten(p, 100) for p in firsts[: max(1, size - 1)]]
+    points = [shorten(p, 100) for p in firsts[: max(1, min(MAX_ROWS, budget.beats_per_scene) - 1)]]
     if analysis.formulas:
         points.append(f"Formula: {analysis.formulas[0]}")
     if len(points) < 2 and len(analysis.statements) > 1:
