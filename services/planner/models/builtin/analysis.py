@@ -416,8 +416,6 @@ DIAGRAM_RULES: tuple[DiagramRule, ...] = (
     ),
 )
 
-DIAGRAM_CAPTIONS: dict[str, str] = {f"{r.kind}/{r.variant}": r.caption for r in DIAGRAM_RULES}
-
 
 def keyword_hits(text: str, keyword: str) -> int:
     """Count whole-word (plural-tolerant) or prefix matches of a keyword in lower text."""
