@@ -28,6 +28,7 @@ BENCHMARKS = (
     "narration",
     "rewrites",
     "revision",
+    "plans",
 )
 RESULTS = Path(__file__).parent / "results"
 

@@ -17,6 +17,7 @@ from typing import Any, ClassVar
 import msgspec
 
 from shared import subjects
+from shared.plans import DEFAULT_TARGET_MINUTES
 
 SCHEMA_VERSION = 1
 
@@ -51,6 +52,7 @@ class JobConfig(msgspec.Struct, kw_only=True):
     custom_config: dict[str, Any] | None = None
     template_id: str | None = None
     style_preferences: dict[str, Any] | None = None  # reaches the planner's and coder's prompts
+    target_minutes: float = DEFAULT_TARGET_MINUTES  # the planner turns it into scenes and depth
 
 
 class JobContext(msgspec.Struct, kw_only=True):

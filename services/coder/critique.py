@@ -24,6 +24,7 @@ import av
 import msgspec
 
 from services.coder.keyframes import KeyFrame, key_frames
+from services.coder.plan_prompt import storyboard_section
 from shared import artifacts
 from shared.errors import StageError
 from shared.events import (
@@ -149,7 +150,7 @@ async def critique_rendered(deps: StageDeps, clients: LLMClients, event: SceneRe
             clip = await deps.artifacts.get_file(event.clip_ref, Path(folder) / "clip.mp4")
             findings = await critique_scene(
                 clip,
-                plan.storyboard,
+                storyboard_section(plan),  # with the layout: where each object belongs
                 chat=chat,
                 frames=settings.vision_frames,
                 max_width=settings.vision_frame_width,

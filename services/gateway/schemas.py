@@ -11,6 +11,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
 
+from shared.plans import DEFAULT_TARGET_MINUTES, MAX_TARGET_MINUTES, MIN_TARGET_MINUTES
+
 Quality = Literal["low", "medium", "high", "ultra"]
 Priority = Literal["low", "normal", "high", "urgent"]
 JobStatus = Literal["queued", "processing", "completed", "failed", "cancelled"]
@@ -60,6 +62,12 @@ class Configuration(BaseModel):
     template_id: None = Field(default=None, description="Not supported: must be null.")
     # Reach the LLM prompts of the planner and the coder as "key: value" pairs.
     style_preferences: dict[str, Any] | None = Field(default=None, max_length=20)
+    target_minutes: float = Field(
+        default=DEFAULT_TARGET_MINUTES,
+        ge=MIN_TARGET_MINUTES,
+        le=MAX_TARGET_MINUTES,
+        description="How long the video should be, in minutes: decides its scene count and depth",
+    )
 
     @field_validator("style_preferences")
     @classmethod

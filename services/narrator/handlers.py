@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 import msgspec
 import numpy as np
 
-from services.narrator.beats import split_beats
+from services.narrator.beats import plan_beats
 from services.narrator.pcm import seconds, to_wav
 from services.narrator.speaking import SpeechCache, speak_all
 from services.narrator.track import assemble
@@ -85,7 +85,7 @@ async def narrate_scene(narrator: Narrator, event: ScenePlanned) -> None:
     number = event.scene_number
     await deps.bus.progress(event, STAGE, scene=number, detail=f"voicing scene {number}")
     plan = msgspec.json.decode(await deps.artifacts.get_bytes(event.plan_ref), type=ScenePlan)
-    texts = split_beats(plan.narration)
+    texts = plan_beats(plan)
 
     async def still_wanted() -> None:
         view = await deps.jobs.get(event.user_id, event.job_id)

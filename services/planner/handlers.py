@@ -7,6 +7,7 @@ from typing import TypeVar
 
 import msgspec
 
+from services.planner.budget import scene_budget
 from services.planner.models import Planner, resolve_planner
 from services.planner.revising import revise_job
 from services.planner.scenario import OutlineRejected, check_outline, write_scenes
@@ -61,6 +62,7 @@ async def plan_job(deps: StageDeps, clients: LLMClients, event: JobRequested) ->
     await deps.bus.progress(event, "initializing")
     config = event.config
     style = style_text(config.style_preferences)
+    budget = scene_budget(config.target_minutes)
     await deps.bus.progress(event, "planning")
     outline = await _stored(deps, artifacts.outline_name(event.job_id), Outline)
     if outline is None:
@@ -69,7 +71,10 @@ async def plan_job(deps: StageDeps, clients: LLMClients, event: JobRequested) ->
         with timed(log, "planning", model=model.name):
             try:
                 outline = check_outline(
-                    await model.outline(topic=config.topic, context=config.context, style=style)
+                    await model.outline(
+                        topic=config.topic, context=config.context, style=style, budget=budget
+                    ),
+                    budget,
                 )
             except OutlineRejected as exc:
                 raise PermanentError(str(exc), code="PLANNING_FAILED") from exc
@@ -90,6 +95,7 @@ async def plan_job(deps: StageDeps, clients: LLMClients, event: JobRequested) ->
                 outline=outline,
                 concurrency=deps.settings.max_scene_concurrency,
                 style=style,
+                budget=budget,
             )
         finally:
             await _record_usage(deps, event, meter, stage="scenario_creation")

@@ -11,7 +11,8 @@ import re
 
 import msgspec
 
-from shared.plans import Outline, ScenePlan
+from services.planner.models.builtin.outline import MAX_ROWS
+from shared.plans import Outline, PlanBeat, ScenePlan
 
 _ORDINALS = {
     "first": 1,
@@ -84,11 +85,14 @@ def revised_plan(plan: ScenePlan, instruction: str) -> ScenePlan:
     speaks it first, so the change is visible and heard (and new beats are made).
     """
     said = instruction if instruction.endswith((".", "!", "?")) else f"{instruction}."
+    first = PlanBeat(narration=said, visual=f'"{instruction}" is shown first')
     return msgspec.structs.replace(
         plan,
-        statements=[instruction, *plan.statements][:3],
-        narration=f"{said} {plan.narration}",
+        statements=[instruction, *plan.statements][: max(MAX_ROWS, 1)],
+        beats=[first, *plan.beats] if plan.beats else [],
+        narration=f"{said} {plan.narration}".strip(),
         storyboard=f'{plan.storyboard} Revised: "{instruction}" is shown first.',
+        speech_seconds=None,
     )
 
 

@@ -16,6 +16,7 @@ import av
 import httpx
 import pytest
 
+from services.planner.budget import DEFAULT_BUDGET
 from shared import subjects
 from shared.jobview import user_key
 from tests.e2e.helpers import submit, terminal, wait_for
@@ -81,7 +82,7 @@ def test_job_goes_through_every_stage_in_order(completed_job, api: httpx.Client,
     assert all(stage["description"] for stage in status["stages"])
     assert status["progress"]["stages_completed"] == [name for name, _ in STAGE_ORDER[:-1]]
     assert all(scene["status"] == "rendered" for scene in status["scenes"])
-    assert 3 <= len(status["scenes"]) <= 5
+    assert 3 <= len(status["scenes"]) <= DEFAULT_BUDGET.max_scenes  # no target_minutes: default
 
     video = tmp_path / "video.mp4"
     video.write_bytes(api.get(f"/api/v1/videos/jobs/{job_id}/download", headers=ALICE).content)

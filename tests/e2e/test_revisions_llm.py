@@ -14,17 +14,16 @@ import pytest
 from tests.e2e.helpers import llm_settings, wait_for
 from tests.integration.test_llm_pipeline import OUTLINE, PLAN, scene_code
 from tests.llm_server import ScriptedLLM
+from tests.plan_answers import plan_json
 from videogen.stack import Stack, isolated_stack
 
 pytestmark = pytest.mark.e2e
 
 INSTRUCTION = "Make the middle part show a blue square"
-REVISED_PLAN = json.dumps(
-    {
-        "storyboard": "A blue square fades in.",
-        "technical_plan": "Square(color=BLUE), FadeIn 0.5 s.",
-        "narration": "Now a blue square appears in the middle.",
-    }
+REVISED_PLAN = plan_json(
+    "Now a blue square appears in the middle.",
+    storyboard="A blue square fades in.",
+    technical_plan="Square(color=BLUE), FadeIn 0.5 s.",
 )
 CHOICE = json.dumps({"scenes": [2], "reason": "only the middle scene shows that part"})
 

@@ -42,7 +42,7 @@ from shared.events import (
 )
 from shared.history import Recorded
 from shared.jobview import JobView, SceneRecord
-from shared.plans import Outline, SceneOutline, ScenePlan
+from shared.plans import Outline, PlanBeat, SceneOutline, ScenePlan
 from shared.replay import replay_of
 from shared.scene_report import scene_reports
 from shared.stages import BY_NAME
@@ -156,8 +156,14 @@ def test_the_built_in_revised_plan_shows_and_says_the_instruction():
         statements=["a", "b", "c"],
     )
     revised = revised_plan(plan, "Show the word BLUE")
-    assert revised.statements == ["Show the word BLUE", "a", "b"]
+    assert revised.statements == ["Show the word BLUE", "a", "b", "c"]
     assert revised.narration == "Show the word BLUE. Sides scale together."
+    beaten = revised_plan(
+        msgspec.structs.replace(plan, beats=[PlanBeat(narration="Sides scale together.")]),
+        "Show the word BLUE",
+    )
+    assert beaten.beats[0].narration == "Show the word BLUE."
+    assert beaten.narration == "Show the word BLUE. Sides scale together."
     assert revised.class_name == plan.class_name and revised.title == plan.title
     assert plan.statements == ["a", "b", "c"]  # the stored plan is not changed in place
 

@@ -11,12 +11,13 @@ from typing import Annotated, Protocol
 
 import msgspec
 
-from services.planner.models.llm import PROMPTS, LLMPlanner, _check_plan, _PlanAnswer
+from services.planner.models.llm import PROMPTS, LLMPlanner
+from services.planner.models.plan_answer import PlanAnswer, check_plan, plan_parts
 from services.planner.revision import revised_plan, touched_by_rule
 from shared.llm.providers import LLMClients
 from shared.llm.structured import InvalidAnswer, ask_structured
 from shared.llm.usage import UsageMeter
-from shared.plans import Outline, ScenePlan
+from shared.plans import MAX_BEAT_CHARS, REGIONS, Outline, ScenePlan
 
 
 class Reviser(Protocol):
@@ -87,22 +88,39 @@ class LLMReviser:
                 topic=topic,
                 number=plan.number,
                 title=plan.title,
-                storyboard=plan.storyboard,
-                technical_plan=plan.technical_plan,
-                narration=plan.narration,
+                plan=msgspec.json.encode(_plan_answer(plan)).decode(),
+                regions=", ".join(REGIONS),
+                max_beat_chars=MAX_BEAT_CHARS,
                 instruction=instruction,
             ),
-            _PlanAnswer,
+            PlanAnswer,
             purpose="revision_plan",
             max_reasks=self.planner.max_reasks,
-            check=_check_plan,
+            check=check_plan,
         )
+        objects, beats = plan_parts(answer)
         return msgspec.structs.replace(
             plan,
             storyboard=answer.storyboard,
             technical_plan=answer.technical_plan,
-            narration=answer.narration,
+            objects=objects,
+            beats=beats,
+            speech_seconds=None,
         )
+
+
+def _plan_answer(plan: ScenePlan) -> dict[str, object]:
+    """The plan in the shape the model answers in, so it edits rather than restarts."""
+    return {
+        "storyboard": plan.storyboard,
+        "objects": [msgspec.to_builtins(o) for o in plan.objects],
+        "technical_plan": plan.technical_plan,
+        "beats": [
+            {"narration": b.narration, "visual": b.visual, "animations": b.animations}
+            for b in plan.beats
+        ]
+        or [{"narration": plan.narration, "visual": "", "animations": []}],
+    }
 
 
 def resolve_reviser(name: str, *, clients: LLMClients, meter: UsageMeter) -> Reviser:
