@@ -202,6 +202,7 @@ async def test_s3_only_stores_objects_and_serves_ranges(
         "user": USER,
         "duration": f"{video.duration_seconds:.3f}",
         "resolution": "640x360",
+        "revision": "1",
     }
     url = store.presigned_get(
         video.video_key,
