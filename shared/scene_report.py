@@ -39,6 +39,9 @@ class Attempt(msgspec.Struct, kw_only=True):
     rewrites: list[ApiRewrite] = []
     # what the vision model (VISION_MODEL) saw wrong in this attempt's rendered clip
     findings: list[SceneFinding] = []
+    # which Manim renderer drew this attempt's clip, and why (RENDERER=auto decides per scene)
+    renderer: str | None = None
+    renderer_reason: str | None = None
 
 
 class SceneReport(msgspec.Struct, kw_only=True):
@@ -104,6 +107,7 @@ def scene_reports(events: Iterable[AnyEvent]) -> list[SceneReport]:
                 found = _attempt(scene(event.scene_number), event.attempt)
                 if found is not None:
                     found.status = "rendered"
+                    found.renderer, found.renderer_reason = event.renderer, event.renderer_reason
                 scene(event.scene_number).warnings = list(event.warnings)
             case SceneCritiqued():
                 found = _attempt(scene(event.scene_number), event.attempt)

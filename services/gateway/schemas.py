@@ -254,6 +254,12 @@ class AttemptBody(BaseModel):
     fallback_reason: str | None
     rewrites: list[RewriteBody] = Field(default_factory=list)
     findings: list[FindingBody] = Field(default_factory=list)
+    renderer: str | None = Field(
+        default=None, description="Manim renderer that drew the clip: cairo or opengl"
+    )
+    renderer_reason: str | None = Field(
+        default=None, description="Why that renderer (the RENDERER setting, or what auto saw)"
+    )
 
 
 class BeatBody(BaseModel):
