@@ -3,16 +3,18 @@
 Issue 13 item 4 asks whether Manim's OpenGL renderer (headless EGL, Mesa's llvmpipe on
 this CPU-only machine) renders the slow 3D scenes faster than Cairo, and whether its
 frames show the same thing. Each scene is rendered by both renderers in the jailed warm
-pool, alternating, `REPEATS` times per quality (medians: the machine is shared, so single
-timings are noisy). The last pair of clips of each scene is then decoded and compared
-frame by frame: mean absolute difference of RGB pixels (0-255) and SSIM of the luma
-(1.0: identical). The decision this informs is written up in services/renderer/README.md.
+pool, alternating, `REPEATS[quality]` times (medians: the machine is shared, so single
+timings are noisy; medium is slow enough to be measured once). The last pair of clips of
+each scene is then decoded and compared frame by frame: mean absolute difference of RGB
+pixels (0-255) and SSIM of the luma (1.0: identical). The decision this informs is
+written up in services/renderer/README.md.
 """
 
 from __future__ import annotations
 
 import asyncio
 import statistics
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -25,8 +27,7 @@ from scipy.ndimage import uniform_filter
 from services.renderer.render import render_scene
 from services.renderer.warm import WarmPool
 
-REPEATS = 3
-QUALITIES = ("low", "medium")
+REPEATS = {"low": 3, "medium": 1}
 RENDERERS = ("cairo", "opengl")
 
 # Three 3D scenes of the kinds LLM-written scenes use (a lit surface, solids with a
@@ -102,7 +103,7 @@ async def _compare(root: Path) -> dict[str, Any]:
     await pool.start()
     results: dict[str, Any] = {"repeats": REPEATS}
     try:
-        for quality in QUALITIES:
+        for quality in REPEATS:
             results[quality] = {
                 name: await _scene(pool, root / quality / name, body, quality)
                 for name, body in SCENES.items()
@@ -117,7 +118,7 @@ async def _scene(pool: WarmPool, root: Path, body: str, quality: str) -> dict[st
     code = f"from manim import *\n\n{body}"
     times: dict[str, list[float]] = {renderer: [] for renderer in RENDERERS}
     clips: dict[str, Path] = {}
-    for repeat in range(REPEATS):
+    for repeat in range(REPEATS[quality]):
         for renderer in RENDERERS:
             begin = time.perf_counter()
             clip = await render_scene(
@@ -131,6 +132,7 @@ async def _scene(pool: WarmPool, root: Path, body: str, quality: str) -> dict[st
                 check_policy=False,
             )
             times[renderer].append(time.perf_counter() - begin)
+            print(f"{root.name} {quality} {renderer}: {times[renderer][-1]:.1f} s", file=sys.stderr)
             clips[renderer] = clip.path
     medians = {renderer: statistics.median(values) for renderer, values in times.items()}
     return {
