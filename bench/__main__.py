@@ -27,6 +27,8 @@ BENCHMARKS = (
     "telemetry",
     "narration",
     "rewrites",
+    "revision",
+    "plans",
     "opengl",
 )
 RESULTS = Path(__file__).parent / "results"

@@ -27,6 +27,7 @@ from shared.scene_report import usage_totals
 from shared.service import connected
 from shared.settings import load_settings
 from tests.llm_server import ScriptedLLM
+from tests.plan_answers import plan_json
 from videogen.natsd import running_nats_server
 
 MODEL = "openai/scripted"
@@ -63,12 +64,10 @@ def _script(llm: ScriptedLLM) -> None:
     llm.on(
         "Task: scene plan",
         replies=[
-            json.dumps(
-                {
-                    "storyboard": "A square grows.",
-                    "technical_plan": "Square, GrowFromCenter 1 s.",
-                    "narration": "A square grows from its centre.",
-                }
+            plan_json(
+                "A square grows from its centre.",
+                storyboard="A square grows.",
+                technical_plan="Square, GrowFromCenter 1 s.",
             )
         ],
     )

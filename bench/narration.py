@@ -1,10 +1,10 @@
 """Narration costs: the default voice's real-time factor on 2 cores, a speech-cache hit, and
-the wall time narration adds to a 5-scene low-quality job.
+the wall time narration adds to a 6-scene low-quality job.
 
 - `rtf`: synthesis seconds per second of speech for sentences of the built-in narrations
   (Piper en_US-joe-medium, and espeak-ng for comparison), pinned to 2 cores.
 - `cache_hit_ms`: one beat read back from the JetStream object store (a real nats-server).
-- `job`: the same 5-scene job with ENABLE_NARRATION=false and =true, each on a fresh stack
+- `job`: the same 6-scene job with ENABLE_NARRATION=false and =true, each on a fresh stack
   (so nothing is cached), render cache off; wall time from submit to completed, and the
   video's length (narrated scenes last as long as their speech).
 """
@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import TypedDict
 
 from bench.stacks import bench_stack
-from services.narrator.beats import split_beats
+from services.narrator.beats import plan_beats
 from services.narrator.pcm import seconds
 from services.narrator.speaking import SpeechCache, speak_beat
 from services.narrator.voices import Voice, offline_voice
@@ -32,7 +32,7 @@ from videogen.client import VideogenClient
 from videogen.natsd import running_nats_server
 from videogen.topics import find_topic
 
-TOPIC = "The Pythagorean Theorem"  # the built-in model plans five scenes for it
+TOPIC = "The Pythagorean Theorem"  # the built-in model plans six scenes for it
 ROUNDS = 2
 
 
@@ -40,7 +40,7 @@ def _sentences() -> list[str]:
     topic = find_topic(TOPIC)
     outline = build_outline(topic.topic, topic.context)
     plans = [build_plan(topic.topic, topic.context, outline, s.number) for s in outline.scenes]
-    return [beat for plan in plans for beat in split_beats(plan.narration)]
+    return [beat for plan in plans for beat in plan_beats(plan)]
 
 
 async def _rtf(voice: Voice, sentences: list[str]) -> dict[str, float]:

@@ -23,6 +23,7 @@ from shared.events import (
     JobFailed,
     JobRequested,
     ProgressReported,
+    RevisionPlanned,
     SceneAbandoned,
     SceneCoded,
     SceneCritiqued,
@@ -65,7 +66,7 @@ class Access:
 
 ACCESS: dict[str, Access] = {
     "planner": Access(
-        publishes=(*_EVERY_STAGE, UsageRecorded.type, ScenePlanned.type),
+        publishes=(*_EVERY_STAGE, UsageRecorded.type, ScenePlanned.type, RevisionPlanned.type),
         consumes=_durables("planner"),
         reads=(subjects.JOBS_BUCKET,),
         writes=(subjects.ARTIFACTS_BUCKET,),

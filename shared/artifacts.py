@@ -16,18 +16,31 @@ def outline_name(job_id: str) -> str:
     return f"{job_id}/outline.json"
 
 
-def plan_name(job_id: str, scene: int) -> str:
-    return f"{job_id}/scenes/{scene:02d}/plan.json"
+def _scene_folder(job_id: str, scene: int, revision: int = 1) -> str:
+    """Where a scene's plan and speech live; a revision that re-plans it gets its own
+    folder, so a revision that fails never changes what the stored video was made of."""
+    folder = f"{job_id}/scenes/{scene:02d}"
+    return folder if revision <= 1 else f"{folder}/r{revision}"
 
 
-def narration_name(job_id: str, scene: int) -> str:
+def plan_name(job_id: str, scene: int, revision: int = 1) -> str:
+    return f"{_scene_folder(job_id, scene, revision)}/plan.json"
+
+
+def narration_name(job_id: str, scene: int, revision: int = 1) -> str:
     """A scene's `Narration` (voice, beats, audio artifact) as JSON."""
-    return f"{job_id}/scenes/{scene:02d}/narration.json"
+    return f"{_scene_folder(job_id, scene, revision)}/narration.json"
 
 
-def speech_name(job_id: str, scene: int) -> str:
+def speech_name(job_id: str, scene: int, revision: int = 1) -> str:
     """A scene's speech track (WAV), all its beats one after another."""
-    return f"{job_id}/scenes/{scene:02d}/speech.wav"
+    return f"{_scene_folder(job_id, scene, revision)}/speech.wav"
+
+
+def rendered_name(job_id: str, scene: int) -> str:
+    """The `scene.coded` whose render is the scene's current clip (JSON): what a revision
+    that leaves the scene unchanged renders again, from the render cache."""
+    return f"{job_id}/scenes/{scene:02d}/rendered.json"
 
 
 def code_name(job_id: str, scene: int, attempt: int) -> str:

@@ -30,6 +30,7 @@ from shared.tracing import EventTelemetryMiddleware
 log = logging.getLogger(__name__)
 
 DAY = 24 * 3600.0
+ANY_LANE = "any"  # a consumer of a stage without lanes: it takes every job's work
 DUPLICATE_WINDOW_SECONDS = 600.0
 
 
@@ -40,9 +41,14 @@ class ConsumerSpec:
     durable: str
     event_type: str | None  # None: every event (the gateway's projector)
     # Events of high and urgent jobs go to the lane `events.PRIORITY_LANE`, the rest to
-    # None; a lane's consumer acks the other lane's events untouched (every event reaches
-    # both consumers of a stage, and each takes its own).
-    lane: str | None = None
+    # None. A stage with lanes has one consumer per lane, and each acks the other lane's
+    # events untouched (every event reaches both, and each takes its own); a stage without
+    # lanes has one consumer for `ANY_LANE`, which takes every event.
+    lane: str | None = ANY_LANE
+
+    def takes(self, lane: str | None) -> bool:
+        """Whether this consumer handles work of `lane` (else its twin does)."""
+        return self.lane == ANY_LANE or self.lane == lane
 
     @property
     def filter_subject(self) -> str:
@@ -54,19 +60,25 @@ class ConsumerSpec:
 CONSUMERS: dict[str, ConsumerSpec] = {
     spec.durable: spec
     for spec in (
-        ConsumerSpec("planner", "job.requested"),
+        ConsumerSpec("planner", "job.requested", lane=None),
         ConsumerSpec("planner-priority", subjects.JOB_REQUESTED, lane=PRIORITY_LANE),
-        ConsumerSpec("narrator", subjects.SCENE_PLANNED),
+        ConsumerSpec("narrator", subjects.SCENE_PLANNED, lane=None),
         ConsumerSpec("narrator-priority", subjects.SCENE_PLANNED, lane=PRIORITY_LANE),
-        ConsumerSpec("coder", "scene.planned"),
+        ConsumerSpec("coder", "scene.planned", lane=None),
         ConsumerSpec("coder-priority", subjects.SCENE_PLANNED, lane=PRIORITY_LANE),
-        ConsumerSpec("coder-narrated", subjects.SCENE_NARRATED),
+        ConsumerSpec("coder-narrated", subjects.SCENE_NARRATED, lane=None),
         ConsumerSpec("coder-narrated-priority", subjects.SCENE_NARRATED, lane=PRIORITY_LANE),
         ConsumerSpec("coder-repair", "scene.render_failed"),
         ConsumerSpec("coder-critique", "scene.rendered"),
         ConsumerSpec("renderer", "scene.coded"),
         ConsumerSpec("renderer-combine", "scene.rendered"),
         ConsumerSpec("renderer-abandoned", subjects.SCENE_ABANDONED),
+        ConsumerSpec("planner-revision", subjects.JOB_REVISION_REQUESTED, lane=None),
+        ConsumerSpec(
+            "planner-revision-priority", subjects.JOB_REVISION_REQUESTED, lane=PRIORITY_LANE
+        ),
+        ConsumerSpec("renderer-revision", subjects.REVISION_PLANNED, lane=None),
+        ConsumerSpec("renderer-revision-priority", subjects.REVISION_PLANNED, lane=PRIORITY_LANE),
         ConsumerSpec("storage", "video.combined"),
         ConsumerSpec("gateway", None),
     )

@@ -17,6 +17,7 @@ from typing import Any, ClassVar
 import msgspec
 
 from shared import subjects
+from shared.plans import DEFAULT_TARGET_MINUTES
 
 SCHEMA_VERSION = 1
 
@@ -51,6 +52,7 @@ class JobConfig(msgspec.Struct, kw_only=True):
     custom_config: dict[str, Any] | None = None
     template_id: str | None = None
     style_preferences: dict[str, Any] | None = None  # reaches the planner's and coder's prompts
+    target_minutes: float = DEFAULT_TARGET_MINUTES  # the planner turns it into scenes and depth
 
 
 class JobContext(msgspec.Struct, kw_only=True):
@@ -65,11 +67,23 @@ class JobContext(msgspec.Struct, kw_only=True):
     # Decided once, when the job is accepted (ENABLE_NARRATION, TTS_MODEL): the narrator
     # voices every scene and the coder waits for `scene.narrated`; else scenes are silent.
     narrate: bool = False
+    # Which revision of the job this work makes (1: the original video). A revision is a
+    # new run of some scenes of a finished job (POST …/revise): its outputs are new
+    # outputs, so it is part of every output's message id.
+    revision: int = 1
+    # The attempt number a revision's scenes start at (one past every earlier attempt, so
+    # its code, renders and ledger entries never reuse an earlier attempt's names).
+    first_attempt: int = 1
 
     @property
     def lane(self) -> str | None:
         """The consumer lane of this job's work: `PRIORITY_LANE` for high and urgent jobs."""
         return PRIORITY_LANE if self.priority in ("high", "urgent") else None
+
+
+def revision_suffix(revision: int) -> str:
+    """What a revision adds to an output's message id ("" for the original run)."""
+    return "" if revision <= 1 else f":r{revision}"
 
 
 # High and urgent jobs' events are taken by a stage's priority-lane consumers (a slot of
@@ -148,7 +162,8 @@ class SceneEvent(Event):
     scene_count: int
 
     def dedup_key(self) -> str:
-        return f"{self.job_id}:{self.type}:{self.scene_number}"
+        suffix = revision_suffix(self.context.revision)
+        return f"{self.job_id}:{self.type}:{self.scene_number}{suffix}"
 
 
 class ApiRewrite(msgspec.Struct, kw_only=True, frozen=True):
@@ -169,7 +184,8 @@ class SceneAttemptEvent(SceneEvent):
     attempt: int
 
     def dedup_key(self) -> str:
-        return f"{self.job_id}:{self.type}:{self.scene_number}:{self.attempt}"
+        suffix = revision_suffix(self.context.revision)
+        return f"{self.job_id}:{self.type}:{self.scene_number}:{self.attempt}{suffix}"
 
 
 class PlannedScene(SceneEvent):
@@ -218,6 +234,9 @@ class SceneCoded(SceneAttemptEvent, tag=subjects.SCENE_CODED):
     narration: Narration | None = None
     # Idioms of manimgl and older Manim rewritten in this attempt's code before it was checked.
     rewrites: list[ApiRewrite] = []
+    # Set by the renderer for a scene a revision leaves unchanged: the earlier attempt whose
+    # code this attempt renders again (never published as `scene.coded` itself).
+    carried_from: int | None = None
 
 
 class UsageRecorded(Event, tag=subjects.USAGE_RECORDED):
@@ -248,6 +267,10 @@ class SceneRendered(SceneAttemptEvent, tag=subjects.SCENE_RENDERED):
     renderer_reason: str = ""
     # Things worth knowing that did not fail the scene (e.g. video far longer than speech).
     warnings: list[str] = []
+    # The clip came from the render cache (no Manim process ran), e.g. a scene a revision
+    # left unchanged.
+    cached: bool = False
+    carried_from: int | None = None  # the attempt whose code a revision rendered again
 
 
 class SceneFinding(msgspec.Struct, kw_only=True, frozen=True):
@@ -271,7 +294,8 @@ class SceneCritiqued(Event, tag=subjects.SCENE_CRITIQUED):
     findings: list[SceneFinding] = []
 
     def dedup_key(self) -> str:
-        return f"{self.job_id}:{self.type}:{self.scene_number}:{self.attempt}"
+        suffix = revision_suffix(self.context.revision)
+        return f"{self.job_id}:{self.type}:{self.scene_number}:{self.attempt}{suffix}"
 
 
 class RenderError(msgspec.Struct, kw_only=True):
@@ -346,7 +370,8 @@ class VideoCombined(Event, tag=subjects.VIDEO_COMBINED):
     revision: str = ""  # names the set of clips joined: a scene rendered again makes a new one
 
     def dedup_key(self) -> str:
-        return f"{self.job_id}:{self.type}:{self.revision}"
+        suffix = revision_suffix(self.context.revision)
+        return f"{self.job_id}:{self.type}:{self.revision}{suffix}"
 
 
 class StoredVideo(msgspec.Struct, kw_only=True):
@@ -378,9 +403,17 @@ class VideoStored(Event, tag=subjects.VIDEO_STORED):
     video: StoredVideo
     model: str = "builtin"
     revision: str = ""  # the combined video's revision this stores
+    # The job's context (its `revision` says which revision of the job this video is);
+    # None in events recorded before revisions existed.
+    context: JobContext | None = None
+
+    @property
+    def job_revision(self) -> int:
+        return self.context.revision if self.context else 1
 
     def dedup_key(self) -> str:
-        return f"{self.job_id}:{self.type}:{self.revision}"
+        suffix = revision_suffix(self.job_revision)
+        return f"{self.job_id}:{self.type}:{self.revision}{suffix}"
 
 
 class JobError(msgspec.Struct, kw_only=True):
@@ -400,6 +433,10 @@ class JobFailed(Event, tag=subjects.JOB_FAILED):
 
     type: ClassVar[str] = subjects.JOB_FAILED
     error: JobError
+    revision: int = 1  # the revision of the job that failed (its earlier ones stay stored)
+
+    def dedup_key(self) -> str:
+        return f"{self.job_id}:{self.type}{revision_suffix(self.revision)}"
 
 
 class JobCancelled(Event, tag=subjects.JOB_CANCELLED):
@@ -407,6 +444,42 @@ class JobCancelled(Event, tag=subjects.JOB_CANCELLED):
 
     type: ClassVar[str] = subjects.JOB_CANCELLED
     reason: str = "cancelled by user"
+
+
+class RevisionRequested(Event, tag=subjects.JOB_REVISION_REQUESTED):
+    """The owner asked for a new revision of a finished job; the planner decides its scenes.
+
+    `context.revision` is the new revision's number, `context.first_attempt` where its
+    attempts start; `scene` is the scene the owner named (None: the planner decides).
+    """
+
+    type: ClassVar[str] = subjects.JOB_REVISION_REQUESTED
+    config: JobConfig
+    context: JobContext
+    scene_count: int
+    instruction: str
+    scene: int | None = None
+
+    def dedup_key(self) -> str:
+        return f"{self.job_id}:{self.type}{revision_suffix(self.context.revision)}"
+
+
+class RevisionPlanned(Event, tag=subjects.REVISION_PLANNED):
+    """The planner decided which scenes a revision changes (`scenes`, re-planned next);
+    the renderer takes every other scene's clip from the render cache."""
+
+    type: ClassVar[str] = subjects.REVISION_PLANNED
+    context: JobContext
+    scene_count: int
+    scenes: list[int]
+    reason: str
+
+    @property
+    def unchanged(self) -> list[int]:
+        return [n for n in range(1, self.scene_count + 1) if n not in self.scenes]
+
+    def dedup_key(self) -> str:
+        return f"{self.job_id}:{self.type}{revision_suffix(self.context.revision)}"
 
 
 AnyEvent = (
@@ -424,7 +497,27 @@ AnyEvent = (
     | JobFailed
     | JobCancelled
     | UsageRecorded
+    | RevisionRequested
+    | RevisionPlanned
 )
+
+def revision_of(event: Event) -> int | None:
+    """The revision of the job an event belongs to (1: the original run); None for events
+    that name none (progress, usage, cancellation: they belong to whatever is running).
+
+    Stages skip work of an older revision than the job's current one: it was superseded.
+    """
+    if isinstance(event, JobFailed):
+        return event.revision
+    context = getattr(event, "context", None)
+    return context.revision if isinstance(context, JobContext) else None
+
+
+def superseded(event: Event, current_revision: int) -> bool:
+    """Whether `event` is work of an older revision than the job's current one."""
+    revision = revision_of(event)
+    return revision is not None and revision < current_revision
+
 
 EVENT_TYPES: dict[str, type[Event]] = {cls.type: cls for cls in typing.get_args(AnyEvent)}
 

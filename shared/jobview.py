@@ -53,6 +53,24 @@ class UsageEntry(msgspec.Struct, kw_only=True):
     usage: list[ModelUsage]
 
 
+class RevisionRecord(msgspec.Struct, kw_only=True):
+    """One revision of a job's video: what was asked, what changed, where it is stored.
+
+    Revision 1 is the original video (no instruction); each `POST …/revise` adds one.
+    """
+
+    revision: int
+    instruction: str = ""
+    scene: int | None = None  # the scene the owner named (None: the planner decided)
+    scenes_changed: list[int] = []  # what the planner decided (revision.planned)
+    reason: str = ""  # why those scenes, as the planner announced it
+    status: str = "processing"  # processing | completed | failed | cancelled
+    created_at: datetime = msgspec.field(default_factory=utc_now)
+    completed_at: datetime | None = None
+    error: JobError | None = None
+    video: StoredVideo | None = None
+
+
 class JobView(msgspec.Struct, kw_only=True):
     """Everything `/status`, `/video-url` and friends answer from."""
 
@@ -77,6 +95,11 @@ class JobView(msgspec.Struct, kw_only=True):
     usage: dict[str, UsageEntry] = {}
     webhook_url: str | None = None  # where the gateway announces the job's end (signed)
     voices: list[str] = []  # every voice that narrated a scene (one, unless a fallback)
+    revision: int = 1  # the revision being made or last made (see `revisions`)
+    revisions: list[RevisionRecord] = []  # empty until the job is first revised
+
+    def revision_record(self, number: int) -> RevisionRecord | None:
+        return next((r for r in self.revisions if r.revision == number), None)
 
     @property
     def is_terminal(self) -> bool:

@@ -21,6 +21,7 @@ from shared import subjects
 from shared.broker import CONSUMERS
 from shared.events import (
     Event,
+    JobContext,
     SceneCoded,
     SceneRendered,
     SceneRenderFailed,
@@ -66,13 +67,18 @@ def next_attempt(records: list[Recorded], scene: int) -> int:
     return max(attempts, default=0) + 1
 
 
-def replay_of(records: list[Recorded], event_type: str, *, scene: int | None) -> tuple[Event, str]:
+def replay_of(
+    records: list[Recorded], event_type: str, *, scene: int | None, revision: int = 1
+) -> tuple[Event, str]:
     """The event to publish for a replay from `event_type`, and its message id.
 
     The most recent recorded event of that type (and scene) is the template. A
     `scene.coded` becomes the scene's next attempt (so its outputs are new too); a
     `scene.render_failed` carries the scene's latest attempt, so the coder's repair is
-    the next one. Other inputs are published as recorded under a fresh message id.
+    the next one. Other inputs are published as recorded under a fresh message id. An
+    input recorded in an earlier revision of the job (a scene the latest revision left
+    unchanged) is replayed as work of the job's current `revision`, which stages would
+    otherwise skip.
     """
     if event_type not in REPLAYABLE:
         raise ReplayRefused(
@@ -89,6 +95,11 @@ def replay_of(records: list[Recorded], event_type: str, *, scene: int | None) ->
         where = "" if scene is None else f" for scene {scene}"
         raise ReplayRefused(f"the job has no recorded {event_type}{where}")
     event: Event = msgspec.structs.replace(matches[-1], occurred_at=utc_now())
+    context = getattr(event, "context", None)
+    if isinstance(context, JobContext) and context.revision < revision:
+        event = msgspec.structs.replace(
+            event, context=msgspec.structs.replace(context, revision=revision)
+        )
     if isinstance(event, SceneCoded):
         event = msgspec.structs.replace(
             event, attempt=next_attempt(records, event.scene_number), replayed=True
@@ -142,6 +153,8 @@ async def replay(
     event, message_id = replay_of(records, event_type, scene=scene)
     jobs = JobStore(await js.key_value(subjects.JOBS_BUCKET))
     view = await jobs.get(event.user_id, job_id)
+    if view is not None and view.revision > 1:
+        event, message_id = replay_of(records, event_type, scene=scene, revision=view.revision)
     if view is None:
         raise ReplayRefused("the job's view is gone (deleted or expired): stages would skip it")
     if view.status == "cancelled":

@@ -37,6 +37,9 @@ from shared.events import (
     ProgressReported,
     decode,
     encode,
+    revision_of,
+    revision_suffix,
+    superseded,
 )
 from shared.jobview import JobStore
 from shared.logs import job_scope
@@ -81,8 +84,10 @@ class Bus:
     ) -> None:
         """Report that `source`'s job entered `stage` (or got `fraction` through it).
 
-        `revision` tells a repeat of a stage for a new output (a replay) from a redelivery.
+        `revision` tells a repeat of a stage for a new output (a replay) from a redelivery;
+        the job's revision (`JobContext.revision`) is added to it, for the same reason.
         """
+        revision = f"{revision}{revision_suffix(revision_of(source) or 1)}"
         percentage = (
             BY_NAME[stage].percentage if fraction is None else percentage_within(stage, fraction)
         )
@@ -104,6 +109,7 @@ class Bus:
             JobFailed(
                 job_id=source.job_id,
                 user_id=source.user_id,
+                revision=revision_of(source) or 1,
                 error=JobError(
                     code=error.code,
                     stage=error.stage or stage,
@@ -180,7 +186,7 @@ class StageRunner:
         handler: Handler[E],
         *,
         stage: str,
-        lane: str | None = None,
+        consumer: ConsumerSpec | None = None,
     ) -> None:
         event = decode_or_reject(message.body, expected)
         if event is None:
@@ -189,14 +195,19 @@ class StageRunner:
             )
             await message.reject()
             return
-        if lane_of(event) != lane:
+        if consumer is not None and not consumer.takes(lane_of(event)):
             await message.ack()  # the other lane's consumer takes it
             return
         attempt = message.raw_message.metadata.num_delivered or 1
         with job_scope(job_id=event.job_id, stage=stage, service=self.service):
             view = await self.jobs.get(event.user_id, event.job_id)
-            if view is None or view.is_terminal:
-                log.info("skipping %s: job is %s", event.type, view.status if view else "gone")
+            if view is None or view.is_terminal or superseded(event, view.revision):
+                log.info(
+                    "skipping %s: job is %s (revision %d)",
+                    event.type,
+                    view.status if view else "gone",
+                    view.revision if view else 0,
+                )
                 self.observe(
                     service=self.service, stage=stage, event_type=event.type, outcome="skipped"
                 )
@@ -284,7 +295,7 @@ class StageRunner:
         for slot in range(concurrency):
 
             async def on_message(message: NatsMessage) -> None:
-                await self.deliver(message, expected, handler, stage=stage, lane=consumer.lane)
+                await self.deliver(message, expected, handler, stage=stage, consumer=consumer)
 
             on_message.__name__ = f"{consumer.durable}_{expected.type.replace('.', '_')}_{slot}"
             broker.subscriber(

@@ -39,6 +39,8 @@ class Attempt(msgspec.Struct, kw_only=True):
     rewrites: list[ApiRewrite] = []
     # what the vision model (VISION_MODEL) saw wrong in this attempt's rendered clip
     findings: list[SceneFinding] = []
+    revision: int = 1  # the job's revision this attempt belongs to
+    cached: bool = False  # its clip came from the render cache (no Manim process ran)
     # which Manim renderer drew this attempt's clip, and why (RENDERER=auto decides per scene)
     renderer: str | None = None
     renderer_reason: str | None = None
@@ -96,6 +98,7 @@ def scene_reports(events: Iterable[AnyEvent]) -> list[SceneReport]:
                             code_ref=event.code_ref,
                             fallback_reason=event.fallback_reason,
                             rewrites=event.rewrites,
+                            revision=event.context.revision,
                         )
                     )
             case SceneRenderFailed():
@@ -104,9 +107,11 @@ def scene_reports(events: Iterable[AnyEvent]) -> list[SceneReport]:
                     found.status, found.error = "failed", event.error.message
                     found.error_line = event.error.line
             case SceneRendered():
-                found = _attempt(scene(event.scene_number), event.attempt)
+                found = _attempt(scene(event.scene_number), event.attempt) or _carried(
+                    scene(event.scene_number), event
+                )
                 if found is not None:
-                    found.status = "rendered"
+                    found.status, found.cached = "rendered", event.cached
                     found.renderer, found.renderer_reason = event.renderer, event.renderer_reason
                 scene(event.scene_number).warnings = list(event.warnings)
             case SceneCritiqued():
@@ -160,6 +165,18 @@ def _attempt_order(event: AnyEvent) -> tuple[int, int]:
     # Codes before outcomes, whatever order the stream interleaved them in.
     rank = 0 if isinstance(event, ScenePlanned | SceneCoded) else 1
     return rank, getattr(event, "attempt", 0) or 0
+
+
+def _carried(report: SceneReport, event: SceneRendered) -> Attempt | None:
+    """The attempt a revision made by rendering an earlier attempt's code again."""
+    earlier = None if event.carried_from is None else _attempt(report, event.carried_from)
+    if earlier is None:
+        return None
+    attempt = msgspec.structs.replace(
+        earlier, attempt=event.attempt, revision=event.context.revision, findings=[]
+    )
+    report.attempts.append(attempt)
+    return attempt
 
 
 def _attempt(report: SceneReport, number: int) -> Attempt | None:

@@ -35,6 +35,8 @@ VIDEO_COMBINED = "video.combined"
 VIDEO_STORED = "video.stored"
 JOB_FAILED = "job.failed"
 JOB_CANCELLED = "job.cancelled"
+JOB_REVISION_REQUESTED = "job.revision_requested"
+REVISION_PLANNED = "revision.planned"
 EVENT_TYPES = (
     JOB_REQUESTED,
     PROGRESS,
@@ -50,6 +52,8 @@ EVENT_TYPES = (
     VIDEO_STORED,
     JOB_FAILED,
     JOB_CANCELLED,
+    JOB_REVISION_REQUESTED,
+    REVISION_PLANNED,
 )
 
 

@@ -14,6 +14,7 @@ from shared.events import (
     AnyEvent,
     JobFailed,
     ProgressReported,
+    RevisionPlanned,
     SceneAbandoned,
     SceneRendered,
     SceneRenderFailed,
@@ -83,7 +84,10 @@ def _detail(event: AnyEvent | None) -> str:
         case SceneAbandoned():
             return f"left out: {event.reason}"[:100]
         case SceneRendered():
-            return f"{event.duration_seconds:.1f}s video in {event.render_seconds:.1f}s"
+            source = "cached" if event.cached else f"in {event.render_seconds:.1f}s"
+            return f"{event.duration_seconds:.1f}s video {source}"
+        case RevisionPlanned():
+            return f"revision {event.context.revision}: scenes {event.scenes}: {event.reason}"[:100]
         case VideoStored():
             return event.video.video_key
         case ProgressReported():

@@ -32,6 +32,12 @@ def object_key(user_id: str, job_id: str, name: str) -> str:
     return f"videos/{user_key(user_id)}/{job_id}/{name}"
 
 
+def revision_file(revision: int, name: str) -> str:
+    """A file of a job's revision: the original's at the job's top, revision k's under
+    `r<k>/`, so every revision stays stored (and deleting the job's folder removes all)."""
+    return name if revision <= 1 else f"r{revision}/{name}"
+
+
 @dataclass(frozen=True)
 class StoredObject:
     """What serving or verifying a stored file needs to know about it."""

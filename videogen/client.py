@@ -57,6 +57,11 @@ class VideogenClient:
         body = {"from": event_type, "scene": scene, "reopen": reopen}
         return self._json(self.http.post(f"/api/v1/jobs/{job_id}/replay", json=body))
 
+    def revise(self, job_id: str, instruction: str, *, scene: int | None = None) -> dict[str, Any]:
+        """Ask for a new revision of a finished job (`scene` None: the planner decides)."""
+        body = {"scene": scene, "instruction": instruction}
+        return self._json(self.http.post(f"/api/v1/videos/jobs/{job_id}/revise", json=body))
+
     def watch(
         self, job_id: str, *, interval: float = 0.5, timeout: float = 3600
     ) -> Iterator[dict[str, Any]]:

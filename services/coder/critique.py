@@ -24,9 +24,16 @@ import av
 import msgspec
 
 from services.coder.keyframes import KeyFrame, key_frames
+from services.coder.plan_prompt import storyboard_section
 from shared import artifacts
 from shared.errors import StageError
-from shared.events import SceneCritiqued, SceneFinding, SceneRendered, UsageRecorded
+from shared.events import (
+    SceneCoded,
+    SceneCritiqued,
+    SceneFinding,
+    SceneRendered,
+    UsageRecorded,
+)
 from shared.llm.client import ChatClient, Message
 from shared.llm.providers import LLMClients, UnknownModel
 from shared.llm.structured import ask_structured
@@ -115,23 +122,35 @@ def _finding(reported: _Reported, shots: list[KeyFrame]) -> SceneFinding:
     )
 
 
+async def _plan_of_clip(deps: StageDeps, event: SceneRendered) -> str:
+    """The plan the clip was made from (a revision may have planned the scene again), as
+    the renderer recorded it beside the clip; else the scene's original plan."""
+    try:
+        record = await deps.artifacts.get_bytes(
+            artifacts.rendered_name(event.job_id, event.scene_number)
+        )
+    except artifacts.ArtifactMissing:
+        return artifacts.plan_name(event.job_id, event.scene_number)
+    return msgspec.json.decode(record, type=SceneCoded).plan_ref
+
+
 async def critique_rendered(deps: StageDeps, clients: LLMClients, event: SceneRendered) -> None:
     """Critique one rendered attempt of a planned scene and announce the findings."""
     settings = deps.settings
-    if not settings.vision_model:
-        return
+    if not settings.vision_model or event.carried_from is not None:
+        return  # a revision's unchanged scene: its clip was judged when it was made
     meter = UsageMeter()
     try:
         chat = clients.chat(settings.vision_model, meter=meter)
-        plan = msgspec.json.decode(
-            await deps.artifacts.get_bytes(artifacts.plan_name(event.job_id, event.scene_number)),
-            type=ScenePlan,
-        )
+        plan_ref = await _plan_of_clip(deps, event)
+        if not plan_ref:
+            return  # a client's own scene (render-only job): no plan to judge it by
+        plan = msgspec.json.decode(await deps.artifacts.get_bytes(plan_ref), type=ScenePlan)
         with tempfile.TemporaryDirectory(prefix="videogen-critique-") as folder:
             clip = await deps.artifacts.get_file(event.clip_ref, Path(folder) / "clip.mp4")
             findings = await critique_scene(
                 clip,
-                plan.storyboard,
+                storyboard_section(plan),  # with the layout: where each object belongs
                 chat=chat,
                 frames=settings.vision_frames,
                 max_width=settings.vision_frame_width,

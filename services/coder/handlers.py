@@ -182,6 +182,7 @@ async def write_scene(coder: Coder, event: ScenePlanned | SceneNarrated) -> None
     narration = event.narration if isinstance(event, SceneNarrated) else None
     plan = await _plan(deps, event.plan_ref)
     fixes = ApiFixes()
+    first = event.context.first_attempt  # 1, or past every attempt of earlier revisions
     try:
         with timed(log, "code_generation", scene=event.scene_number, model=model.name):
             code = await write_checked(
@@ -193,17 +194,17 @@ async def write_scene(coder: Coder, event: ScenePlanned | SceneNarrated) -> None
             )
     except (CodeRejected, PermanentError) as exc:
         await _give_up(
-            coder, event, plan, model, attempt=1, reason=_reason(exc), narration=narration
+            coder, event, plan, model, attempt=first, reason=_reason(exc), narration=narration
         )
         return
     finally:
-        await _record_usage(deps, event, meter, stage="code_generation", attempt=1)
+        await _record_usage(deps, event, meter, stage="code_generation", attempt=first)
     await _publish_code(
         deps,
         event,
         plan,
         code,
-        attempt=1,
+        attempt=first,
         model=model.name,
         narration=narration,
         rewrites=fixes.rewrites,
@@ -227,12 +228,13 @@ async def repair_scene(coder: Coder, event: SceneRenderFailed) -> None:
     ):
         await _abandon(coder, event, plan, "even the built-in model's version failed to render")
         return
-    if event.attempt > deps.settings.max_fix_attempts:
+    tried = event.attempt - event.context.first_attempt + 1  # attempts of this revision
+    if tried > deps.settings.max_fix_attempts:
         await _give_up(
             coder, event, plan, model, attempt=attempt, reason=failure, narration=narration
         )
         return
-    await asyncio.sleep(backoff_delay(event.attempt, base=deps.settings.fix_backoff_seconds))
+    await asyncio.sleep(backoff_delay(tried, base=deps.settings.fix_backoff_seconds))
     rewritten = await stored_report(deps.artifacts, event.job_id, plan.number, event.attempt)
     error = "\n\n".join(filter(None, [render_error_report(event.error, code), rewritten]))
     fixes = ApiFixes()
@@ -314,7 +316,7 @@ async def _abandon(
     await coder.deps.bus.publish(
         abandoned(
             event,
-            attempt=failed.attempt if failed else 1,
+            attempt=failed.attempt if failed else event.context.first_attempt,
             reason=reason,
             error=failed.error if failed else None,
         )

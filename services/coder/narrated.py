@@ -37,12 +37,20 @@ async def load_narration(deps: StageDeps, event: SceneRenderFailed) -> Narration
     """The narration the narrator stored for the scene (None for a silent job)."""
     if not event.context.narrate:
         return None
-    try:
+    revision = event.context.revision
+    try:  # the revision's own, when it re-planned the scene; else the original's
         data = await deps.artifacts.get_bytes(
-            artifacts.narration_name(event.job_id, event.scene_number)
+            artifacts.narration_name(event.job_id, event.scene_number, revision)
         )
     except ArtifactMissing:
-        return None
+        if revision == 1:
+            return None
+        try:
+            data = await deps.artifacts.get_bytes(
+                artifacts.narration_name(event.job_id, event.scene_number)
+            )
+        except ArtifactMissing:
+            return None
     return msgspec.json.decode(data, type=Narration)
 
 

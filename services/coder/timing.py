@@ -1,7 +1,7 @@
 """Scene code timed to its narration: beat durations into the prompt, beats into the code.
 
-An LLM gets the spoken beats with their times and the helpers that wait for them (in the
-plan's narration, which its prompt shows "for timing only"). The built-in model's
+An LLM gets the plan's beats with the times they are spoken, and the helpers that wait
+for them (`HOW_TO_TIME`, in its prompt). The built-in model's
 templates are paced afterwards: its animation steps are spread over the beats, each
 group starting when its beat is spoken, and the scene holds until the speech ends. The
 helpers themselves (`shared.scene_timing`) are added by the renderer.
@@ -14,7 +14,7 @@ import ast
 import msgspec
 
 from shared.events import Narration
-from shared.plans import ScenePlan
+from shared.plans import PlanBeat, ScenePlan
 
 HOW_TO_TIME = (
     "The voice is recorded: make the animation fill it. In construct(), call "
@@ -25,15 +25,31 @@ HOW_TO_TIME = (
 
 
 def timed_plan(plan: ScenePlan, narration: Narration) -> ScenePlan:
-    """A copy of `plan` whose narration lists each beat with its start and length."""
+    """A copy of `plan` whose beats carry when each is spoken, and when speech ends.
+
+    The narrator speaks a plan's beats one for one, so they pair up; a plan without
+    beats (or whose beats were spoken differently) takes the spoken beats as its own.
+    """
     if not narration.beats:
         return plan
-    lines = [
-        f"Beat {index} at {beat.start_seconds:.1f} s for {beat.duration_seconds:.1f} s: {beat.text}"
-        for index, beat in enumerate(narration.beats)
-    ]
-    script = "\n".join([*lines, f"Speech ends at {narration.speech_seconds:.1f} s.", HOW_TO_TIME])
-    return msgspec.structs.replace(plan, narration=script)
+    spoken = narration.beats
+    if len(plan.beats) == len(spoken):
+        beats = [
+            msgspec.structs.replace(
+                mine, start_seconds=said.start_seconds, duration_seconds=said.duration_seconds
+            )
+            for mine, said in zip(plan.beats, spoken, strict=True)
+        ]
+    else:
+        beats = [
+            PlanBeat(
+                narration=said.text,
+                start_seconds=said.start_seconds,
+                duration_seconds=said.duration_seconds,
+            )
+            for said in spoken
+        ]
+    return msgspec.structs.replace(plan, beats=beats, speech_seconds=narration.speech_seconds)
 
 
 def paced(code: str, narration: Narration, *, class_name: str) -> str:

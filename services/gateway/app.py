@@ -17,6 +17,7 @@ from services.gateway import (
     routes_jobs,
     routes_render,
     routes_replay,
+    routes_revisions,
     routes_scenes,
     routes_system,
     routes_videos,
@@ -102,6 +103,7 @@ def create_app(settings: Settings) -> FastAPI:
         routes_system,
         routes_health,
         routes_replay,
+        routes_revisions,
         routes_webhooks,
     ):
         app.include_router(module.router)

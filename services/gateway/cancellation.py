@@ -1,5 +1,7 @@
 """Cancelling a job: `job.cancelled` goes out first, then the view turns `cancelled`.
 
+Cancelling a job while a revision of it is made cancels that revision only: the job
+stays completed with the video it had (the revision's history entry says cancelled).
 The stored event *is* the cancel: from then on the renderer kills the job's renders and
 the projector turns the view cancelled, whatever happens next here. Before it is stored
 nothing has changed, so a bus failure is a clean 503 and the client may simply retry.
@@ -40,9 +42,15 @@ async def cancel_job(app: Gateway, view: JobView) -> datetime:
         updated = await app.deps.jobs.update(
             view.user_id, view.job_id, lambda current: cancel(current, at=cancelled_at)
         )
-    if updated is not None and updated.status != "cancelled":
+    if updated is not None and not _cancelled(updated, view.revision):
         raise _already(updated)  # it finished before the event: the event changes nothing
     return cancelled_at
+
+
+def _cancelled(view: JobView, revision: int) -> bool:
+    """The job, or the revision of it being made (the job keeps its video), is cancelled."""
+    record = view.revision_record(revision) if revision > 1 else None
+    return view.status == "cancelled" or (record is not None and record.status == "cancelled")
 
 
 def _already(view: JobView) -> ApiError:

@@ -12,6 +12,8 @@ from shared.events import (
     JobFailed,
     JobRequested,
     ProgressReported,
+    RevisionPlanned,
+    RevisionRequested,
     SceneAbandoned,
     SceneCoded,
     SceneNarrated,
@@ -48,6 +50,20 @@ def _line(event: AnyEvent) -> LogLine:
 
 def _describe(event: AnyEvent) -> tuple[str, str, str]:
     match event:
+        case RevisionRequested():
+            where = "any scene" if event.scene is None else f"scene {event.scene}"
+            return (
+                "info",
+                "planning",
+                f"Revision {event.context.revision} requested ({where}): {event.instruction}",
+            )
+        case RevisionPlanned():
+            return (
+                "info",
+                "planning",
+                f"Revision {event.context.revision} changes scenes "
+                f"{', '.join(map(str, event.scenes))}: {event.reason}",
+            )
         case JobRequested():
             return (
                 "info",

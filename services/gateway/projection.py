@@ -14,8 +14,10 @@ from datetime import datetime
 from shared.events import (
     AnyEvent,
     JobCancelled,
+    JobError,
     JobFailed,
     ProgressReported,
+    RevisionPlanned,
     SceneAbandoned,
     SceneCoded,
     SceneNarrated,
@@ -24,6 +26,7 @@ from shared.events import (
     SceneRenderFailed,
     UsageRecorded,
     VideoStored,
+    superseded,
 )
 from shared.jobview import JobView, SceneRecord, StageRecord, UsageEntry
 from shared.stages import BY_NAME, ORDER, percentage_within
@@ -37,6 +40,8 @@ _SCENE_PHASE_OF_STAGE = {"code_generation": "coding", "rendering": "rendering"}
 
 def apply(view: JobView, event: AnyEvent) -> JobView | None:
     """The view after `event`, or None when the event changes nothing."""
+    if superseded(event, view.revision):
+        return None  # work of a revision that was superseded
     updated = copy.deepcopy(view)
     if not view.is_terminal:
         _fold(updated, event)
@@ -61,11 +66,15 @@ def _fills_history(view: JobView, event: ProgressReported) -> bool:
 
 
 def cancel(view: JobView, *, at: datetime) -> JobView | None:
-    """The view of a job cancelled at `at`, or None when it already ended."""
+    """The view of a job cancelled at `at`, or None when it already ended.
+
+    Cancelling a revision cancels only that revision: the job keeps its stored video.
+    """
     if view.is_terminal:
         return None
     updated = copy.deepcopy(view)
-    _finish(updated, "cancelled", at=at)
+    if not _revision_ended(updated, "cancelled", at=at):
+        _finish(updated, "cancelled", at=at)
     return updated
 
 
@@ -90,6 +99,8 @@ def _fold(view: JobView, event: AnyEvent) -> None:
             _progress(view, event)
         case ScenePlanned():
             _scene(view, event.scene_number).title = event.title
+        case RevisionPlanned():
+            _revision_planned(view, event)
         case SceneNarrated():
             scene = _scene(view, event.scene_number)
             scene.voice = event.narration.voice
@@ -124,15 +135,49 @@ def _fold(view: JobView, event: AnyEvent) -> None:
             _finish(view, "completed", at=event.occurred_at)
             view.video = event.video
             view.model = event.model
+            if record := view.revision_record(event.job_revision):
+                record.status, record.video = "completed", event.video
+                record.completed_at = event.occurred_at
         case JobFailed():
-            view.error = event.error
-            _finish(view, "failed", at=event.occurred_at)
+            if not _revision_ended(view, "failed", at=event.occurred_at, error=event.error):
+                view.error = event.error
+                _finish(view, "failed", at=event.occurred_at)
         case JobCancelled():
-            _finish(view, "cancelled", at=event.occurred_at)
+            if not _revision_ended(view, "cancelled", at=event.occurred_at):
+                _finish(view, "cancelled", at=event.occurred_at)
         case UsageRecorded():
             view.usage[event.dedup_key()] = UsageEntry(stage=event.stage, usage=event.usage)
         case _:
             pass  # job.requested and video.combined carry nothing the view shows
+
+
+def _revision_planned(view: JobView, event: RevisionPlanned) -> None:
+    """The planner's decision: these scenes are made again (the others stay rendered)."""
+    if record := view.revision_record(event.context.revision):
+        record.scenes_changed, record.reason = list(event.scenes), event.reason
+    for number in event.scenes:
+        scene = _scene(view, number)
+        scene.status, scene.last_error, scene.warnings = "planned", None, []
+
+
+def _revision_ended(
+    view: JobView, status: str, *, at: datetime, error: JobError | None = None
+) -> bool:
+    """End a revision that failed or was cancelled; False when no revision is being made.
+
+    The job goes back to completed with the video it had: the revision's history entry
+    says what happened, and a later revision starts from the stored video.
+    """
+    record = view.revision_record(view.revision)
+    if record is None or record.status != "processing" or view.revision == 1:
+        return False
+    record.status, record.error, record.completed_at = status, error, at
+    done = [r for r in view.revisions if r.status == "completed"]
+    _close_open_stage(view, at=at)
+    view.status, view.current_stage, view.percentage = "completed", "completed", 100.0
+    view.completed_at = at
+    view.video = done[-1].video if done else view.video
+    return True
 
 
 def _progress(view: JobView, event: ProgressReported) -> None:

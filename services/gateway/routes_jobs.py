@@ -62,7 +62,7 @@ async def cancel(view: OwnedJob, app: App) -> schemas.CancelResponse:
         message=f"Job {REASON}",
         job_id=view.job_id,
         previous_status=view.status,  # type: ignore[arg-type]
-        new_status="cancelled",
+        new_status="completed" if view.revision > 1 else "cancelled",
         cancelled_at=cancelled_at,
     )
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Header, Request, Response
+from fastapi import APIRouter, Header, Query, Request, Response
 
 from services.gateway import media, schemas, views
 from services.gateway.errors import ApiError
@@ -18,6 +18,10 @@ from shared.settings import Settings
 from shared.videostore import SUBTITLE_TYPES, StoredObject
 
 router = APIRouter(prefix="/api/v1/videos", tags=["videos"])
+# `?revision=k`: that revision's video (status `revisions`); omitted: the latest stored one.
+Revision = Annotated[
+    int | None, Query(ge=1, le=10_000, description="A revision's number (default: the latest)")
+]
 
 _MEDIA_RESPONSES: dict[int | str, dict[str, object]] = {
     206: {"description": "Partial content (Range)"},
@@ -71,9 +75,11 @@ async def job_status(view: OwnedJob) -> schemas.JobStatusResponse:
     response_model=schemas.VideoUrlResponse,
     responses={409: {"description": "The job is not completed"}},
 )
-async def video_url(request: Request, view: OwnedJob, app: App) -> schemas.VideoUrlResponse:
+async def video_url(
+    request: Request, view: OwnedJob, app: App, revision: Revision = None
+) -> schemas.VideoUrlResponse:
     """URLs minted per request: presigned S3 URLs (S3_SERVE_MODE=presign), else our routes."""
-    video = finished_video(view)
+    video = finished_video(view, revision)
     await app.integrity.verified(app.store, video, job_id=view.job_id)
     presigned = _presigned(app, video.video_key, disposition=None)
     download = _presigned(
@@ -82,9 +88,9 @@ async def video_url(request: Request, view: OwnedJob, app: App) -> schemas.Video
     return schemas.VideoUrlResponse(
         job_id=view.job_id,
         status="completed",
-        video_url=presigned or _url(request, "stream_video", view),
-        download_url=download or _url(request, "download_video", view),
-        thumbnail_url=_url(request, "video_thumbnail", view),
+        video_url=presigned or _url(request, "stream_video", view, revision),
+        download_url=download or _url(request, "download_video", view, revision),
+        thumbnail_url=_url(request, "video_thumbnail", view, revision),
         metadata=schemas.VideoUrlMetadata(
             duration=video.duration_seconds,
             quality=view.config.quality,
@@ -101,8 +107,10 @@ async def video_url(request: Request, view: OwnedJob, app: App) -> schemas.Video
     response_class=Response,
     responses={200: {"content": {"video/mp4": {}}}, **_MEDIA_RESPONSES},
 )
-async def stream_video(request: Request, view: OwnedJob, app: App) -> Response:
-    video = finished_video(view)
+async def stream_video(
+    request: Request, view: OwnedJob, app: App, revision: Revision = None
+) -> Response:
+    video = finished_video(view, revision)
     stored = await app.integrity.verified(app.store, video, job_id=view.job_id)
     return await _serve(
         app,
@@ -121,9 +129,9 @@ async def stream_video(request: Request, view: OwnedJob, app: App) -> Response:
     responses={200: {"content": {"video/mp4": {}}}, **_MEDIA_RESPONSES},
 )
 async def download_video(
-    request: Request, view: OwnedJob, app: App, inline: bool = False
+    request: Request, view: OwnedJob, app: App, inline: bool = False, revision: Revision = None
 ) -> Response:
-    video = finished_video(view)
+    video = finished_video(view, revision)
     disposition = media.content_disposition("inline" if inline else "attachment", view.config.topic)
     stored = await app.integrity.verified(app.store, video, job_id=view.job_id)
     return await _serve(
@@ -147,8 +155,9 @@ async def video_thumbnail(
     view: OwnedJob,
     app: App,
     size: Literal["small", "medium", "large"] = "medium",
+    revision: Revision = None,
 ) -> Response:
-    key = finished_video(view).thumbnail_keys.get(size)
+    key = finished_video(view, revision).thumbnail_keys.get(size)
     if key is None:
         raise ApiError(404, "NOT_FOUND", f"This video has no {size} thumbnail")
     return await _serve(
@@ -161,9 +170,12 @@ async def video_thumbnail(
     response_model=schemas.VideoMetadataResponse,
     responses={409: {"description": "The job is not completed"}},
 )
-async def video_metadata(request: Request, view: OwnedJob) -> schemas.VideoMetadataResponse:
-    video = finished_video(view)
-    thumbnail = _url(request, "video_thumbnail", view)
+async def video_metadata(
+    request: Request, view: OwnedJob, revision: Revision = None
+) -> schemas.VideoMetadataResponse:
+    video = finished_video(view, revision)
+    thumbnail = _url(request, "video_thumbnail", view, revision)
+    joiner = "&" if "?" in thumbnail else "?"
     return schemas.VideoMetadataResponse(
         job_id=view.job_id,
         video=schemas.VideoFacts(
@@ -178,9 +190,9 @@ async def video_metadata(request: Request, view: OwnedJob) -> schemas.VideoMetad
             quality=view.config.quality,
             model=view.model,
         ),
-        download_url=_url(request, "download_video", view),
-        thumbnail_urls=[f"{thumbnail}?size={size}" for size in sorted(video.thumbnail_keys)],
-        streaming_url=_url(request, "stream_video", view),
+        download_url=_url(request, "download_video", view, revision),
+        thumbnail_urls=[f"{thumbnail}{joiner}size={size}" for size in sorted(video.thumbnail_keys)],
+        streaming_url=_url(request, "stream_video", view, revision),
         usage=views.usage(view),
         locations=video.locations,
     )
@@ -193,10 +205,14 @@ async def video_metadata(request: Request, view: OwnedJob) -> schemas.VideoMetad
     responses={200: {"content": {"text/vtt": {}, "application/x-subrip": {}}}, **_MEDIA_RESPONSES},
 )
 async def video_subtitles(
-    request: Request, view: OwnedJob, app: App, format: Literal["srt", "vtt"] = "vtt"
+    request: Request,
+    view: OwnedJob,
+    app: App,
+    format: Literal["srt", "vtt"] = "vtt",
+    revision: Revision = None,
 ) -> Response:
     """The video's subtitles (new): one cue per narration sentence, timed per scene."""
-    key = finished_video(view).subtitle_keys.get(format)
+    key = finished_video(view, revision).subtitle_keys.get(format)
     if key is None:
         raise ApiError(404, "NOT_FOUND", "This video has no subtitles")
     return await _serve(
@@ -228,9 +244,27 @@ def check_model(model: str | None, settings: Settings) -> None:
     )
 
 
-def finished_video(view: JobView) -> StoredVideo:
-    """The job's video; 409 while the job has none (it is not completed)."""
-    if view.status != "completed" or view.video is None:
+def finished_video(view: JobView, revision: int | None = None) -> StoredVideo:
+    """The job's video (or that revision's); 409 while it has none (not completed).
+
+    A job being revised still serves its latest stored video: a revision never takes
+    away what was stored before it.
+    """
+    if revision is not None and view.revisions:
+        record = view.revision_record(revision)
+        if record is None:
+            raise ApiError(404, "NOT_FOUND", f"The job has no revision {revision}")
+        if record.video is None:
+            raise ApiError(
+                409,
+                "CONFLICT",
+                f"Revision {revision} is {record.status}; it has no video",
+                details={"revision": revision, "status": record.status},
+            )
+        return record.video
+    if revision is not None and revision != 1:
+        raise ApiError(404, "NOT_FOUND", f"The job has no revision {revision}")
+    if view.video is None or (view.status != "completed" and not view.revisions):
         raise ApiError(
             409,
             "CONFLICT",
@@ -270,5 +304,6 @@ def _presigned(app: Gateway, key: str, *, disposition: str | None) -> str | None
     return app.store.presigned_get(key, expires=expires, disposition=disposition)
 
 
-def _url(request: Request, route: str, view: JobView) -> str:
-    return str(request.app.url_path_for(route, job_id=view.job_id))
+def _url(request: Request, route: str, view: JobView, revision: int | None = None) -> str:
+    path = str(request.app.url_path_for(route, job_id=view.job_id))
+    return path if revision is None else f"{path}?revision={revision}"

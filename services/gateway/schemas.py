@@ -11,6 +11,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
 
+from shared.plans import DEFAULT_TARGET_MINUTES, MAX_TARGET_MINUTES, MIN_TARGET_MINUTES
+
 Quality = Literal["low", "medium", "high", "ultra"]
 Priority = Literal["low", "normal", "high", "urgent"]
 JobStatus = Literal["queued", "processing", "completed", "failed", "cancelled"]
@@ -60,6 +62,12 @@ class Configuration(BaseModel):
     template_id: None = Field(default=None, description="Not supported: must be null.")
     # Reach the LLM prompts of the planner and the coder as "key: value" pairs.
     style_preferences: dict[str, Any] | None = Field(default=None, max_length=20)
+    target_minutes: float = Field(
+        default=DEFAULT_TARGET_MINUTES,
+        ge=MIN_TARGET_MINUTES,
+        le=MAX_TARGET_MINUTES,
+        description="How long the video should be, in minutes: decides its scene count and depth",
+    )
 
     @field_validator("style_preferences")
     @classmethod
@@ -163,6 +171,51 @@ class ErrorBody(BaseModel):
     details: dict[str, Any] | None
 
 
+MAX_INSTRUCTION_CHARS = 1000
+
+
+class ReviseRequest(BaseModel):
+    """A change to a finished video: to one scene, or (`scene: null`) wherever it applies."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    scene: int | None = Field(
+        default=None, ge=1, description="The scene to change; null: the planner decides"
+    )
+    instruction: MultiLineText = Field(min_length=1, max_length=MAX_INSTRUCTION_CHARS)
+
+    @field_validator("instruction")
+    @classmethod
+    def _not_blank(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("the instruction is empty")
+        return value.strip()
+
+
+class RevisionBody(BaseModel):
+    revision: int
+    instruction: str = Field(description="What the owner asked for (empty for revision 1)")
+    scene: int | None = Field(description="The scene the owner named (null: any)")
+    scenes_changed: list[int] = Field(description="The scenes re-planned and re-rendered")
+    reason: str = Field(description="Why those scenes, as the planner decided")
+    status: str = Field(description="processing, completed, failed or cancelled")
+    created_at: datetime
+    completed_at: datetime | None
+    error: ErrorBody | None = None
+    video_seconds: float | None = Field(
+        default=None, description="Its video's length, once stored (download: `?revision=`)"
+    )
+
+
+class RevisionResponse(BaseModel):
+    job_id: str
+    status: JobStatus
+    revision: int = Field(description="The new revision's number")
+    scene: int | None
+    instruction: str
+    created_at: datetime
+
+
 class JobStatusResponse(BaseModel):
     job_id: str
     status: JobStatus
@@ -181,6 +234,10 @@ class JobStatusResponse(BaseModel):
     usage: UsageBody = Field(description="LLM calls, tokens and estimated cost")
     fallbacks: list[FallbackBody] = Field(
         description="Scenes the built-in model wrote after the LLM's code kept failing"
+    )
+    revision: int = Field(default=1, description="The revision being made or last made")
+    revisions: list[RevisionBody] = Field(
+        default=[], description="Every revision of the video, oldest first (empty: never revised)"
     )
 
 
@@ -254,6 +311,10 @@ class AttemptBody(BaseModel):
     fallback_reason: str | None
     rewrites: list[RewriteBody] = Field(default_factory=list)
     findings: list[FindingBody] = Field(default_factory=list)
+    revision: int = Field(default=1, description="The job's revision this attempt belongs to")
+    cached: bool = Field(
+        default=False, description="Its clip came from the render cache (no render ran)"
+    )
     renderer: str | None = Field(
         default=None, description="Manim renderer that drew the clip: cairo or opengl"
     )
@@ -324,7 +385,8 @@ class CancelResponse(BaseModel):
     message: str
     job_id: str
     previous_status: JobStatus
-    new_status: Literal["cancelled"]
+    # "completed": a revision was being made; it is cancelled and the job keeps its video
+    new_status: Literal["cancelled", "completed"]
     cancelled_at: datetime
 
 

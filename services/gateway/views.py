@@ -8,7 +8,8 @@ import msgspec
 
 from services.gateway import schemas
 from services.gateway.projection import processing_seconds, stages_completed
-from shared.jobview import JobView, StageRecord
+from shared.events import JobError
+from shared.jobview import JobView, RevisionRecord, StageRecord
 from shared.redact import redact, redact_value
 from shared.scene_report import total_usage
 
@@ -35,6 +36,43 @@ def job_response(view: JobView, *, now: datetime) -> schemas.JobResponse:
 
 
 def job_status(view: JobView, *, now: datetime) -> schemas.JobStatusResponse:
+    return _status(view, now=now).model_copy(
+        update={
+            "revision": view.revision,
+            "revisions": [_revision(record) for record in view.revisions],
+        }
+    )
+
+
+def _revision(record: RevisionRecord) -> schemas.RevisionBody:
+    return schemas.RevisionBody(
+        revision=record.revision,
+        instruction=record.instruction,
+        scene=record.scene,
+        scenes_changed=record.scenes_changed,
+        reason=record.reason,
+        status=record.status,
+        created_at=record.created_at,
+        completed_at=record.completed_at,
+        error=None if record.error is None else _error(record.error),
+        video_seconds=None if record.video is None else record.video.duration_seconds,
+    )
+
+
+def _error(error: JobError) -> schemas.ErrorBody:
+    # Events are scrubbed when published; this covers events stored before that.
+    return schemas.ErrorBody(
+        code=error.code,
+        stage=error.stage,
+        message=redact(error.message),
+        recoverable=error.recoverable,
+        suggestion=redact(error.suggestion),
+        attempts=error.attempts,
+        details=redact_value(error.details),
+    )
+
+
+def _status(view: JobView, *, now: datetime) -> schemas.JobStatusResponse:
     error = view.error
     return schemas.JobStatusResponse(
         job_id=view.job_id,
@@ -44,18 +82,7 @@ def job_status(view: JobView, *, now: datetime) -> schemas.JobStatusResponse:
         created_at=view.created_at,
         updated_at=view.updated_at,
         completed_at=view.completed_at,
-        # Events are scrubbed when published; this covers events stored before that.
-        error=None
-        if error is None
-        else schemas.ErrorBody(
-            code=error.code,
-            stage=error.stage,
-            message=redact(error.message),
-            recoverable=error.recoverable,
-            suggestion=redact(error.suggestion),
-            attempts=error.attempts,
-            details=redact_value(error.details),
-        ),
+        error=None if error is None else _error(error),
         stages=[_stage(record) for record in view.stages],
         scenes=[
             schemas.SceneBody(

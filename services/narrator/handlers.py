@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 import msgspec
 import numpy as np
 
-from services.narrator.beats import split_beats
+from services.narrator.beats import plan_beats
 from services.narrator.pcm import seconds, to_wav
 from services.narrator.speaking import SpeechCache, speak_all
 from services.narrator.track import assemble
@@ -85,7 +85,7 @@ async def narrate_scene(narrator: Narrator, event: ScenePlanned) -> None:
     number = event.scene_number
     await deps.bus.progress(event, STAGE, scene=number, detail=f"voicing scene {number}")
     plan = msgspec.json.decode(await deps.artifacts.get_bytes(event.plan_ref), type=ScenePlan)
-    texts = split_beats(plan.narration)
+    texts = plan_beats(plan)
 
     async def still_wanted() -> None:
         view = await deps.jobs.get(event.user_id, event.job_id)
@@ -99,7 +99,7 @@ async def narrate_scene(narrator: Narrator, event: ScenePlanned) -> None:
     audio_ref = None
     if len(track):
         audio_ref = await deps.artifacts.put_bytes(
-            artifacts.speech_name(event.job_id, number), to_wav(track)
+            artifacts.speech_name(event.job_id, number, event.context.revision), to_wav(track)
         )
     narration = Narration(
         voice=voice.name,
@@ -108,7 +108,8 @@ async def narrate_scene(narrator: Narrator, event: ScenePlanned) -> None:
         speech_seconds=round(seconds(track), 3),
     )
     await deps.artifacts.put_bytes(
-        artifacts.narration_name(event.job_id, number), msgspec.json.encode(narration)
+        artifacts.narration_name(event.job_id, number, event.context.revision),
+        msgspec.json.encode(narration),
     )
     await deps.bus.publish(
         SceneNarrated(

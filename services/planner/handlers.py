@@ -7,13 +7,15 @@ from typing import TypeVar
 
 import msgspec
 
+from services.planner.budget import scene_budget
 from services.planner.models import Planner, resolve_planner
+from services.planner.revising import revise_job
 from services.planner.scenario import OutlineRejected, check_outline, write_scenes
 from shared import artifacts
 from shared.artifacts import ArtifactMissing
 from shared.broker import CONSUMERS
 from shared.errors import PermanentError
-from shared.events import JobRequested, ScenePlanned, UsageRecorded
+from shared.events import JobRequested, RevisionRequested, ScenePlanned, UsageRecorded
 from shared.llm.providers import LLMClients, UnknownModel
 from shared.llm.usage import UsageMeter
 from shared.logs import timed
@@ -30,9 +32,20 @@ def register(deps: StageDeps) -> None:
     async def on_job_requested(event: JobRequested) -> None:
         await plan_job(deps, clients, event)
 
+    async def on_revision_requested(event: RevisionRequested) -> None:
+        await revise_job(deps, clients, event)
+
     for consumer in ("planner", "planner-priority"):  # high and urgent jobs: their own lane
         deps.runner.subscribe(
             deps.broker, CONSUMERS[consumer], JobRequested, on_job_requested, stage="planning"
+        )
+    for consumer in ("planner-revision", "planner-revision-priority"):
+        deps.runner.subscribe(
+            deps.broker,
+            CONSUMERS[consumer],
+            RevisionRequested,
+            on_revision_requested,
+            stage="planning",
         )
 
 
@@ -49,6 +62,7 @@ async def plan_job(deps: StageDeps, clients: LLMClients, event: JobRequested) ->
     await deps.bus.progress(event, "initializing")
     config = event.config
     style = style_text(config.style_preferences)
+    budget = scene_budget(config.target_minutes)
     await deps.bus.progress(event, "planning")
     outline = await _stored(deps, artifacts.outline_name(event.job_id), Outline)
     if outline is None:
@@ -57,7 +71,10 @@ async def plan_job(deps: StageDeps, clients: LLMClients, event: JobRequested) ->
         with timed(log, "planning", model=model.name):
             try:
                 outline = check_outline(
-                    await model.outline(topic=config.topic, context=config.context, style=style)
+                    await model.outline(
+                        topic=config.topic, context=config.context, style=style, budget=budget
+                    ),
+                    budget,
                 )
             except OutlineRejected as exc:
                 raise PermanentError(str(exc), code="PLANNING_FAILED") from exc
@@ -78,6 +95,7 @@ async def plan_job(deps: StageDeps, clients: LLMClients, event: JobRequested) ->
                 outline=outline,
                 concurrency=deps.settings.max_scene_concurrency,
                 style=style,
+                budget=budget,
             )
         finally:
             await _record_usage(deps, event, meter, stage="scenario_creation")

@@ -5,19 +5,21 @@ from __future__ import annotations
 import asyncio
 import keyword
 
+from services.planner.budget import DEFAULT_BUDGET, SceneBudget
 from services.planner.models import Planner
-from shared.plans import MAX_SCENES, MIN_SCENES, Outline, ScenePlan
+from shared.plans import Outline, ScenePlan
 
 
 class OutlineRejected(ValueError):
     """The model's outline cannot be used (too few or too many scenes)."""
 
 
-def check_outline(outline: Outline) -> Outline:
-    """Renumber scenes 1..n and enforce the scene-count bounds."""
+def check_outline(outline: Outline, budget: SceneBudget = DEFAULT_BUDGET) -> Outline:
+    """Renumber scenes 1..n and hold the scene count to the job's budget."""
     count = len(outline.scenes)
-    if not MIN_SCENES <= count <= MAX_SCENES:
-        raise OutlineRejected(f"outline has {count} scenes, expected {MIN_SCENES}-{MAX_SCENES}")
+    low, high = budget.min_scenes, budget.max_scenes
+    if not low <= count <= high:
+        raise OutlineRejected(f"outline has {count} scenes, expected {low}-{high}")
     for number, scene in enumerate(outline.scenes, start=1):
         scene.number = number
     return outline
@@ -31,6 +33,7 @@ async def write_scenes(
     outline: Outline,
     concurrency: int,
     style: str = "",
+    budget: SceneBudget = DEFAULT_BUDGET,
 ) -> list[ScenePlan]:
     """Every scene's storyboard, technical plan and narration, at most `concurrency` at once.
 
@@ -41,7 +44,12 @@ async def write_scenes(
     async def one(number: int) -> ScenePlan:
         async with limit:
             plan = await model.plan_scene(
-                topic=topic, context=context, outline=outline, number=number, style=style
+                topic=topic,
+                context=context,
+                outline=outline,
+                number=number,
+                style=style,
+                budget=budget,
             )
         plan.number, plan.style = number, style
         return plan

@@ -19,7 +19,7 @@ from services.renderer.spoken_cues import spoken_cues
 from services.renderer.subtitles import to_srt, to_vtt
 from shared import artifacts
 from shared.artifacts import ArtifactMissing, Artifacts
-from shared.events import Narration, SceneAbandoned, SceneRendered, VideoCombined
+from shared.events import SceneAbandoned, SceneCoded, SceneRendered, VideoCombined
 from shared.logs import timed
 from shared.plans import ScenePlan
 from shared.service import StageDeps
@@ -57,8 +57,9 @@ async def combine_job(
         ref = await deps.artifacts.put_file(artifacts.video_name(job_id), video.path)
     srt_ref = vtt_ref = None
     if context.enable_subtitles:
-        narrations = [await _narration(deps.artifacts, job_id, number) for number in scenes]
-        spoken = [await _spoken(deps.artifacts, job_id, number) for number in scenes]
+        made_of = [await _rendered(deps.artifacts, job_id, number) for number in scenes]
+        narrations = [await _narration(deps.artifacts, coded) for coded in made_of]
+        spoken = [coded.narration if coded else None for coded in made_of]
         cues = spoken_cues(spoken, narrations, video.scene_offsets, video.duration_seconds)
         if cues:
             srt_ref = await deps.artifacts.put_bytes(
@@ -83,19 +84,21 @@ async def combine_job(
     )
 
 
-async def _narration(store: Artifacts, job_id: str, scene: int) -> str | None:
-    """A scene's narration from its plan; None for scenes without one (render-only jobs)."""
+async def _rendered(store: Artifacts, job_id: str, scene: int) -> SceneCoded | None:
+    """The `scene.coded` the scene's clip was rendered from (its plan and spoken beats)."""
     try:
-        data = await store.get_bytes(artifacts.plan_name(job_id, scene))
-        return msgspec.json.decode(data, type=ScenePlan).narration
+        data = await store.get_bytes(artifacts.rendered_name(job_id, scene))
+        return msgspec.json.decode(data, type=SceneCoded)
     except (ArtifactMissing, msgspec.DecodeError, msgspec.ValidationError):
         return None
 
 
-async def _spoken(store: Artifacts, job_id: str, scene: int) -> Narration | None:
-    """A scene's beats as the narrator spoke them; None for a silent scene."""
+async def _narration(store: Artifacts, coded: SceneCoded | None) -> str | None:
+    """A scene's narration from its plan; None for scenes without one (render-only jobs)."""
+    if coded is None or not coded.plan_ref:  # a render-only job's silent scene has no plan
+        return None
     try:
-        data = await store.get_bytes(artifacts.narration_name(job_id, scene))
-        return msgspec.json.decode(data, type=Narration)
+        data = await store.get_bytes(coded.plan_ref)
+        return msgspec.json.decode(data, type=ScenePlan).narration
     except (ArtifactMissing, msgspec.DecodeError, msgspec.ValidationError):
         return None

@@ -23,11 +23,13 @@ from services.renderer.jail import jail_for
 from services.renderer.ledger import (
     SceneLedger,
     is_rendered,
+    ledger_key,
     record_abandoned,
     record_rendered,
 )
 from services.renderer.narration import narrated_code, with_speech
 from services.renderer.render import CliLauncher
+from services.renderer.revision import unchanged_scenes
 from services.renderer.running import RunningRenders
 from services.renderer.sandbox import RenderLimits
 from services.renderer.warm import PoolUnavailable, WarmPool
@@ -39,11 +41,13 @@ from shared.errors import JobGone, PermanentError
 from shared.events import (
     JobCancelled,
     RenderError,
+    RevisionPlanned,
     SceneAbandoned,
     SceneCoded,
     SceneRendered,
     SceneRenderFailed,
     abandoned,
+    encode,
 )
 from shared.logs import job_scope, timed
 from shared.metrics import observed_render
@@ -99,7 +103,8 @@ async def register(deps: StageDeps) -> None:
             log.warning("warm pool unavailable, rendering with the manim CLI: %s", exc)
 
     async def on_scene_coded(event: SceneCoded) -> None:
-        if await is_rendered(ledger, event.job_id, event.scene_number, attempt=event.attempt):
+        key = ledger_key(event.job_id, event.context.revision)
+        if await is_rendered(ledger, key, event.scene_number, attempt=event.attempt):
             log.info(
                 "scene %d attempt %d already rendered; skipping", event.scene_number, event.attempt
             )
@@ -114,7 +119,7 @@ async def register(deps: StageDeps) -> None:
     async def on_scene_rendered(event: SceneRendered) -> None:
         settled = await record_rendered(
             ledger,
-            event.job_id,
+            ledger_key(event.job_id, event.context.revision),
             scene=event.scene_number,
             scene_count=event.scene_count,
             attempt=event.attempt,
@@ -129,9 +134,16 @@ async def register(deps: StageDeps) -> None:
             detail=f"scene {event.scene_number} left out: {event.reason}",
         )
         settled = await record_abandoned(
-            ledger, event.job_id, scene=event.scene_number, scene_count=event.scene_count
+            ledger,
+            ledger_key(event.job_id, event.context.revision),
+            scene=event.scene_number,
+            scene_count=event.scene_count,
         )
         await _combine_if_settled(deps, event, settled)
+
+    async def on_revision_planned(event: RevisionPlanned) -> None:
+        for coded in await unchanged_scenes(deps, event):
+            await on_scene_coded(coded)  # the same code: a render-cache hit
 
     async def on_cancelled(message: NatsMessage) -> None:
         event = decode_or_reject(message.body, JobCancelled)
@@ -163,6 +175,14 @@ async def register(deps: StageDeps) -> None:
         on_scene_abandoned,
         stage="combining",
     )
+    for consumer in ("renderer-revision", "renderer-revision-priority"):
+        deps.runner.subscribe(
+            deps.broker,
+            CONSUMERS[consumer],
+            RevisionPlanned,
+            on_revision_planned,
+            stage="rendering",
+        )
     # Every replica must hear a cancellation, so this is a plain (non-durable) subscription.
     # No reply: the message's reply subject is the publisher's JetStream ack inbox, and an
     # answer from here would race the stream's ack (the renderer's NATS user may not anyway).
@@ -224,6 +244,9 @@ async def render_one(
         ref = await deps.artifacts.put_file(
             artifacts.clip_name(event.job_id, event.scene_number), scene_clip.path
         )
+    await deps.artifacts.put_bytes(
+        artifacts.rendered_name(event.job_id, event.scene_number), encode(event)
+    )
     for warning in scene_clip.warnings:
         log.warning("scene %d: %s", event.scene_number, warning)
     await deps.bus.publish(
@@ -240,6 +263,8 @@ async def render_one(
             renderer=clip.renderer,
             renderer_reason=clip.renderer_reason,
             warnings=scene_clip.warnings,
+            cached=clip.cached,
+            carried_from=event.carried_from,
         )
     )
     return None

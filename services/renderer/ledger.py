@@ -52,6 +52,12 @@ class SceneLedger(msgspec.Struct):
 _DECODER = msgspec.json.Decoder(SceneLedger)
 
 
+def ledger_key(job_id: str, revision: int) -> str:
+    """A revision of a job settles its own scenes: every scene is rendered again (changed
+    ones for real, the others from the render cache) before it is combined."""
+    return job_id if revision <= 1 else f"{job_id}.r{revision}"
+
+
 async def record_rendered(
     kv: KeyValue, job_id: str, *, scene: int, scene_count: int, attempt: int
 ) -> SceneLedger:

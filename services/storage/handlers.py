@@ -49,6 +49,7 @@ def register(deps: StageDeps) -> None:
                     video,
                     user_id=event.user_id,
                     job_id=event.job_id,
+                    revision=event.context.revision,
                     storage_mode=mode,
                     scratch=scratch,
                     policy=policy,
@@ -67,6 +68,7 @@ def register(deps: StageDeps) -> None:
                 video=stored,
                 model=event.context.scene_model,
                 revision=event.revision,
+                context=event.context,
             )
         )
         log.info("job completed", extra={"video_seconds": round(stored.duration_seconds, 2)})

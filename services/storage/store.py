@@ -13,7 +13,7 @@ from shared.errors import PermanentError
 from shared.events import StoredVideo
 from shared.jobview import user_key
 from shared.mediaprobe import probe_video, sha256_file
-from shared.videostore import SUBTITLE_TYPES, VideoStore, object_key
+from shared.videostore import SUBTITLE_TYPES, VideoStore, object_key, revision_file
 
 log = logging.getLogger("videogen.storage")
 
@@ -25,6 +25,7 @@ async def store_video(
     user_id: str,
     job_id: str,
     storage_mode: str,
+    revision: int = 1,
     thumbnails: bool,
     scratch: Path,
     policy: RetryPolicy,
@@ -37,10 +38,14 @@ async def store_video(
     the result says so; otherwise the job fails with STORAGE_UPLOAD_FAILED.
     """
     info = await asyncio.to_thread(probe_video, video)
+
+    def key(name: str) -> str:
+        return object_key(user_id, job_id, revision_file(revision, name))
+
     files = [
         LocalFile(
             video,
-            object_key(user_id, job_id, "video.mp4"),
+            key("video.mp4"),
             "video/mp4",
             info.file_size,
             info.sha256,
@@ -50,14 +55,15 @@ async def store_video(
     if thumbnails:
         written = await asyncio.to_thread(make_thumbnails, video, scratch / "thumbnails")
         for size, path in written.items():
-            thumbnail_keys[size] = object_key(user_id, job_id, path.name)
+            thumbnail_keys[size] = key(path.name)
             files.append(await _describe(path, thumbnail_keys[size], "image/jpeg"))
     subtitle_keys: dict[str, str] = {}
     for kind, path in (subtitles or {}).items():
-        subtitle_keys[kind] = object_key(user_id, job_id, f"subtitles.{kind}")
+        subtitle_keys[kind] = key(f"subtitles.{kind}")
         files.append(await _describe(path, subtitle_keys[kind], SUBTITLE_TYPES[kind]))
     metadata = {
         "job": job_id,
+        "revision": str(revision),
         "user": user_key(user_id),
         "duration": f"{info.duration_seconds:.3f}",
         "resolution": f"{info.width}x{info.height}",

@@ -29,10 +29,19 @@ def llm_settings(llm: ScriptedLLM) -> dict[str, Any]:
     }
 
 
-def submit(api: httpx.Client, topic_name: str, headers: dict[str, str]) -> str:
-    """POST a built-in topic at low quality; the new job's id."""
+def submit(
+    api: httpx.Client, topic_name: str, headers: dict[str, str], **configuration: Any
+) -> str:
+    """POST a built-in topic at low quality (plus any other `configuration`); the job's id."""
     topic = find_topic(topic_name)
-    body = {"configuration": {"topic": topic.topic, "context": topic.context, "quality": "low"}}
+    body = {
+        "configuration": {
+            "topic": topic.topic,
+            "context": topic.context,
+            "quality": "low",
+            **configuration,
+        }
+    }
     response = api.post("/api/v1/videos/generate", json=body, headers=headers)
     assert response.status_code == 201, response.text
     return response.json()["job_id"]

@@ -9,7 +9,6 @@ combines the other scenes and the job completes without scene 2.
 from __future__ import annotations
 
 import asyncio
-import json
 from collections.abc import Iterator
 
 import httpx
@@ -20,17 +19,16 @@ from shared.history import read_job
 from tests.e2e.helpers import llm_settings, wait_for
 from tests.integration.test_llm_pipeline import OUTLINE, PLAN, WORKS, scene_code
 from tests.llm_server import ScriptedLLM
+from tests.plan_answers import plan_json
 from videogen.stack import Stack, isolated_stack
 
 pytestmark = pytest.mark.e2e
 
 # A NUL in the narration: the built-in model shows narration as Text, and Pango refuses it.
-UNDRAWABLE_PLAN = json.dumps(
-    {
-        "storyboard": "Words appear.",
-        "technical_plan": "Text, FadeIn 0.5 s.",
-        "narration": "This sentence cannot be drawn \u0000 by Pango at all.",
-    }
+UNDRAWABLE_PLAN = plan_json(
+    "This sentence cannot be drawn \u0000 by Pango at all.",
+    storyboard="Words appear.",
+    technical_plan="Text, FadeIn 0.5 s.",
 )
 # A name no Manim has (and no API rewrite knows): the checks refuse every attempt.
 NEVER_CHECKS = scene_code("Scene02Middle", "        self.play(NoSuchAnimation(Circle()))")

@@ -16,10 +16,12 @@ import av
 import httpx
 import pytest
 
+from services.planner.budget import DEFAULT_BUDGET
 from shared import subjects
 from shared.jobview import user_key
 from tests.e2e.helpers import submit, terminal, wait_for
 from videogen.stack import Stack, isolated_stack
+from videogen.topics import find_topic
 
 pytestmark = pytest.mark.e2e
 
@@ -80,7 +82,7 @@ def test_job_goes_through_every_stage_in_order(completed_job, api: httpx.Client,
     assert all(stage["description"] for stage in status["stages"])
     assert status["progress"]["stages_completed"] == [name for name, _ in STAGE_ORDER[:-1]]
     assert all(scene["status"] == "rendered" for scene in status["scenes"])
-    assert 3 <= len(status["scenes"]) <= 5
+    assert 3 <= len(status["scenes"]) <= DEFAULT_BUDGET.max_scenes  # no target_minutes: default
 
     video = tmp_path / "video.mp4"
     video.write_bytes(api.get(f"/api/v1/videos/jobs/{job_id}/download", headers=ALICE).content)
@@ -243,3 +245,16 @@ def test_gateway_metrics_count_jobs_without_job_ids(completed_job, api: httpx.Cl
     assert completed and completed[0] >= 1
     uuid_like = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-")
     assert not [s for s in samples if any(uuid_like.search(v) for v in s.labels.values())]
+
+
+def test_an_urgent_job_goes_through_every_stage(stack: Stack, api: httpx.Client):
+    """Every stage takes priority-lane work, not only those with a `-priority` durable."""
+    topic = find_topic("The Pythagorean Theorem")
+    body = {
+        "configuration": {"topic": topic.topic, "context": topic.context, "quality": "low"},
+        "priority": "urgent",
+    }
+    response = api.post("/api/v1/videos/generate", json=body, headers=BOB)
+    assert response.status_code == 201, response.text
+    status, _ = wait_for(api, response.json()["job_id"], BOB, terminal)
+    assert status["status"] == "completed", status

@@ -19,6 +19,7 @@ from services.gateway.app import create_app
 from services.gateway.state import Gateway
 from shared import subjects
 from shared.events import JobCancelled, decode
+from shared.plans import DEFAULT_TARGET_MINUTES
 from shared.settings import Settings
 
 GENERATE = "/api/v1/videos/generate"
@@ -148,6 +149,13 @@ async def test_generate_answers_201_with_a_queued_job(client: httpx.AsyncClient)
             "configuration.style_preferences",
         ),
         ({"configuration": {"topic": "only a topic"}}, "configuration.context"),
+        *[
+            (
+                {"configuration": {**REQUEST["configuration"], "target_minutes": minutes}},
+                "configuration.target_minutes",
+            )
+            for minutes in (0, 0.4, -1, 10.5, 60, "long", None)
+        ],
     ],
 )
 async def test_generate_rejects_invalid_requests(
@@ -157,6 +165,21 @@ async def test_generate_rejects_invalid_requests(
     errors = body["error"]["details"]["field_errors"]
     assert field in [error["field"] for error in errors]
     assert all(set(error) == {"field", "message", "type"} for error in errors)
+
+
+@pytest.mark.parametrize(
+    ("minutes", "stored"), [(None, DEFAULT_TARGET_MINUTES), (3, 3.0), (10, 10.0)]
+)
+async def test_target_minutes_reaches_the_job_config(
+    client: httpx.AsyncClient, minutes: float | None, stored: float
+) -> None:
+    configuration: dict[str, object] = dict(REQUEST["configuration"])
+    if minutes is not None:
+        configuration["target_minutes"] = minutes
+    response = await client.post(GENERATE, json={"configuration": configuration})
+    assert response.status_code == 201, response.text
+    view = await gateway_of(client).deps.jobs.get("local", response.json()["job_id"])
+    assert view is not None and view.config.target_minutes == stored
 
 
 async def test_generate_rejects_a_non_json_body(client: httpx.AsyncClient) -> None:

@@ -39,6 +39,7 @@ from shared.scene_report import fallbacks, scene_reports, usage_totals
 from shared.service import StageDeps, connected
 from shared.settings import Settings
 from tests.llm_server import Reply, ScriptedLLM
+from tests.plan_answers import plan_json
 from videogen.natsd import NatsServer
 
 MODEL = "openai/scripted"
@@ -50,13 +51,7 @@ OUTLINE = json.dumps(
         ]
     }
 )
-PLAN = json.dumps(
-    {
-        "storyboard": "A circle appears.",
-        "technical_plan": "Circle, Create 0.5 s.",
-        "narration": "Here a circle appears on the screen.",
-    }
-)
+PLAN = plan_json("Here a circle appears on the screen.")
 
 
 def scene_code(cls: str, body: str, extra: str = "") -> str:

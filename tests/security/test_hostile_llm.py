@@ -15,19 +15,14 @@ import json
 import pytest
 
 from tests.llm_server import ScriptedLLM
+from tests.plan_answers import plan_json
 from tests.security.arena import Arena, describe, payload_mark
 from tests.security.payloads import ALL, Payload, scene_code
 
 pytestmark = pytest.mark.security
 
 TITLES = ("Probe", "Middle", "End")
-PLAN = json.dumps(
-    {
-        "storyboard": "A circle appears.",
-        "technical_plan": "Circle, Create 0.5 s.",
-        "narration": "Here a circle appears on the screen.",
-    }
-)
+PLAN = plan_json("Here a circle appears on the screen.")
 LEGIT = (
     "```python\nfrom manim import *\n\n\nclass {name}(Scene):\n    def construct(self):\n"
     "        self.play(Create(Circle()), run_time=0.5)\n```"

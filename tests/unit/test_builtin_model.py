@@ -14,16 +14,18 @@ from services.coder.models import SceneCoder
 from services.coder.models.builtin import BuiltinCoder
 from services.coder.models.builtin.code import LINE_CHARS, wrap
 from services.coder.models.builtin.latex import escape_latex_text, to_latex
+from services.planner.budget import DEFAULT_BUDGET, scene_budget
 from services.planner.models import Planner
 from services.planner.models.builtin import BuiltinPlanner
 from services.planner.models.builtin.analysis import (
     analyze,
-    choose_diagram,
     detect_formulas,
+    fitting_diagram,
     shorten,
 )
 from shared.plaintext import split_sentences
-from shared.plans import ScenePlan
+from shared.plans import MAX_BEAT_CHARS, ScenePlan
+from videogen.topics import find_topic, load_topics
 
 TOPICS_DIR = Path(__file__).resolve().parents[2] / "videogen" / "topics"
 ALLOWED_IMPORTS = {"manim", "numpy", "math", "random"}
@@ -165,6 +167,10 @@ def test_definitions_become_sentences() -> None:
         ("The Pythagorean Theorem", "", "triangle"),
         ("Trigonometry basics", "sine and cosine of an angle", "triangle"),
         ("Area of a circle", "The radius r determines the area.", "circle"),
+        ("Pascal's Principle", "Pressure applied to a fluid acts in every direction.", None),
+        ("Gravitational Force", "A force between two masses.", None),
+        ("Euler's formula", "V - E + F = 2 for every convex polyhedron.", None),
+        ("Euler's formula", "e^(ix) = cos x + i sin x links complex numbers to angles.", "circle"),
         ("Derivative", "The slope of the tangent line is the rate of change.", "axes_plot"),
         ("Newton's Second Law", "Net force equals mass times acceleration.", "vectors"),
         ("Breadth-first search", "BFS visits every node of a graph level by level.", "graph_nodes"),
@@ -174,8 +180,9 @@ def test_definitions_become_sentences() -> None:
         ("De Morgan's Laws", "NOT (A AND B) equals (NOT A) OR (NOT B).", None),
     ],
 )
-def test_choose_diagram(topic: str, context: str, kind: str | None) -> None:
-    assert choose_diagram(topic, context) == kind
+def test_fitting_diagram(topic: str, context: str, kind: str | None) -> None:
+    rule = fitting_diagram(topic, context)
+    assert (rule.kind if rule else None) == kind
 
 
 @pytest.mark.parametrize(
@@ -188,9 +195,9 @@ def test_choose_diagram(topic: str, context: str, kind: str | None) -> None:
         ("Odd chars {}%$#_\\", "Quotes \"double\" and 'single' and \\ backslash = $5 & 10%."),
     ],
 )
-async def test_outline_has_three_to_five_unique_scenes(topic: str, context: str) -> None:
+async def test_outline_has_a_budgeted_number_of_unique_scenes(topic: str, context: str) -> None:
     scenes = await scenes_for(topic, context)
-    assert 3 <= len(scenes) <= 5
+    assert 3 <= len(scenes) <= DEFAULT_BUDGET.max_scenes
     names = [plan.class_name for plan, _ in scenes]
     assert len(set(names)) == len(names)
     assert scenes[0][0].kind == "intro" and scenes[-1][0].kind == "summary"
@@ -203,11 +210,12 @@ async def test_outline_has_three_to_five_unique_scenes(topic: str, context: str)
 async def test_pythagoras_gets_formula_and_triangle() -> None:
     scenes = await scenes_for("The Pythagorean Theorem", PYTHAGORAS)
     kinds = [plan.kind for plan, _ in scenes]
-    assert kinds == ["intro", "statement", "formula", "diagram", "summary"]
-    formula_plan, formula_code = scenes[2]
+    # the default budget has room for each of the two statements to get a scene
+    assert kinds == ["intro", "statement", "statement", "formula", "diagram", "summary"]
+    formula_plan, formula_code = scenes[3]
     assert formula_plan.formulas == ["a² + b² = c²"]
     assert "MathTex('a^{2} + b^{2} = c^{2}'" in formula_code
-    assert scenes[3][0].diagram == "triangle"
+    assert scenes[4][0].diagram == "triangle"
     assert "MathTex" not in "".join(code for plan, code in scenes if plan.kind != "formula")
 
 
@@ -221,13 +229,13 @@ async def test_repair_drops_latex_on_tex_errors_and_diagrams_otherwise() -> None
     model: SceneCoder = BuiltinCoder()
     assert model.name == "builtin"
     scenes = await scenes_for("The Pythagorean Theorem", PYTHAGORAS)
-    formula_plan, formula_code = scenes[2]
+    formula_plan, formula_code = scenes[3]
     tex_error = "ValueError: latex error converting to dvi. See log output above."
     repaired = await model.repair_code(formula_plan, code=formula_code, error=tex_error)
     assert "MathTex" not in repaired and "a² + b² = c²" in repaired
     check_module(repaired, formula_plan.class_name)
 
-    diagram_plan, diagram_code = scenes[3]
+    diagram_plan, diagram_code = scenes[4]
     error = "Traceback ...\nAttributeError: 'Polygon' object has no attribute 'foo'"
     repaired = await model.repair_code(diagram_plan, code=diagram_code, error=error)
     assert "Polygon" not in repaired and "MathTex" not in repaired
@@ -253,7 +261,7 @@ async def test_all_bundled_topics_produce_valid_scenes() -> None:
     assert len(topics) == 80
     for topic, context in topics:
         scenes = await scenes_for(topic, context)
-        assert 3 <= len(scenes) <= 5, topic
+        assert 3 <= len(scenes) <= DEFAULT_BUDGET.max_scenes, topic
         names = [plan.class_name for plan, _ in scenes]
         assert len(set(names)) == len(names), topic
         for plan, code in scenes:
@@ -271,3 +279,47 @@ async def test_formula_scene_renders_with_manim(tmp_path: Path) -> None:
     )
     assert result.returncode == 0, result.stderr[-2000:]
     assert list((tmp_path / "media").rglob("out.mp4"))
+
+
+async def scenes_at(topic: str, context: str, minutes: float) -> list[ScenePlan]:
+    planner: Planner = BuiltinPlanner()
+    budget = scene_budget(minutes)
+    outline = await planner.outline(topic=topic, context=context, budget=budget)
+    return [
+        await planner.plan_scene(
+            topic=topic, context=context, outline=outline, number=s.number, budget=budget
+        )
+        for s in outline.scenes
+    ]
+
+
+async def test_a_longer_target_gets_more_scenes_and_more_to_say() -> None:
+    kites = find_topic("Properties of Kites")
+    short, long = [await scenes_at(kites.topic, kites.context, m) for m in (1, 3)]
+    assert len(short) == scene_budget(1).scenes + 1  # intro, key ideas, formula?, kite, summary
+    assert len(long) > len(short)
+    words = [sum(len(p.narration.split()) for p in plans) for plans in (short, long)]
+    assert words[1] > 2.5 * words[0]
+    assert max(len(p.beats) for p in long) > max(len(p.beats) for p in short)
+
+
+@pytest.mark.parametrize("minutes", [0.5, 3, 10])
+async def test_every_topic_at_every_length_plans_beats_the_code_can_follow(minutes: float) -> None:
+    coder = BuiltinCoder()
+    for topic in load_topics():
+        plans = await scenes_at(topic.topic, topic.context, minutes)
+        assert 3 <= len(plans) <= scene_budget(minutes).max_scenes, topic.topic
+        for plan in plans:
+            assert plan.beats and plan.objects, (topic.topic, plan.number)
+            assert plan.narration == " ".join(b.narration for b in plan.beats)
+            assert all(
+                len(b.narration.split()) >= 3 and len(b.narration) <= MAX_BEAT_CHARS
+                for b in plan.beats
+            ), (topic.topic, plan.number)
+            names = {o.name for o in plan.objects}
+            for beat in plan.beats:
+                assert all(any(n in a for n in names) for a in beat.animations), beat
+            code = await coder.write_code(plan)
+            check_module(code, plan.class_name)
+            if plan.kind in ("statement", "summary"):  # one row per beat, in step
+                assert code.count("FadeIn(rows[") == len(plan.beats) == len(plan.statements)

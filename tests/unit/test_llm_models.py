@@ -17,10 +17,11 @@ from shared.llm.providers import LLMClients
 from shared.plans import style_text
 from shared.settings import load_settings
 from tests.llm_server import ScriptedLLM
+from tests.plan_answers import plan_json
 
 MODEL = "openai/style-test"
 OUTLINE = json.dumps({"scenes": [{"title": t, "purpose": "p"} for t in ("A", "B", "C")]})
-PLAN = json.dumps({"storyboard": "s", "technical_plan": "t", "narration": "One full sentence."})
+PLAN = plan_json("One full sentence.")
 STYLE = {"palette": "dark blue and gold", "pace": "slow"}
 
 

@@ -8,11 +8,12 @@ import shutil
 import numpy as np
 import pytest
 
-from services.narrator.beats import MAX_BEAT_CHARS, split_beats
+from services.narrator.beats import split_beats
 from services.narrator.loudness import PEAK_LIMIT, integrated_loudness, normalise
 from services.narrator.pcm import SAMPLE_RATE, decode, from_wav, to_wav, trim
 from services.narrator.speaking import cache_key
 from services.narrator.track import PAUSE_SECONDS, assemble
+from shared.plans import MAX_BEAT_CHARS
 from shared.settings import SettingsError, load_settings
 
 RATE = SAMPLE_RATE

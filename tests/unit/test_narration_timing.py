@@ -8,6 +8,7 @@ import asyncio
 from services.coder.checks import code_problems, manim_names
 from services.coder.models.builtin import BuiltinCoder
 from services.coder.narrated import paced_builtin, timed_for
+from services.coder.plan_prompt import beats_section
 from services.coder.timing import paced
 from services.gateway.eventlog import log_lines
 from services.gateway.projection import apply
@@ -42,11 +43,12 @@ def plan(number: int = 2):
 def test_an_llm_gets_each_beat_with_its_time_and_the_helpers():
     scene = plan()
     timed = timed_for(scene, narration(2.0, 3.5), "openai/gpt-4o-mini")
-    assert "Beat 0 at 0.0 s for 2.0 s: Sentence number 0." in timed.narration
-    assert "Beat 1 at 2.0 s for 3.5 s: Sentence number 1." in timed.narration
-    assert "Speech ends at 5.5 s." in timed.narration
-    assert "self.wait_until_beat(i)" in timed.narration
-    assert timed.storyboard == scene.storyboard and scene.narration != timed.narration
+    script = beats_section(timed)
+    assert "Beat 0 at 0.0 s for 2.0 s: “Sentence number 0.”" in script
+    assert "Beat 1 at 2.0 s for 3.5 s: “Sentence number 1.”" in script
+    assert "Speech ends at 5.5 s." in script
+    assert "self.wait_until_beat(i)" in script
+    assert timed.storyboard == scene.storyboard and "Speech ends" not in beats_section(scene)
     assert timed_for(scene, narration(2.0), "builtin") is scene  # paced afterwards instead
     assert timed_for(scene, None, "openai/x") is scene
 

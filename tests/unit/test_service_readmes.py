@@ -17,7 +17,7 @@ from shared.events import EVENT_TYPES
 ROOT = Path(__file__).resolve().parents[2]
 SERVICES = sorted(p.parent.name for p in (ROOT / "services").glob("*/README.md"))
 _NAME = re.compile(r"`([a-z_]+(?:\.[a-z_]+)*)`")
-_EVENT_PREFIXES = ("job.", "scene.", "video.", "usage.")
+_EVENT_PREFIXES = ("job.", "scene.", "video.", "usage.", "revision.")
 # Plain (non-durable) subscriptions: every replica must hear these.
 PLAIN = {"renderer": {subjects.JOB_CANCELLED}}
 # The runtime fails a job for any stage whose handler raises.

@@ -14,6 +14,7 @@ from typing import Protocol
 
 import msgspec
 
+from services.coder.plan_prompt import beats_section, storyboard_section, technical_section
 from shared.code_policy import SCENE_IMPORTS
 from shared.llm.client import ChatClient, Message
 from shared.llm.prompts import PromptFolder
@@ -67,15 +68,16 @@ class LLMCoder:
         return PROMPTS.messages(prompt, manim_version=self.manim_version, **values)
 
     async def write_code(self, plan: ScenePlan) -> str:
-        docs = await self._docs(f"{plan.storyboard}\n{plan.technical_plan}")
+        technical = technical_section(plan)
+        docs = await self._docs(f"{plan.storyboard}\n{technical}")
         reply = await self.chat.complete(
             self._messages(
                 "code",
                 topic=plan.title,
                 number=plan.number,
-                storyboard=plan.storyboard,
-                technical_plan=plan.technical_plan,
-                narration=plan.narration,
+                storyboard=storyboard_section(plan),
+                technical_plan=technical,
+                beats=beats_section(plan),
                 docs=docs,
                 class_name=plan.class_name,
                 allowed_imports=", ".join(SCENE_IMPORTS),

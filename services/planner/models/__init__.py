@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Protocol
 
+from services.planner.budget import DEFAULT_BUDGET, SceneBudget
 from services.planner.models.builtin import BuiltinPlanner
 from services.planner.models.llm import LLMPlanner
 from shared.llm.providers import LLMClients
@@ -21,10 +22,19 @@ class Planner(Protocol):
 
     name: str
 
-    async def outline(self, *, topic: str, context: str, style: str = "") -> Outline: ...
+    async def outline(
+        self, *, topic: str, context: str, style: str = "", budget: SceneBudget = DEFAULT_BUDGET
+    ) -> Outline: ...
 
     async def plan_scene(
-        self, *, topic: str, context: str, outline: Outline, number: int, style: str = ""
+        self,
+        *,
+        topic: str,
+        context: str,
+        outline: Outline,
+        number: int,
+        style: str = "",
+        budget: SceneBudget = DEFAULT_BUDGET,
     ) -> ScenePlan: ...
 
 

@@ -1,8 +1,9 @@
 """`LLMPlanner`: outlines and scene plans written by an LLM, as validated JSON.
 
-The model answers JSON that msgspec validates (`_OutlineAnswer`, `_PlanAnswer`); an
+The model answers JSON that msgspec validates (`_OutlineAnswer`, `plan_answer`); an
 invalid answer is sent back with the validation error (`ask_structured`). The prompts
-are the files in services/planner/prompts.
+are the files in services/planner/prompts; the job's `SceneBudget` sets how many scenes,
+beats and words they ask for.
 """
 
 from __future__ import annotations
@@ -14,10 +15,22 @@ from typing import Annotated
 
 import msgspec
 
+from services.planner.budget import DEFAULT_BUDGET, MAX_SCENES, MIN_SCENES, SceneBudget
+from services.planner.models.plan_answer import PlanAnswer, check_plan, plan_parts
 from shared.llm.client import ChatClient, Message
 from shared.llm.prompts import PromptFolder
 from shared.llm.structured import InvalidAnswer, ask_structured
-from shared.plans import MAX_SCENES, MIN_SCENES, Outline, SceneOutline, ScenePlan
+from shared.plans import (
+    FRAME_HEIGHT,
+    FRAME_WIDTH,
+    MAX_BEAT_CHARS,
+    MIN_SPACING,
+    REGIONS,
+    SAFE_MARGIN,
+    Outline,
+    SceneOutline,
+    ScenePlan,
+)
 
 PROMPTS = PromptFolder(Path(__file__).resolve().parents[1] / "prompts")
 NO_STYLE = "(none given)"
@@ -33,15 +46,11 @@ class _OutlineAnswer(msgspec.Struct):
     scenes: Annotated[list[_Scene], msgspec.Meta(min_length=MIN_SCENES, max_length=MAX_SCENES)]
 
 
-class _PlanAnswer(msgspec.Struct):
-    storyboard: Annotated[str, msgspec.Meta(min_length=1)]
-    technical_plan: Annotated[str, msgspec.Meta(min_length=1)]
-    narration: Annotated[str, msgspec.Meta(min_length=1)]
-
-
-def _check_plan(answer: _PlanAnswer) -> None:
-    if len(answer.narration.split()) < 3:
-        raise InvalidAnswer("the narration must be at least one full sentence")
+def _check_scene_count(answer: _OutlineAnswer, budget: SceneBudget) -> None:
+    """The budget's scene count, so a re-ask fixes it rather than failing the job."""
+    count, low, high = len(answer.scenes), budget.min_scenes, budget.max_scenes
+    if not low <= count <= high:
+        raise InvalidAnswer(f"the outline has {count} scenes; it must have {low} to {high}")
 
 
 def class_name_for(number: int, title: str) -> str:
@@ -63,20 +72,26 @@ class LLMPlanner:
     def _messages(self, prompt: str, **values: object) -> list[Message]:
         return PROMPTS.messages(prompt, manim_version=self.manim_version, **values)
 
-    async def outline(self, *, topic: str, context: str, style: str = "") -> Outline:
+    async def outline(
+        self, *, topic: str, context: str, style: str = "", budget: SceneBudget = DEFAULT_BUDGET
+    ) -> Outline:
         answer = await ask_structured(
             self.chat,
             self._messages(
                 "outline",
                 topic=topic,
                 context=context or topic,
-                min_scenes=MIN_SCENES,
-                max_scenes=MAX_SCENES,
+                minutes=f"{budget.target_minutes:g}",
+                scenes=budget.scenes,
+                min_scenes=budget.min_scenes,
+                max_scenes=budget.max_scenes,
+                scene_seconds=round(budget.scene_seconds),
                 style=style or NO_STYLE,
             ),
             _OutlineAnswer,
             purpose="outline",
             max_reasks=self.max_reasks,
+            check=lambda answer: _check_scene_count(answer, budget),
         )
         return Outline(
             topic=topic,
@@ -87,7 +102,14 @@ class LLMPlanner:
         )
 
     async def plan_scene(
-        self, *, topic: str, context: str, outline: Outline, number: int, style: str = ""
+        self,
+        *,
+        topic: str,
+        context: str,
+        outline: Outline,
+        number: int,
+        style: str = "",
+        budget: SceneBudget = DEFAULT_BUDGET,
     ) -> ScenePlan:
         scene = next(s for s in outline.scenes if s.number == number)
         listing = "\n".join(f"{s.number}. {s.title}: {s.purpose}" for s in outline.scenes)
@@ -102,12 +124,23 @@ class LLMPlanner:
                 title=scene.title,
                 purpose=scene.purpose,
                 style=style or NO_STYLE,
+                frame_width=FRAME_WIDTH,
+                frame_height=FRAME_HEIGHT,
+                safe_margin=SAFE_MARGIN,
+                min_spacing=MIN_SPACING,
+                regions=", ".join(REGIONS),
+                beats=budget.beats_per_scene,
+                words_per_beat=budget.words_per_beat,
+                words=budget.words_per_scene,
+                scene_seconds=round(budget.scene_seconds),
+                max_beat_chars=MAX_BEAT_CHARS,
             ),
-            _PlanAnswer,
+            PlanAnswer,
             purpose="scene_plan",
             max_reasks=self.max_reasks,
-            check=_check_plan,
+            check=check_plan,
         )
+        objects, beats = plan_parts(answer)
         return ScenePlan(
             number=number,
             title=scene.title,
@@ -115,5 +148,6 @@ class LLMPlanner:
             class_name=class_name_for(number, scene.title),
             storyboard=answer.storyboard,
             technical_plan=answer.technical_plan,
-            narration=answer.narration,
+            objects=objects,
+            beats=beats,
         )

@@ -25,8 +25,8 @@ _TEX_ERROR = re.compile(r"latex|mathtex|\btex\b|\.tex\b|dvi|tex_file|tex error",
 _HEADING = """\
 heading = Text($title, font_size=40, color=BLUE_B)
 heading.scale(min(1, 12.5 / heading.width)).to_edge(UP, buff=0.45)
-self.play(FadeIn(heading, shift=DOWN * 0.2), run_time=0.6)
 """
+_SHOW_HEADING = "self.play(FadeIn(heading, shift=DOWN * 0.2), run_time=0.6)"
 
 _INTRO = """\
 title = VGroup(*[Text(line, font_size=54, weight=BOLD) for line in $title])
@@ -52,17 +52,15 @@ rows.scale(min(1, 12.6 / rows.width, 5.6 / rows.height))
 rows.move_to(DOWN * 0.4)
 """
 
-_ROWS_ONE_BY_ONE = """\
-for row in rows:
-    self.play(FadeIn(row, shift=RIGHT * 0.2), run_time=0.7)
-    self.wait(0.5)
-self.wait($hold)
+# One play per row, the first with the heading: row i is step i, so pacing puts it on
+# beat i (the plan speaks one beat per row).
+_FIRST_ROW = """\
+self.play(FadeIn(heading, shift=DOWN * 0.2), FadeIn(rows[0], shift=RIGHT * 0.2), run_time=0.8)
+self.wait(0.5)
 """
-
-_ROWS_TOGETHER = """\
-self.play(LaggedStart(*[FadeIn(row, shift=UP * 0.2) for row in rows], lag_ratio=0.4),
-          run_time=2)
-self.wait(2)
+_NEXT_ROW = """\
+self.play(FadeIn(rows[$index], shift=RIGHT * 0.2), run_time=0.7)
+self.wait(0.5)
 """
 
 _FORMULA = """\
@@ -133,16 +131,16 @@ def _module(plan: ScenePlan, body: list[str], *, uses_math: bool = False) -> str
 
 
 def _heading(title: str) -> list[str]:
-    return _fill(_HEADING, title=repr(_one_line(title)))
+    return [*_fill(_HEADING, title=repr(_one_line(title))), _SHOW_HEADING]
 
 
-def _rows(texts: list[str], *, together: bool = False) -> list[str]:
+def _rows(texts: list[str]) -> list[str]:
     wrapped = [wrap(t) for t in texts if t.strip()] or ["…"]
-    body = _fill(_ROWS, texts=repr(wrapped))
-    if together:
-        return body + _fill(_ROWS_TOGETHER)
+    body = _fill(_ROWS, texts=repr(wrapped)) + _fill(_FIRST_ROW)
+    for index in range(1, len(wrapped)):
+        body += _fill(_NEXT_ROW, index=str(index))
     hold = max(1.2, round(4.0 - 1.2 * len(wrapped), 1))
-    return body + _fill(_ROWS_ONE_BY_ONE, hold=str(hold))
+    return [*body, f"self.wait({hold})"]
 
 
 def _intro(plan: ScenePlan) -> str:
@@ -155,8 +153,9 @@ def _intro(plan: ScenePlan) -> str:
     return _module(plan, body)
 
 
-def _statements(plan: ScenePlan, texts: list[str], *, together: bool = False) -> str:
-    return _module(plan, _heading(plan.title) + _rows(texts, together=together))
+def _statements(plan: ScenePlan, texts: list[str]) -> str:
+    heading = _fill(_HEADING, title=repr(_one_line(plan.title)))
+    return _module(plan, heading + _rows(texts))
 
 
 def _formula(plan: ScenePlan, *, tex: bool) -> str:
@@ -626,8 +625,6 @@ def write_code(plan: ScenePlan, *, tex: bool = True) -> str:
         return _formula(plan, tex=tex)
     if plan.kind == "diagram" and plan.diagram in _DRAWINGS:
         return _diagram(plan, plan.diagram)
-    if plan.kind == "summary":
-        return _statements(plan, plan.statements or _fallback_texts(plan), together=True)
     return _statements(plan, plan.statements or _fallback_texts(plan))
 
 

@@ -7,6 +7,7 @@ The methods are async only to match the `Planner` protocol; the work is plain sy
 
 from __future__ import annotations
 
+from services.planner.budget import DEFAULT_BUDGET, SceneBudget
 from services.planner.models.builtin.outline import build_outline, build_plan
 from shared.plans import Outline, ScenePlan
 
@@ -14,14 +15,24 @@ __all__ = ["BuiltinPlanner"]
 
 
 class BuiltinPlanner:
-    """Deterministic `Planner`: topic and context in, 3-5 short scenes out."""
+    """Deterministic `Planner`: topic and context in, as many scenes as the budget and
+    the context allow."""
 
     name = "builtin"
 
-    async def outline(self, *, topic: str, context: str, style: str = "") -> Outline:
-        return build_outline(topic, context)
+    async def outline(
+        self, *, topic: str, context: str, style: str = "", budget: SceneBudget = DEFAULT_BUDGET
+    ) -> Outline:
+        return build_outline(topic, context, budget)
 
     async def plan_scene(
-        self, *, topic: str, context: str, outline: Outline, number: int, style: str = ""
+        self,
+        *,
+        topic: str,
+        context: str,
+        outline: Outline,
+        number: int,
+        style: str = "",
+        budget: SceneBudget = DEFAULT_BUDGET,
     ) -> ScenePlan:
-        return build_plan(topic, context, outline, number)
+        return build_plan(topic, context, outline, number, budget)

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from shared.plaintext import FUNCTION_NAMES, Tok, clean_text, formula_tokens, split_sentences
 
 MAX_STATEMENT_CHARS = 180  # about three displayed lines; longer sentences are cut
-MAX_STATEMENTS = 6
+MAX_STATEMENTS = 40  # the budget decides how many a video uses
 MAX_FORMULAS = 2
 
 
@@ -209,131 +209,212 @@ def standalone_formula_lines(context: str, formulas: tuple[str, ...]) -> tuple[s
     return tuple(f for f in formulas if _compact(f) in lines)
 
 
-# --- diagram kind -----------------------------------------------------------------
+# --- diagrams: drawn only where one fits ---------------------------------------------
 
-# A keyword ending in "*" is a prefix ("pythagor*" matches "Pythagorean").
-DIAGRAM_KEYWORDS: dict[str, tuple[str, ...]] = {
-    "triangle": (
-        "pythagor*",
+
+@dataclass(frozen=True)
+class DiagramRule:
+    """A drawing and the topics it fits: it depicts exactly what these words name.
+
+    Rules match the topic (the title of the video), not words in passing in its context:
+    "pressure" in a context does not make Pascal's principle a P-V curve, nor does
+    "force" make Coulomb's law a block pushed along the ground. A topic that no rule
+    fits gets no diagram (text and formula scenes only), never a generic picture.
+    """
+
+    kind: str
+    variant: str
+    topics: tuple[str, ...]  # whole words or phrases; "*" ends a prefix ("pythagor*")
+    caption: str
+    notes: tuple[str, ...]  # what the narrator says about the drawing, beat by beat
+    requires: tuple[str, ...] = ()  # the context must name one of these (an ambiguous title)
+
+
+DIAGRAM_RULES: tuple[DiagramRule, ...] = (
+    DiagramRule(
         "triangle",
-        "trigonometr*",
-        "hypotenuse",
-        "right angle",
         "kite",
-        "quadrilateral",
+        ("kite",),
+        "Two pairs of equal adjacent sides; diagonals meet at right angles.",
+        (
+            "Sides a meet at the top, sides b at the bottom.",
+            "The dashed diagonals cross at 90 degrees.",
+        ),
     ),
-    "circle": (
+    DiagramRule(
+        "triangle",
+        "similar",
+        ("similar triangle", "similarity"),
+        "Corresponding angles are equal and sides keep the same ratio.",
+        ("The second triangle is the first one scaled up.", "Its angles do not change."),
+    ),
+    DiagramRule(
+        "triangle",
+        "congruent",
+        ("congruent triangle", "congruence"),
+        "Same angles and same side lengths: one triangle fits on the other.",
+        ("The copy moves without stretching.", "Every side and angle matches its partner."),
+    ),
+    DiagramRule(
+        "triangle",
+        "general",
+        ("triangle inequality", "heron*"),
+        "Three points A, B, C joined by sides a, b and c.",
+        ("Each side is named after the corner opposite it.",),
+    ),
+    DiagramRule(
+        "triangle",
+        "right",
+        ("pythagor*", "hypotenuse", "right triangle", "right-angled triangle", "trigonometr*"),
+        "Legs a and b meet at a right angle; c is the hypotenuse.",
+        (
+            "The two shorter sides, a and b, are the legs.",
+            "The longest side, c, is opposite the right angle.",
+        ),
+    ),
+    DiagramRule(
         "circle",
-        "radius",
-        "diameter",
-        "circumference",
-        "rotat*",
-        "unit circle",
-        "complex number",
-        "complex exponential",
-        "euler",
-        "centrifugal",
+        "complex",
+        ("de moivre*", "euler's formula", "complex exponential", "unit circle"),
+        "A point on the unit circle: cos θ + i·sin θ.",
+        ("The horizontal axis is the real part, the vertical one the imaginary part.",),
+        requires=("complex", "imaginary"),  # Euler's formula may be V - E + F = 2
     ),
-    "axes_plot": (
-        "function",
-        "derivative",
-        "integral",
-        "limit",
-        "graph of",
-        "slope",
-        "rate",
-        "exponent*",
-        "polynomial",
+    DiagramRule(
+        "circle",
+        "plain",
+        (
+            "angle of rotation",
+            "radian*",
+            "circle",
+            "circumference",
+            "circular motion",
+            "centrifugal",
+            "centripetal",
+        ),
+        "A radius r sweeping out an angle θ about the centre.",
+        ("The arm turns about the centre; the angle it sweeps is θ.",),
+    ),
+    DiagramRule(
+        "axes_plot",
+        "inverse",
+        ("boyle*", "pv diagram", "inverse proportion*", "inversely proportional"),
+        "As one quantity grows the other shrinks: P is proportional to 1/V.",
+        ("Double the volume and the pressure halves.",),
+    ),
+    DiagramRule(
+        "axes_plot",
+        "line",
+        ("ohm's law", "hooke's law", "charles's law", "gay-lussac*", "direct proportion*"),
+        "A straight line through the origin: y = k·x.",
+        ("Double one quantity and the other doubles too.",),
+    ),
+    DiagramRule(
+        "axes_plot",
+        "exp",
+        ("exponential growth", "exponential decay", "exponential function"),
+        "Exponential growth: every step multiplies by the same factor.",
+        ("Each step to the right multiplies the height by the same factor.",),
+    ),
+    DiagramRule(
+        "axes_plot",
         "parabola",
-        "proportional",
-        "pressure",
-        "volume",
-        "temperature",
-        "conic",
-        "curve",
-        "spring",
-        "big o",
-        "asymptotic",
+        ("derivative*", "tangent line", "slope of a curve", "differentiation"),
+        "A curve y = f(x) and the slope of its tangent line.",
+        ("The red line touches the curve at one point; its slope is the derivative there.",),
     ),
-    "vectors": (
-        "force",
-        "vector",
-        "velocity",
-        "momentum",
-        "accelerat*",
+    DiagramRule(
+        "vectors",
         "torque",
-        "motion",
-        "kinetic",
-        "right hand rule",
-        "right-hand rule",
+        ("torque", "lever*", "moment of force"),
+        "A force F applied at distance r from the pivot turns the lever.",
+        ("The farther from the pivot the force acts, the stronger it turns.",),
     ),
-    "graph_nodes": (
-        "graph theory",
+    DiagramRule(
+        "vectors",
+        "force",
+        ("newton's second law", "net force", "f = ma"),
+        "A net force F on a mass m gives it an acceleration a.",
+        ("The acceleration points the same way as the net force.",),
+    ),
+    DiagramRule(
+        "graph_nodes",
         "tree",
-        "network",
-        "bfs",
-        "dfs",
-        "breadth-first",
-        "depth-first",
-        "linked list",
-        "node",
-        "vertex",
-        "vertices",
-        "huffman",
-        "deadlock",
+        ("binary tree", "huffman", "heap", "binary search tree"),
+        "A binary tree: each node links to at most two children.",
+        ("The root is at the top; each level below can hold twice as many nodes.",),
     ),
-    "bars": (
-        "sorting",
+    DiagramRule(
+        "graph_nodes",
+        "list",
+        ("linked list",),
+        "Each node stores a value and a link to the next node.",
+        ("The last node links to null: the end of the list.",),
+    ),
+    DiagramRule(
+        "graph_nodes",
+        "cycle",
+        ("deadlock*",),
+        "Each process waits for the next one: a cycle that never ends.",
+        ("No process in the cycle can go on, so none ever does.",),
+    ),
+    DiagramRule(
+        "graph_nodes",
+        "graph",
+        ("breadth-first", "bfs", "graph traversal"),
+        "Nodes joined by edges, visited in breadth-first order from A.",
+        ("Nodes light up in the order a breadth-first search reaches them.",),
+    ),
+    DiagramRule(
+        "bars",
         "sort",
-        "array",
-        "algorithm",
-        "complexity",
-        "probability",
-        "distribution",
-        "histogram",
+        ("sort*",),
+        "Values drawn as bars, then rearranged in increasing order.",
+        ("Each bar's height is its value; sorted, they rise from left to right.",),
+    ),
+    DiagramRule(
+        "bars",
         "search",
-        "hash",
-        "pigeon*",
-        "encoding",
-        "memory",
-        "clustering",
-        "sequence",
-        "hamming",
-        "bit",
+        ("linear search", "sequential search"),
+        "Checking the elements one by one until the target is found.",
+        ("Red bars were checked and were not the target; the green one is.",),
     ),
-    "atom": (
+    DiagramRule(
+        "bars",
+        "geometric",
+        ("geometric sequence", "geometric progression", "geometric series"),
+        "Each term doubles the one before: 1, 2, 4, 8, 16.",
+        ("Here the common ratio is two.",),
+    ),
+    DiagramRule(
+        "bars",
+        "arithmetic",
+        ("arithmetic sequence", "arithmetic progression", "arithmetic series"),
+        "Each term adds the same difference: 2, 4, 6, 8, 10, 12.",
+        ("Here the common difference is two.",),
+    ),
+    DiagramRule(
         "atom",
-        "atomic",
-        "electron",
-        "molecule",
-        "bond",
-        "bonding",
-        "chemical",
-        "ion",
-        "ionic",
-        "orbital",
-        "octet",
-        "element",
-        "noble gas",
-        "metal",
-        "oxidation",
-        "compound",
-        "particle",
-        "mole",
+        "full",
+        ("octet*", "noble gas*"),
+        "A nucleus with a full outer shell of eight electrons.",
+        ("Eight electrons fill the outer shell: a stable arrangement.",),
     ),
-    "wave": (
+    DiagramRule(
+        "atom",
+        "plain",
+        ("aufbau", "electron shell*", "bohr model", "electron configuration"),
+        "Electrons fill the shells around the nucleus, inner shells first.",
+        ("The inner shell fills before the outer one.",),
+    ),
+    DiagramRule(
         "wave",
-        "oscillat*",
-        "frequency",
-        "light",
-        "sound",
-        "wavelength",
-        "signal",
-        "ultrasound",
-        "spectrum",
-        "refraction",
+        "plain",
+        ("wavelength*", "ultrasound", "sound wave*", "wave", "waves"),
+        "A travelling wave, with its wavelength λ and amplitude.",
+        ("The wavelength is the distance from one crest to the next.",),
     ),
-}
+)
 
 
 def keyword_hits(text: str, keyword: str) -> int:
@@ -345,92 +426,15 @@ def keyword_hits(text: str, keyword: str) -> int:
     return len(re.findall(pattern, text))
 
 
-def choose_diagram(topic: str, context: str) -> str | None:
-    """Pick the diagram kind whose keywords best match; the topic counts three times."""
-    topic_l, context_l = topic.lower(), context.lower()
-    best, best_score = None, 0
-    for kind, keywords in DIAGRAM_KEYWORDS.items():
-        score = sum(3 * keyword_hits(topic_l, k) + keyword_hits(context_l, k) for k in keywords)
-        if score > best_score:
-            best, best_score = kind, score
-    return best
-
-
-# Diagram variants: the first whose keywords match wins; the last is the default.
-DIAGRAM_VARIANTS: dict[str, tuple[tuple[str, tuple[str, ...]], ...]] = {
-    "triangle": (
-        ("kite", ("kite", "quadrilateral")),
-        ("similar", ("similar",)),
-        ("congruent", ("congruent",)),
-        ("general", ("inequality", "heron")),
-        ("right", ()),
-    ),
-    "circle": (("complex", ("complex", "euler", "moivre", "imaginary")), ("plain", ())),
-    "axes_plot": (
-        ("inverse", ("inverse-square", "pv", "boyle")),
-        ("line", ("proportional", "linear*", "ohm", "hooke", "charles", "spring", "gay-lussac")),
-        ("exp", ("exponent*", "growth")),
-        ("parabola", ()),
-    ),
-    "vectors": (("torque", ("torque", "lever")), ("force", ())),
-    "graph_nodes": (
-        ("tree", ("tree", "huffman", "heap")),
-        ("list", ("linked list",)),
-        ("cycle", ("deadlock", "cycle", "circular")),
-        ("graph", ()),
-    ),
-    "bars": (
-        ("sort", ("sort", "sorting")),
-        ("search", ("search", "searching")),
-        ("geometric", ("geometric",)),
-        ("arithmetic", ("arithmetic", "sequence")),
-        ("plain", ()),
-    ),
-    "atom": (("full", ("octet", "noble gas", "full outer")), ("plain", ())),
-    "wave": (("plain", ()),),
-}
-
-DIAGRAM_CAPTIONS: dict[str, str] = {
-    "triangle/kite": "Two pairs of equal adjacent sides; diagonals meet at right angles.",
-    "triangle/similar": "Corresponding angles are equal and sides keep the same ratio.",
-    "triangle/congruent": "Same angles and same side lengths: one triangle fits on the other.",
-    "triangle/general": "Three points A, B, C joined by sides a, b and c.",
-    "triangle/right": "Legs a and b meet at a right angle; c is the hypotenuse.",
-    "circle/complex": "A point on the unit circle: cos θ + i·sin θ.",
-    "circle/plain": "A radius r sweeping out an angle θ about the centre.",
-    "axes_plot/inverse": "As one quantity grows the other shrinks: P is proportional to 1/V.",
-    "axes_plot/line": "A straight line through the origin: y = k·x.",
-    "axes_plot/exp": "Exponential growth: every step multiplies by the same factor.",
-    "axes_plot/parabola": "A curve y = f(x) and the slope of its tangent line.",
-    "vectors/torque": "A force F applied at distance r from the pivot turns the lever.",
-    "vectors/force": "A net force F on a mass m gives it an acceleration a.",
-    "graph_nodes/tree": "A binary tree: each node links to at most two children.",
-    "graph_nodes/list": "Each node stores a value and a link to the next node.",
-    "graph_nodes/cycle": "Each process waits for the next one: a cycle that never ends.",
-    "graph_nodes/graph": "Nodes joined by edges, visited in breadth-first order from A.",
-    "bars/sort": "Values drawn as bars, then rearranged in increasing order.",
-    "bars/search": "Checking the elements one by one until the target is found.",
-    "bars/geometric": "Each term doubles the one before: 1, 2, 4, 8, 16.",
-    "bars/arithmetic": "Each term adds the same difference: 2, 4, 6, 8, 10, 12.",
-    "bars/plain": "Values drawn as bars; the largest one stands out.",
-    "atom/full": "A nucleus with a full outer shell of eight electrons.",
-    "atom/plain": "Electrons move around the nucleus in shells.",
-    "wave/plain": "A travelling wave, with its wavelength λ and amplitude.",
-}
-
-
-def diagram_variant(kind: str, text: str) -> str:
-    """Which drawing of a kind fits `text`: the first whose keywords match, else the last.
-
-    The plan carries the answer as `diagram_variant`, so the coder never reads it back
-    out of the plan's prose.
-    """
-    variants = DIAGRAM_VARIANTS.get(kind, (("plain", ()),))
-    lower = text.lower()
-    for name, keywords in variants:
-        if any(keyword_hits(lower, k) for k in keywords):
-            return name
-    return variants[-1][0]
+def fitting_diagram(topic: str, context: str = "") -> DiagramRule | None:
+    """The first rule whose words the topic names (rules go from specific to broad)."""
+    lower, about = topic.lower().replace("’", "'"), context.lower()
+    for rule in DIAGRAM_RULES:
+        if any(keyword_hits(lower, k) for k in rule.topics) and (
+            not rule.requires or any(keyword_hits(about, k) for k in rule.requires)
+        ):
+            return rule
+    return None
 
 
 # --- everything the planner needs ---------------------------------------------------
@@ -444,7 +448,7 @@ class Analysis:
     statements: tuple[str, ...]
     formulas: tuple[str, ...]
     formula_note: str
-    diagram: str | None
+    diagram: DiagramRule | None  # None: no drawing fits this topic
 
 
 def clean_topic(topic: str) -> str:
@@ -477,5 +481,5 @@ def analyze(topic: str, context: str) -> Analysis:
         statements=tuple(statements),
         formulas=formulas,
         formula_note=_formula_note(context, formulas[0]) if formulas else "",
-        diagram=choose_diagram(topic, context),
+        diagram=fitting_diagram(title, context),
     )
