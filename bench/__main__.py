@@ -29,6 +29,7 @@ BENCHMARKS = (
     "rewrites",
     "revision",
     "plans",
+    "opengl",
 )
 RESULTS = Path(__file__).parent / "results"
 

@@ -262,6 +262,9 @@ class SceneRendered(SceneAttemptEvent, tag=subjects.SCENE_RENDERED):
     clip_ref: str
     duration_seconds: float
     render_seconds: float
+    # Which Manim renderer drew the clip and why (RENDERER; services/renderer/choice.py).
+    renderer: str = "cairo"
+    renderer_reason: str = ""
     # Things worth knowing that did not fail the scene (e.g. video far longer than speech).
     warnings: list[str] = []
     # The clip came from the render cache (no Manim process ran), e.g. a scene a revision

@@ -41,6 +41,9 @@ class Attempt(msgspec.Struct, kw_only=True):
     findings: list[SceneFinding] = []
     revision: int = 1  # the job's revision this attempt belongs to
     cached: bool = False  # its clip came from the render cache (no Manim process ran)
+    # which Manim renderer drew this attempt's clip, and why (RENDERER=auto decides per scene)
+    renderer: str | None = None
+    renderer_reason: str | None = None
 
 
 class SceneReport(msgspec.Struct, kw_only=True):
@@ -109,6 +112,7 @@ def scene_reports(events: Iterable[AnyEvent]) -> list[SceneReport]:
                 )
                 if found is not None:
                     found.status, found.cached = "rendered", event.cached
+                    found.renderer, found.renderer_reason = event.renderer, event.renderer_reason
                 scene(event.scene_number).warnings = list(event.warnings)
             case SceneCritiqued():
                 found = _attempt(scene(event.scene_number), event.attempt)

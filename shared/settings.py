@@ -45,6 +45,8 @@ PROCESS_VARIABLES = frozenset(
 )
 PROCESS_PREFIXES = ("LC_", "XDG_")
 TTS_ENGINES = ("builtin", "piper", "espeak-ng", "none")
+# RENDERER: one Manim renderer for every scene, or `auto` (services/renderer/choice.py).
+RENDERER_MODES = ("auto", "cairo", "opengl")
 
 
 class SettingsError(ValueError):
@@ -246,6 +248,10 @@ class Settings:
     render_lookahead: int = _env("RENDER_LOOKAHEAD", _non_negative_int, default=8)
     default_quality: str = _env("DEFAULT_QUALITY", _choice(*QUALITIES), default="medium")
     use_gpu_acceleration: bool = _env("USE_GPU_ACCELERATION", _bool, default=False)
+    # Which renderer draws each scene; USE_GPU_ACCELERATION=true is RENDERER=opengl.
+    renderer: str = _env(
+        "RENDERER", _choice(*RENDERER_MODES), default="auto", services=("renderer",)
+    )
     max_fix_attempts: int = _env("MAX_FIX_ATTEMPTS", _positive_int, default=3)
     render_timeout_seconds: float = _env("RENDER_TIMEOUT_SECONDS", _positive_float, default=600.0)
     # The render jail and limits (services/renderer/jail.py, sandbox.py), warm pool, cache.
@@ -385,6 +391,8 @@ class Settings:
     def __post_init__(self) -> None:
         # Every Settings teaches the scrubber its secrets, so no entry point can forget to.
         self._teach_scrubber()
+        if self.use_gpu_acceleration and self.renderer == "cairo":
+            raise SettingsError("USE_GPU_ACCELERATION=true contradicts RENDERER=cairo")
         if self.video_storage_mode == "local_only":
             return
         needed = {
@@ -405,6 +413,11 @@ class Settings:
     def nats_servers(self) -> list[str]:
         """NATS_URL as the list of servers a client tries in turn."""
         return self.nats_url.split(",")
+
+    @property
+    def renderer_mode(self) -> str:
+        """RENDERER, where USE_GPU_ACCELERATION=true (the same switch, older name) is opengl."""
+        return "opengl" if self.use_gpu_acceleration else self.renderer
 
     @property
     def narration_on(self) -> bool:

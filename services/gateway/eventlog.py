@@ -132,7 +132,7 @@ def _describe(event: AnyEvent) -> tuple[str, str, str]:
                 "rendering",
                 (
                     f"Scene {event.scene_number} rendered ({event.duration_seconds:.1f} s of video "
-                    f"in {event.render_seconds:.1f} s)"
+                    f"in {event.render_seconds:.1f} s, {event.renderer})"
                     + "".join(f"; {warning}" for warning in event.warnings)
                 ),
             )

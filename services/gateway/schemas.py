@@ -315,6 +315,12 @@ class AttemptBody(BaseModel):
     cached: bool = Field(
         default=False, description="Its clip came from the render cache (no render ran)"
     )
+    renderer: str | None = Field(
+        default=None, description="Manim renderer that drew the clip: cairo or opengl"
+    )
+    renderer_reason: str | None = Field(
+        default=None, description="Why that renderer (the RENDERER setting, or what auto saw)"
+    )
 
 
 class BeatBody(BaseModel):

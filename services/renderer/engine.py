@@ -8,6 +8,7 @@ is how tests prove that a cache hit starts no Manim process.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 import tempfile
 import time
@@ -16,6 +17,7 @@ from pathlib import Path
 
 from services.renderer import scratch
 from services.renderer.cache import RenderCache, cache_key
+from services.renderer.choice import choose_renderer
 from services.renderer.outputs import probe_duration
 from services.renderer.render import (
     CliLauncher,
@@ -32,13 +34,14 @@ log = logging.getLogger("videogen.renderer")
 
 
 class RenderEngine:
-    """Renders scenes with one renderer ("cairo" or "opengl"), limits and timeout."""
+    """Renders scenes with a renderer mode (RENDERER: "auto", "cairo" or "opengl"), limits
+    and timeout; under "auto" each scene's code picks its renderer."""
 
     def __init__(
         self,
         *,
         timeout_seconds: float,
-        renderer: str = "cairo",
+        renderer: str = "auto",
         limits: RenderLimits | None = None,
         pool: WarmPool | None = None,
         cache: RenderCache | None = None,
@@ -71,7 +74,8 @@ class RenderEngine:
         """
         started = time.monotonic()
         check_code(code, policy=strict)  # refused code is never served, not even cached
-        key = cache_key(code, class_name=class_name, quality=quality, renderer=self.renderer)
+        choice = choose_renderer(self.renderer, code, class_name)
+        key = cache_key(code, class_name=class_name, quality=quality, renderer=choice.renderer)
         if self.cache is not None and use_cache:
             cached = await self.cache.get(key, Path(workdir) / "cached.mp4")
             if cached is not None:
@@ -81,6 +85,8 @@ class RenderEngine:
                     duration_seconds=duration,
                     seconds_rendering=time.monotonic() - started,
                     cached=True,
+                    renderer=choice.renderer,
+                    renderer_reason=choice.reason,
                 )
         clip = await render_scene(
             code,
@@ -88,7 +94,7 @@ class RenderEngine:
             quality=quality,
             workdir=workdir,
             timeout_seconds=self.timeout_seconds,
-            renderer=self.renderer,
+            renderer=choice.renderer,
             launcher=await self._launcher(),
             limits=self.limits,
             on_start=on_start,
@@ -96,7 +102,7 @@ class RenderEngine:
         )
         if self.cache is not None:
             await self.cache.put(key, clip.path)
-        return clip
+        return dataclasses.replace(clip, renderer_reason=choice.reason)
 
     def workdir(self) -> tempfile.TemporaryDirectory[str]:
         """A temporary folder for one render's files, inside this process's own folder

@@ -76,7 +76,7 @@ def build_engine(settings: Settings, *, clips: ClipStore | None) -> RenderEngine
         cache = RenderCache(clips, max_bytes=settings.render_cache_mb * 2**20)
     return RenderEngine(
         timeout_seconds=settings.render_timeout_seconds,
-        renderer="opengl" if settings.use_gpu_acceleration else "cairo",
+        renderer=settings.renderer_mode,
         limits=RenderLimits(
             memory_mb=settings.render_memory_mb,
             cpu_seconds=settings.render_cpu_seconds,
@@ -231,7 +231,11 @@ async def render_one(
                     use_cache=not event.replayed,
                     strict=event.repairable,  # LLM code is linted; a client's own is not
                 )
-                outcome.update(video_seconds=round(clip.duration_seconds, 2), cached=clip.cached)
+                outcome.update(
+                    video_seconds=round(clip.duration_seconds, 2),
+                    cached=clip.cached,
+                    renderer=clip.renderer,  # the mode (auto) resolved for this scene
+                )
         except RenderFailure as failure:
             if failure.kind == "cancelled":
                 raise JobGone(event.job_id) from failure
@@ -256,6 +260,8 @@ async def render_one(
             clip_ref=ref,
             duration_seconds=scene_clip.duration_seconds,
             render_seconds=clip.seconds_rendering,
+            renderer=clip.renderer,
+            renderer_reason=clip.renderer_reason,
             warnings=scene_clip.warnings,
             cached=clip.cached,
             carried_from=event.carried_from,

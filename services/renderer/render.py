@@ -244,6 +244,8 @@ class RenderedClip:
     duration_seconds: float
     seconds_rendering: float
     cached: bool = False  # served from the render cache: no Manim process ran
+    renderer: str = "cairo"  # which Manim renderer drew it
+    renderer_reason: str = ""  # why that one (services/renderer/choice.py)
 
 
 def kill_process_group(proc: RenderProcess, *, cancelled: bool = True) -> bool:
@@ -374,7 +376,10 @@ async def render_scene(
         )
     duration = await asyncio.to_thread(probe_duration, clip)
     return RenderedClip(
-        path=clip, duration_seconds=duration, seconds_rendering=time.monotonic() - started
+        path=clip,
+        duration_seconds=duration,
+        seconds_rendering=time.monotonic() - started,
+        renderer=renderer,
     )
 
 

@@ -67,6 +67,7 @@ async def test_opengl_renders_a_valid_mp4(path: str, pool: WarmPool, tmp_path: P
     assert (info.width, info.height, info.fps, info.codec) == (854, 480, 15.0, "h264")
     assert info.frame_count == 15
     assert clip.duration_seconds == pytest.approx(1.0, abs=0.01)
+    assert (clip.renderer, clip.renderer_reason) == ("opengl", "RENDERER=opengl")
 
 
 async def test_opengl_static_scene_is_a_still_clip(pool: WarmPool, tmp_path: Path) -> None:
