@@ -501,6 +501,7 @@ AnyEvent = (
     | RevisionPlanned
 )
 
+
 def revision_of(event: Event) -> int | None:
     """The revision of the job an event belongs to (1: the original run); None for events
     that name none (progress, usage, cancellation: they belong to whatever is running).
