@@ -16,6 +16,7 @@ from pathlib import Path
 
 from services.renderer import scratch
 from services.renderer.cache import RenderCache, cache_key
+from services.renderer.layout_hook import LAYOUT_FILE
 from services.renderer.outputs import probe_duration
 from services.renderer.render import (
     CliLauncher,
@@ -61,6 +62,7 @@ class RenderEngine:
         on_start: Callable[[RenderProcess], None] | None = None,
         use_cache: bool = True,
         strict: bool = True,
+        layout: bool = False,
     ) -> RenderedClip:
         """A clip for the scene; raise RenderFailure (policy, syntax, timeout, crash, …).
 
@@ -68,6 +70,8 @@ class RenderEngine:
         the cached clip. `strict` lints the code with the static policy first: LLM code,
         whose author (the coder) repairs what the lint names; a client's own code is not
         linted (the jail is the boundary, and real scenes use os.path, sys, pathlib).
+        `layout` records the layout (the hook in the render); a cached clip comes with the
+        records cached beside it (``<key>-layout``), when there are any.
         """
         started = time.monotonic()
         check_code(code, policy=strict)  # refused code is never served, not even cached
@@ -76,11 +80,15 @@ class RenderEngine:
             cached = await self.cache.get(key, Path(workdir) / "cached.mp4")
             if cached is not None:
                 duration = await asyncio.to_thread(probe_duration, cached)
+                records: Path | None = Path(workdir) / LAYOUT_FILE
+                if not layout or not await self.cache.store.fetch(f"{key}-layout", records):
+                    records = None
                 return RenderedClip(
                     path=cached,
                     duration_seconds=duration,
                     seconds_rendering=time.monotonic() - started,
                     cached=True,
+                    layout=records,
                 )
         clip = await render_scene(
             code,
@@ -93,9 +101,12 @@ class RenderEngine:
             limits=self.limits,
             on_start=on_start,
             check_policy=False,  # done above
+            layout=layout,
         )
         if self.cache is not None:
             await self.cache.put(key, clip.path)
+            if clip.layout is not None:
+                await self.cache.put(f"{key}-layout", clip.layout)
         return clip
 
     def workdir(self) -> tempfile.TemporaryDirectory[str]:
