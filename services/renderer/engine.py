@@ -80,9 +80,9 @@ class RenderEngine:
             cached = await self.cache.get(key, Path(workdir) / "cached.mp4")
             if cached is not None:
                 duration = await asyncio.to_thread(probe_duration, cached)
-                records: Path | None = Path(workdir) / LAYOUT_FILE
-                if not layout or not await self.cache.store.fetch(f"{key}-layout", records):
-                    records = None
+                target = Path(workdir) / LAYOUT_FILE
+                found = layout and await self.cache.store.fetch(f"{key}-layout", target)
+                records = target if found else None
                 return RenderedClip(
                     path=cached,
                     duration_seconds=duration,

@@ -234,7 +234,7 @@ async def render_one(
         ref = await deps.artifacts.put_file(
             artifacts.clip_name(event.job_id, event.scene_number), scene_clip.path
         )
-        outcome = Outcome(
+        result = Outcome(
             clip=scene_clip.path,
             clip_ref=ref,
             duration_seconds=scene_clip.duration_seconds,
@@ -242,16 +242,16 @@ async def render_one(
             warnings=scene_clip.warnings,
             findings=scene_findings(clip.layout, own_code, event),
         )
-        announcement = await settle(deps, event, outcome, action=action, code=own_code)
+        announcement = await settle(deps, event, result, action=action, code=own_code)
     for warning in scene_clip.warnings:
         log.warning("scene %d: %s", event.scene_number, warning)
-    if outcome.findings:
+    if result.findings:
         log.info(
             "scene %d attempt %d: %d layout finding(s)",
             event.scene_number,
             event.attempt,
-            len(outcome.findings),
-            extra={"kinds": sorted({f.kind for f in outcome.findings}), "layout": action},
+            len(result.findings),
+            extra={"kinds": sorted({f.kind for f in result.findings}), "layout": action},
         )
     await deps.bus.publish(announcement)
     return None

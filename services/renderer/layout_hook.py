@@ -197,7 +197,7 @@ def _frame_box(scene: Any) -> list[float]:
     """What the camera sees, in scene units (a moving camera's frame, else the config's)."""
     from manim import config
 
-    frame = getattr(getattr(scene, "camera", None), "frame", None)
+    frame: Any = getattr(getattr(scene, "camera", None), "frame", None)
     try:
         x, y = float(frame.get_center()[0]), float(frame.get_center()[1])
         width, height = float(frame.width), float(frame.height)
@@ -221,7 +221,8 @@ def install(scene_file: str, output: str | Path) -> None:
         mobject_types.append(OpenGLMobject)
     recorder.mobject_types = tuple(mobject_types)
     for base in mobject_types:
-        base.__init__ = _recording_init(base.__init__, recorder)  # type: ignore[method-assign]
+        init = vars(base)["__init__"]
+        setattr(base, "__init__", _recording_init(init, recorder))  # noqa: B010
     Scene.play = _checkpointed(Scene.play, recorder, "play")  # type: ignore[method-assign]
     Scene.wait = _checkpointed(Scene.wait, recorder, "wait")  # type: ignore[method-assign]
     Scene.render = _writing(Scene.render, recorder, Path(output))  # type: ignore[method-assign]

@@ -162,8 +162,8 @@ class CliLauncher:
         folder = str(request.workdir) if jail is None else CELL_DIR
         command = list(self.command)
         if request.layout:  # the same Manim CLI, hooked first (one hook for both paths)
-            scene, out = f"{folder}/{SCENE_FILE_NAME}", f"{folder}/{LAYOUT_FILE}"
-            command = [command[0], "-m", "services.renderer.layout_hook", out, scene, "--"]
+            scene, records = f"{folder}/{SCENE_FILE_NAME}", f"{folder}/{LAYOUT_FILE}"
+            command = [command[0], "-m", "services.renderer.layout_hook", records, scene, "--"]
         args = [
             *command,
             "render",
