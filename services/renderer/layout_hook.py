@@ -231,7 +231,8 @@ def install(scene_file: str, output: str | Path) -> None:
 def _recording_init(init: Callable[..., None], recorder: _Recorder) -> Callable[..., None]:
     def recorded(self: Any, *args: Any, **kwargs: Any) -> None:
         init(self, *args, **kwargs)
-        vars(self).setdefault("_layout_lines", recorder.lines(sys._getframe(1)))
+        with contextlib.suppress(Exception):
+            vars(self).setdefault("_layout_lines", recorder.lines(sys._getframe(1)))
 
     return recorded
 
@@ -241,7 +242,10 @@ def _checkpointed(method: Callable[..., Any], recorder: _Recorder, call: str) ->
         with _nested(recorder) as outermost:
             result = method(self, *args, **kwargs)
         if outermost:
-            recorder.checkpoint(self, call, sys._getframe(1))
+            try:
+                recorder.checkpoint(self, call, sys._getframe(1))
+            except Exception:  # a check must never fail the render it watches
+                recorder.truncated = True
         return result
 
     return hooked
@@ -260,7 +264,8 @@ def _writing(render: Callable[..., Any], recorder: _Recorder, output: Path) -> C
     def rendered(self: Any, *args: Any, **kwargs: Any) -> Any:
         try:
             result = render(self, *args, **kwargs)
-            recorder.checkpoint(self, "end", None)
+            with contextlib.suppress(Exception):
+                recorder.checkpoint(self, "end", None)
             return result
         finally:
             with contextlib.suppress(Exception):  # the render's outcome is not ours to change

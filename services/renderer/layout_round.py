@@ -67,7 +67,11 @@ def scene_findings(records: Path | None, code: str, event: SceneCoded) -> list[S
     context = Context(
         code_lines=len(code.splitlines()), last_scene=event.scene_number >= event.scene_count
     )
-    return findings_of(records, context)
+    try:
+        return findings_of(records, context)
+    except Exception:  # a bug in the check must never cost a rendered scene
+        log.exception("scene %d: the layout check failed; no findings", event.scene_number)
+        return []
 
 
 async def settle(

@@ -47,7 +47,9 @@ def _forging(records: str) -> str:
     )
 
 
-async def _render(code: str, workdir: Path, launcher: object, *, layout: bool = True) -> Path:
+async def _render(
+    code: str, workdir: Path, launcher: object, *, layout: bool = True, renderer: str = "cairo"
+) -> Path:
     clip = await render_scene(
         code,
         class_name="Boxes",
@@ -57,6 +59,7 @@ async def _render(code: str, workdir: Path, launcher: object, *, layout: bool = 
         launcher=launcher,  # type: ignore[arg-type]
         layout=layout,
         check_policy=False,
+        renderer=renderer,
     )
     assert clip.path.is_file()
     return workdir / "layout.json"
@@ -76,6 +79,13 @@ async def test_pool_and_cli_record_the_same_boxes(pool: WarmPool, tmp_path: Path
         6,
         1,
     )
+
+
+async def test_opengl_renders_record_boxes_too(pool: WarmPool, tmp_path: Path) -> None:
+    records = await _render(SCENE, tmp_path, pool, renderer="opengl")
+    assert [(f.kind, f.objects) for f in findings_of(records, CONTEXT)] == [
+        ("overlap", ["title", "eq"])
+    ]
 
 
 async def test_no_hook_no_records(pool: WarmPool, tmp_path: Path) -> None:
