@@ -85,6 +85,7 @@ class Records(msgspec.Struct, forbid_unknown_fields=True):
     version: Literal[1]
     checkpoints: Annotated[list[Checkpoint], Meta(max_length=MAX_CHECKPOINTS + 1)]
     truncated: bool = False
+    hook_seconds: Annotated[float, Meta(ge=0, le=1e6)] = 0.0  # what the hook cost the render
 
 
 assert RECORDS_VERSION == 1  # the schema above is version 1's

@@ -21,6 +21,7 @@ import contextlib
 import json
 import math
 import sys
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -54,6 +55,7 @@ class _Recorder:
         self.checkpoints: list[dict[str, Any]] = []
         self.truncated = False
         self.depth = 0  # wait() calls play(): only the outermost call is a checkpoint
+        self.spent = 0.0  # seconds the hook itself took (reported, for the benchmark)
         self.text_types: tuple[type, ...] = ()
         self.mobject_types: tuple[type, ...] = ()
 
@@ -100,6 +102,13 @@ class _Recorder:
                     named.setdefault(id(item), f"{name}[{index}]"[:MAX_NAME])
 
     def checkpoint(self, scene: Any, call: str, frame: Any) -> None:
+        started = time.perf_counter()
+        try:
+            self._checkpoint(scene, call, frame)
+        finally:
+            self.spent += time.perf_counter() - started
+
+    def _checkpoint(self, scene: Any, call: str, frame: Any) -> None:
         if len(self.checkpoints) >= MAX_CHECKPOINTS:
             self.truncated = True
             return
@@ -108,6 +117,9 @@ class _Recorder:
         named = {**self.known, **named}
         items: list[dict[str, Any]] = []
         on_screen = list(scene.mobjects) + list(getattr(scene, "foreground_mobjects", []))
+        flat = _flat_view(scene)
+        if flat is not None:  # a turned 3D camera: only what is fixed in the frame is flat
+            on_screen = [mob for mob in on_screen if id(mob) in flat]
         for mob in on_screen:
             self._walk(mob, named.get(id(mob)), named, items, 0)
         renderer = getattr(scene, "renderer", None)
@@ -148,6 +160,7 @@ class _Recorder:
         records = {
             "version": RECORDS_VERSION,
             "truncated": self.truncated,
+            "hook_seconds": round(self.spent, 4),
             "checkpoints": self.checkpoints,
         }
         path.write_text(json.dumps(records, allow_nan=False), encoding="utf-8")
@@ -193,6 +206,23 @@ def _visible(mob: Any) -> bool:
     return False
 
 
+def _flat_view(scene: Any) -> set[int] | None:
+    """None when the camera looks straight at the x-y plane (boxes are what is seen); else
+    the ids of the mobjects fixed in its frame, the only ones whose boxes still are."""
+    camera = getattr(scene, "camera", None)
+    try:
+        turned = (
+            abs(camera.get_phi()) > 1e-3
+            or abs(camera.get_theta() + math.pi / 2) > 1e-3
+            or abs(camera.get_gamma()) > 1e-3
+        )
+    except Exception:  # no 3D camera
+        return None
+    if not turned:
+        return None
+    return {id(mob) for mob in getattr(camera, "fixed_in_frame_mobjects", ())}
+
+
 def _frame_box(scene: Any) -> list[float]:
     """What the camera sees, in scene units (a moving camera's frame, else the config's)."""
     from manim import config
@@ -231,8 +261,10 @@ def install(scene_file: str, output: str | Path) -> None:
 def _recording_init(init: Callable[..., None], recorder: _Recorder) -> Callable[..., None]:
     def recorded(self: Any, *args: Any, **kwargs: Any) -> None:
         init(self, *args, **kwargs)
+        started = time.perf_counter()
         with contextlib.suppress(Exception):
             vars(self).setdefault("_layout_lines", recorder.lines(sys._getframe(1)))
+        recorder.spent += time.perf_counter() - started
 
     return recorded
 

@@ -88,6 +88,39 @@ async def test_opengl_renders_record_boxes_too(pool: WarmPool, tmp_path: Path) -
     ]
 
 
+THREE_D = """from manim import *
+
+
+class Boxes(ThreeDScene):
+    def construct(self):
+        title = Text("A cube", font_size=40).to_edge(UP)
+        self.add_fixed_in_frame_mobjects(title)
+        cube = Cube(side_length=3).shift(OUT * 5 + RIGHT * 5)
+        self.set_camera_orientation(phi=70 * DEGREES, theta=30 * DEGREES)
+        self.play(Create(cube), run_time=0.3)
+        small = Text("tiny", font_size=8)
+        self.add_fixed_in_frame_mobjects(small)
+        self.wait(0.2)
+"""
+
+
+async def test_a_turned_3d_camera_checks_only_what_is_fixed_in_frame(
+    pool: WarmPool, tmp_path: Path
+) -> None:
+    records = await _render(THREE_D, tmp_path, pool)
+    parsed = read_records(records)
+    assert parsed is not None  # the cube's 3D box says nothing about the screen: not recorded
+    assert [[i.name for i in c.items] for c in parsed.checkpoints] == [
+        ["title"],
+        ["title", "small"],
+        ["title", "small"],
+    ]
+    assert [(f.kind, f.objects) for f in findings_of(records, CONTEXT)] == [
+        ("too_small", ["small"])
+    ]
+    assert 0 < parsed.hook_seconds < 1
+
+
 async def test_no_hook_no_records(pool: WarmPool, tmp_path: Path) -> None:
     assert not (await _render(SCENE, tmp_path, pool, layout=False)).exists()
 
