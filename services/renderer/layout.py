@@ -35,9 +35,11 @@ from msgspec import Meta
 
 from services.renderer.layout_hook import (
     MAX_CHECKPOINTS,
+    MAX_FONT,
     MAX_ITEMS,
     MAX_LINES,
     MAX_NAME,
+    NAME_PATTERN,
     RECORDS_VERSION,
 )
 from shared.events import SceneFinding
@@ -56,7 +58,7 @@ Coordinate = Annotated[float, Meta(ge=-1e6, le=1e6)]
 Box = Annotated[list[Coordinate], Meta(min_length=4, max_length=4)]
 Line = Annotated[int, Meta(ge=1, le=1_000_000)]
 Lines = Annotated[list[Line], Meta(max_length=MAX_LINES)]
-Name = Annotated[str, Meta(max_length=MAX_NAME, pattern=r"^[A-Za-z_][A-Za-z0-9_.\[\]]*$")]
+Name = Annotated[str, Meta(max_length=MAX_NAME, pattern=NAME_PATTERN)]
 
 
 class Item(msgspec.Struct, forbid_unknown_fields=True):
@@ -67,7 +69,7 @@ class Item(msgspec.Struct, forbid_unknown_fields=True):
     name: Name | None = None
     lines: Lines = []
     text: bool = False
-    font: Annotated[float, Meta(ge=0, le=1e5)] | None = None
+    font: Annotated[float, Meta(ge=0, le=MAX_FONT)] | None = None
 
 
 class Checkpoint(msgspec.Struct, forbid_unknown_fields=True):

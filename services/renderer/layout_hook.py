@@ -20,6 +20,7 @@ from __future__ import annotations
 import contextlib
 import json
 import math
+import re
 import sys
 import time
 from collections.abc import Callable, Iterator
@@ -34,6 +35,11 @@ MAX_ITEMS = 80
 MAX_LINES = 4
 MAX_NAME = 60
 MAX_DEPTH = 6
+MAX_FONT = 1e5
+# What a recorded name or class name may be (the service accepts nothing else): ASCII
+# identifiers with attribute dots and indices; any other name is recorded as unknown.
+NAME_PATTERN = r"^[A-Za-z_][A-Za-z0-9_.\[\]]*$"
+_NAME = re.compile(NAME_PATTERN)
 _STACK_HOPS = 60
 # Classes whose boxes are text (checked for overlap and size); the walk stops at them.
 TEXT_CLASSES = (
@@ -89,11 +95,14 @@ class _Recorder:
             hops += 1
         for scene in scenes:
             for attribute, held in vars(scene).items():
-                if not attribute.startswith("_") and isinstance(held, self.mobject_types):
+                public = not attribute.startswith("_") and _NAME.match(attribute)
+                if public and isinstance(held, self.mobject_types):
                     named.setdefault(id(held), f"self.{attribute}"[:MAX_NAME])
         return named
 
     def _name(self, named: dict[int, str], name: str, value: Any) -> None:
+        if not _NAME.match(name):
+            return
         if isinstance(value, self.mobject_types):
             named.setdefault(id(value), name[:MAX_NAME])
         elif isinstance(value, list | tuple) and len(value) <= 50:
@@ -171,11 +180,11 @@ def _item(mob: Any, name: str | None, box: list[float], is_text: bool) -> dict[s
     if is_text:
         with contextlib.suppress(Exception):
             value = float(mob.font_size)
-            font = round(value, 2) if math.isfinite(value) and value >= 0 else None
+            font = round(min(value, MAX_FONT), 2) if math.isfinite(value) and value >= 0 else None
     created = vars(mob).get("_layout_lines", [])
     return {
         "name": name,
-        "type": type(mob).__name__[:MAX_NAME],
+        "type": kind if _NAME.match(kind := type(mob).__name__[:MAX_NAME]) else "Mobject",
         "lines": created,
         "box": box,
         "text": is_text,

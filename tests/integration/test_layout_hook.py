@@ -121,6 +121,12 @@ async def test_a_turned_3d_camera_checks_only_what_is_fixed_in_frame(
     assert 0 < parsed.hook_seconds < 1
 
 
+async def test_a_name_the_service_would_refuse_is_left_out(pool: WarmPool, tmp_path: Path) -> None:
+    records = await _render(SCENE.replace("title", "título"), tmp_path, pool)
+    [overlap] = findings_of(records, CONTEXT)  # the records are still accepted
+    assert overlap.objects == ["Text@6", "eq"]
+
+
 async def test_no_hook_no_records(pool: WarmPool, tmp_path: Path) -> None:
     assert not (await _render(SCENE, tmp_path, pool, layout=False)).exists()
 
