@@ -30,6 +30,7 @@ BENCHMARKS = (
     "revision",
     "plans",
     "opengl",
+    "layout",
 )
 RESULTS = Path(__file__).parent / "results"
 

@@ -79,7 +79,8 @@ def _script(llm: ScriptedLLM) -> None:
             replies=[
                 "```python\nfrom manim import *\n\n\n"
                 f"class Scene{number:02d}{title.replace(' ', '')}(Scene):\n"
-                "    def construct(self):\n        self.play(GrowFromCenter(Square()))\n```"
+                "    def construct(self):\n        self.play(GrowFromCenter(Square()))\n"
+                "        self.play(FadeOut(*self.mobjects))\n```"
             ],
         )
 

@@ -56,6 +56,16 @@ def clip_name(job_id: str, scene: int) -> str:
     return f"{job_id}/scenes/{scene:02d}/clip.mp4"
 
 
+def kept_clip_name(job_id: str, scene: int) -> str:
+    """A clip the layout check sent back for repair, kept in case the repair is no better."""
+    return f"{job_id}/scenes/{scene:02d}/clip-kept.mp4"
+
+
+def kept_layout_name(job_id: str, scene: int) -> str:
+    """What the renderer knows of the kept clip (attempt, length, findings; JSON)."""
+    return f"{job_id}/scenes/{scene:02d}/layout-kept.json"
+
+
 def video_name(job_id: str) -> str:
     return f"{job_id}/combined.mp4"
 

@@ -237,6 +237,9 @@ class SceneCoded(SceneAttemptEvent, tag=subjects.SCENE_CODED):
     # Set by the renderer for a scene a revision leaves unchanged: the earlier attempt whose
     # code this attempt renders again (never published as `scene.coded` itself).
     carried_from: int | None = None
+    # This attempt repairs the layout findings of attempt N (LAYOUT_CHECK=repair): the
+    # renderer keeps whichever of the two clips has fewer findings, and asks no more.
+    layout_retry_of: int | None = None
 
 
 class UsageRecorded(Event, tag=subjects.USAGE_RECORDED):
@@ -255,6 +258,20 @@ class UsageRecorded(Event, tag=subjects.USAGE_RECORDED):
         return f"{self.job_id}:{self.type}:{self.stage}:{self.scene}:{self.attempt}"
 
 
+class SceneFinding(msgspec.Struct, kw_only=True, frozen=True):
+    """One visual problem seen in a rendered scene: by the vision model (`source="vision"`)
+    or by the layout check on the boxes the render recorded (`source="layout"`)."""
+
+    # off_frame | overlap | too_small | leftover | unreadable | mismatch | empty | other
+    kind: str
+    objects: list[str] = []
+    message: str
+    time_seconds: float | None = None  # when in the scene's clip it shows
+    source: str = "vision"
+    line: int | None = None  # the scene line that made the (first) object, where known
+    animation: int | None = None  # index of the play/wait after which it shows (layout)
+
+
 class SceneRendered(SceneAttemptEvent, tag=subjects.SCENE_RENDERED):
     """One scene rendered to a clip (artifact `clip_ref`)."""
 
@@ -271,16 +288,8 @@ class SceneRendered(SceneAttemptEvent, tag=subjects.SCENE_RENDERED):
     # left unchanged.
     cached: bool = False
     carried_from: int | None = None  # the attempt whose code a revision rendered again
-
-
-class SceneFinding(msgspec.Struct, kw_only=True, frozen=True):
-    """One visual problem seen in a rendered scene (by the vision model: `source="vision"`)."""
-
-    kind: str  # off_frame | overlap | too_small | unreadable | mismatch | empty | other
-    objects: list[str] = []
-    message: str
-    time_seconds: float | None = None  # when in the scene's clip it shows
-    source: str = "vision"
+    # What the layout check (LAYOUT_CHECK) found in this clip: recorded, not repaired.
+    findings: list[SceneFinding] = []
 
 
 class SceneCritiqued(Event, tag=subjects.SCENE_CRITIQUED):
@@ -301,7 +310,7 @@ class SceneCritiqued(Event, tag=subjects.SCENE_CRITIQUED):
 class RenderError(msgspec.Struct, kw_only=True):
     """Why a render failed, in a form the coder can act on."""
 
-    kind: str  # crash | timeout | resource | no_output | policy
+    kind: str  # crash | timeout | resource | no_output | policy | layout
     message: str
     traceback: str = ""
     error_type: str | None = None
@@ -310,6 +319,8 @@ class RenderError(msgspec.Struct, kw_only=True):
     code_excerpt: str = ""
     # Whether changed code can help (false e.g. for a cancelled render).
     recoverable: bool = True
+    # kind "layout": the scene rendered, but the layout check found these (one repair round).
+    findings: list[SceneFinding] = []
 
 
 class SceneRenderFailed(SceneAttemptEvent, tag=subjects.SCENE_RENDER_FAILED):

@@ -31,13 +31,15 @@ class Attempt(msgspec.Struct, kw_only=True):
     attempt: int
     model: str
     code_ref: str
-    status: str = "coded"  # coded | rendered | failed
+    # coded | rendered | failed | flagged (rendered, sent back by the layout check)
+    status: str = "coded"
     error: str | None = None
     error_line: int | None = None
     fallback_reason: str | None = None
     # manimgl / old-Manim idioms the coder rewrote in this attempt's code (line, before, after)
     rewrites: list[ApiRewrite] = []
-    # what the vision model (VISION_MODEL) saw wrong in this attempt's rendered clip
+    # what the layout check (source "layout") and the vision model (VISION_MODEL, source
+    # "vision") saw wrong in this attempt's rendered clip
     findings: list[SceneFinding] = []
     revision: int = 1  # the job's revision this attempt belongs to
     cached: bool = False  # its clip came from the render cache (no Manim process ran)
@@ -104,8 +106,10 @@ def scene_reports(events: Iterable[AnyEvent]) -> list[SceneReport]:
             case SceneRenderFailed():
                 found = _attempt(scene(event.scene_number), event.attempt)
                 if found is not None:
-                    found.status, found.error = "failed", event.error.message
-                    found.error_line = event.error.line
+                    flagged = event.error.kind == "layout"
+                    found.status = "flagged" if flagged else "failed"
+                    found.error, found.error_line = event.error.message, event.error.line
+                    found.findings = [*found.findings, *event.error.findings]
             case SceneRendered():
                 found = _attempt(scene(event.scene_number), event.attempt) or _carried(
                     scene(event.scene_number), event
@@ -113,11 +117,12 @@ def scene_reports(events: Iterable[AnyEvent]) -> list[SceneReport]:
                 if found is not None:
                     found.status, found.cached = "rendered", event.cached
                     found.renderer, found.renderer_reason = event.renderer, event.renderer_reason
+                    found.findings = [*found.findings, *event.findings]
                 scene(event.scene_number).warnings = list(event.warnings)
             case SceneCritiqued():
                 found = _attempt(scene(event.scene_number), event.attempt)
                 if found is not None:
-                    found.findings = list(event.findings)
+                    found.findings = [*found.findings, *event.findings]
             case UsageRecorded() if event.scene is not None:
                 report = scene(event.scene)
                 report.usage = _add(report.usage, event.usage)

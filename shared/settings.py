@@ -263,6 +263,11 @@ class Settings:
     # unsafe-dev: no jail at all, for a development machine that lacks the primitives.
     render_sandbox: str = _env("RENDER_SANDBOX", _choice("jail", "unsafe-dev"), default="jail")
     render_warm_pool: bool = _env("RENDER_WARM_POOL", _bool, default=True)
+    # The layout check after render (services/renderer/layout.py): repair (one repair round
+    # for scenes an LLM wrote; the built-in model's and client code only warned), warn, off.
+    layout_check: str = _env(
+        "LAYOUT_CHECK", _choice("repair", "warn", "off"), default="repair", services=("renderer",)
+    )
     render_cache_mb: int = _env("RENDER_CACHE_MB", _non_negative_int, default=1024)  # 0: off
     # A scene that failed for good is left out and the rest combined (false: the job fails).
     partial_assembly: bool = _env("PARTIAL_ASSEMBLY", _bool, default=False)

@@ -19,6 +19,7 @@ from shared.events import RenderError
 from shared.plans import ScenePlan
 
 TRACEBACK_CHARS = 3000
+LAYOUT_FINDINGS = 12
 _BOX = re.compile("[\u2500-\u257f\u2770-\u2775]")  # box drawing, and rich's ❱ marker
 
 Check = Callable[[str], list[str]]
@@ -80,6 +81,28 @@ def render_error_report(error: RenderError, code: str) -> str:
         lines += ["Code around it:", error.code_excerpt]
     if error.traceback:
         lines += ["Traceback (last part):", plain_traceback(error.traceback)[-TRACEBACK_CHARS:]]
+    return "\n".join(lines)
+
+
+def layout_report(error: RenderError, code: str) -> str:
+    """What a layout repair request says: each finding's kind, objects and line.
+
+    The findings come from the renderer's layout check (computed there, bounded); they
+    are cut again here so a prompt never grows with them.
+    """
+    lines = ["The scene rendered, but the layout check found problems a viewer would see:"]
+    source = code.splitlines()
+    for finding in error.findings[:LAYOUT_FINDINGS]:
+        where = ""
+        if finding.line is not None and 1 <= finding.line <= len(source):
+            where = f" (line {finding.line}: {source[finding.line - 1].strip()[:120]})"
+        objects = ", ".join(finding.objects[:6])[:200]
+        lines.append(f"- {finding.kind}: {objects}{where}: {finding.message[:300]}")
+    lines.append(
+        "Move, scale or fade out the objects named so that every text and formula stays "
+        "inside the frame, no two texts overlap, text is at least font size 18, and "
+        "(unless this is the video's last scene) the scene ends with what it shows faded out."
+    )
     return "\n".join(lines)
 
 

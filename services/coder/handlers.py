@@ -19,6 +19,7 @@ from services.coder.api_fixes import ApiFixes, store_rewrites, stored_report
 from services.coder.authoring import (
     CodeRejected,
     fallback_code,
+    layout_report,
     render_error_report,
     repair_checked,
     write_checked,
@@ -118,7 +119,10 @@ async def register(deps: StageDeps) -> None:
             await write_scene(coder, event)
 
     async def on_render_failed(event: SceneRenderFailed) -> None:
-        await repair_scene(coder, event)
+        if event.error.kind == "layout":
+            await repair_layout(coder, event)
+        else:
+            await repair_scene(coder, event)
 
     concurrency = settings.max_scene_concurrency
     deps.runner.subscribe(
@@ -268,6 +272,50 @@ async def repair_scene(coder: Coder, event: SceneRenderFailed) -> None:
     )
 
 
+async def repair_layout(coder: Coder, event: SceneRenderFailed) -> None:
+    """The one repair round the renderer's layout check asked for (LAYOUT_CHECK=repair).
+
+    The scene rendered, so nothing here gives up or falls back: when the model cannot
+    write a fix, the same code goes back, and the renderer keeps the clip it has (the
+    renderer decides which clip stays; see services/renderer/layout_round.py).
+    """
+    deps = coder.deps
+    meter = UsageMeter()
+    model = coder.model(event.context, meter)
+    narration = await load_narration(deps, event)
+    plan = await _plan(deps, event.plan_ref)
+    code = (await deps.artifacts.get_bytes(event.code_ref)).decode()
+    attempt = event.attempt + 1
+    fixes = ApiFixes()
+    try:
+        with timed(log, "layout repair", scene=event.scene_number, attempt=event.attempt):
+            fixed = await repair_checked(
+                model,
+                timed_for(plan, narration, model.name),
+                code=code,
+                error=layout_report(event.error, code),
+                check=coder.check(plan),
+                rounds=deps.settings.max_fix_attempts,
+                fix=fixes,
+            )
+    except (CodeRejected, PermanentError) as exc:
+        log.warning("scene %d: no layout repair (%s); the clip stays", plan.number, _reason(exc))
+        fixed = code
+    finally:
+        await _record_usage(deps, event, meter, stage="repair", attempt=attempt)
+    await _publish_code(
+        deps,
+        event,
+        plan,
+        fixed,
+        attempt=attempt,
+        model=model.name,
+        narration=narration,
+        rewrites=fixes.rewrites,
+        layout_retry_of=event.attempt,
+    )
+
+
 async def _give_up(
     coder: Coder,
     event: Source,
@@ -356,6 +404,7 @@ async def _publish_code(
     fallback_reason: str | None = None,
     narration: Narration | None = None,
     rewrites: list[ApiRewrite] | None = None,
+    layout_retry_of: int | None = None,
 ) -> None:
     if model == "builtin":
         code = paced_builtin(code, narration, plan)  # its steps land on the beats
@@ -378,6 +427,7 @@ async def _publish_code(
             fallback_reason=fallback_reason,
             narration=narration,
             rewrites=rewrites or [],
+            layout_retry_of=layout_retry_of,
         )
     )
 

@@ -128,12 +128,22 @@ def _describe(event: AnyEvent) -> tuple[str, str, str]:
             )
         case SceneRendered():
             return (
-                "warning" if event.warnings else "info",
+                "warning" if event.warnings or event.findings else "info",
                 "rendering",
                 (
                     f"Scene {event.scene_number} rendered ({event.duration_seconds:.1f} s of video "
                     f"in {event.render_seconds:.1f} s, {event.renderer})"
                     + "".join(f"; {warning}" for warning in event.warnings)
+                    + "".join(f"; layout: {finding.message}" for finding in event.findings)
+                ),
+            )
+        case SceneRenderFailed() if event.error.kind == "layout":
+            return (
+                "warning",
+                "rendering",
+                (
+                    f"Scene {event.scene_number} rendered with layout problems (attempt "
+                    f"{event.attempt}), sent back for one repair: {event.error.message}"
                 ),
             )
         case SceneRenderFailed():

@@ -293,19 +293,29 @@ class RewriteBody(BaseModel):
 
 
 class FindingBody(BaseModel):
-    """A visual problem the vision model saw in a rendered attempt (VISION_MODEL)."""
+    """A visual problem in a rendered attempt: the layout check's (`source="layout"`,
+    LAYOUT_CHECK) or the vision model's (`source="vision"`, VISION_MODEL)."""
 
-    kind: str
-    objects: list[str]
+    kind: str = Field(
+        description="off_frame | overlap | too_small | leftover (layout); unreadable | "
+        "mismatch | empty | other (vision)"
+    )
+    objects: list[str] = Field(description="the objects, by the variable holding them")
     message: str
     time_seconds: float | None = Field(description="when in the scene's clip")
     source: str
+    line: int | None = Field(default=None, description="the code line that made the object")
+    animation: int | None = Field(
+        default=None, description="index of the play/wait after which it shows (layout)"
+    )
 
 
 class AttemptBody(BaseModel):
     attempt: int
     model: str
-    status: str
+    status: str = Field(
+        description="coded | rendered | failed | flagged (rendered, sent back by the layout check)"
+    )
     error: str | None
     error_line: int | None
     fallback_reason: str | None

@@ -18,6 +18,7 @@ from pathlib import Path
 from services.renderer import scratch
 from services.renderer.cache import RenderCache, cache_key
 from services.renderer.choice import choose_renderer
+from services.renderer.layout_hook import LAYOUT_FILE
 from services.renderer.outputs import probe_duration
 from services.renderer.render import (
     CliLauncher,
@@ -64,6 +65,7 @@ class RenderEngine:
         on_start: Callable[[RenderProcess], None] | None = None,
         use_cache: bool = True,
         strict: bool = True,
+        layout: bool = False,
     ) -> RenderedClip:
         """A clip for the scene; raise RenderFailure (policy, syntax, timeout, crash, …).
 
@@ -71,6 +73,8 @@ class RenderEngine:
         the cached clip. `strict` lints the code with the static policy first: LLM code,
         whose author (the coder) repairs what the lint names; a client's own code is not
         linted (the jail is the boundary, and real scenes use os.path, sys, pathlib).
+        `layout` records the layout (the hook in the render); a cached clip comes with the
+        records cached beside it (``<key>-layout``), when there are any.
         """
         started = time.monotonic()
         check_code(code, policy=strict)  # refused code is never served, not even cached
@@ -80,6 +84,9 @@ class RenderEngine:
             cached = await self.cache.get(key, Path(workdir) / "cached.mp4")
             if cached is not None:
                 duration = await asyncio.to_thread(probe_duration, cached)
+                target = Path(workdir) / LAYOUT_FILE
+                found = layout and await self.cache.store.fetch(f"{key}-layout", target)
+                records = target if found else None
                 return RenderedClip(
                     path=cached,
                     duration_seconds=duration,
@@ -87,6 +94,7 @@ class RenderEngine:
                     cached=True,
                     renderer=choice.renderer,
                     renderer_reason=choice.reason,
+                    layout=records,
                 )
         clip = await render_scene(
             code,
@@ -99,9 +107,12 @@ class RenderEngine:
             limits=self.limits,
             on_start=on_start,
             check_policy=False,  # done above
+            layout=layout,
         )
         if self.cache is not None:
             await self.cache.put(key, clip.path)
+            if clip.layout is not None:
+                await self.cache.put(f"{key}-layout", clip.layout)
         return dataclasses.replace(clip, renderer_reason=choice.reason)
 
     def workdir(self) -> tempfile.TemporaryDirectory[str]:

@@ -5,7 +5,7 @@ with the allow-listed render environment (it never holds a secret, so neither do
 child). Normally it runs inside the render jail (:mod:`services.renderer.jail`).
 It speaks JSON lines: it prints ``{"ready": true}`` once Manim is imported, then
 for each request line ``{"id", "folder", "cell", "class_name", "quality", "renderer",
-"env", "limits"}`` it forks a child and prints ``{"id", "pid"}``, and when that child ends
+"env", "limits", "layout"}`` it forks a child and prints ``{"id", "pid"}``, and when that child ends
 ``{"id", "exit"}`` (a subprocess-style return code: negative for a signal).
 
 A child is as isolated as a CLI render: its own process group (set by parent and child,
@@ -160,6 +160,10 @@ def _render_in_child(request: dict[str, Any], workdir: Path) -> int:  # pragma: 
     config.output_file = OUTPUT_NAME
     config.input_file = str(scene_path)
     config.scene_names = [class_name]
+    if request.get("layout"):
+        from services.renderer.layout_hook import LAYOUT_FILE, install
+
+        install(str(scene_path), workdir / LAYOUT_FILE)
     try:
         module = get_module(scene_path)
         scenes = [

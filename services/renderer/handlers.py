@@ -20,6 +20,13 @@ from services.renderer.engine import RenderEngine
 from services.renderer.errors import RenderFailure
 from services.renderer.fairness import FairSlots
 from services.renderer.jail import jail_for
+from services.renderer.layout_round import (
+    Outcome,
+    kept_instead,
+    layout_action,
+    scene_findings,
+    settle,
+)
 from services.renderer.ledger import (
     SceneLedger,
     is_rendered,
@@ -114,7 +121,11 @@ async def register(deps: StageDeps) -> None:
             await _still_wanted(deps, event)  # it may have waited a while for its turn
             failure = await render_one(deps, engine, event, running)
         if failure is not None:
-            await handle_failure(deps, event, failure)
+            kept = await kept_instead(deps, event)  # a layout repair that broke the scene
+            if kept is not None:
+                await deps.bus.publish(kept)
+            else:
+                await handle_failure(deps, event, failure)
 
     async def on_scene_rendered(event: SceneRendered) -> None:
         settled = await record_rendered(
@@ -201,8 +212,10 @@ async def render_one(
 ) -> RenderFailure | None:
     """Render the scene and publish scene.rendered; the failure when it did not render."""
     await deps.bus.progress(event, "rendering", scene=event.scene_number)
-    code = narrated_code((await deps.artifacts.get_bytes(event.code_ref)).decode(), event)
+    own_code = (await deps.artifacts.get_bytes(event.code_ref)).decode()
+    code = narrated_code(own_code, event)
     quality = event.context.quality
+    action = layout_action(deps.settings.layout_check, event)
     with engine.workdir() as folder:
         try:
             with (
@@ -230,6 +243,7 @@ async def render_one(
                     on_start=on_start,
                     use_cache=not event.replayed,
                     strict=event.repairable,  # LLM code is linted; a client's own is not
+                    layout=action != "off",
                 )
                 outcome.update(
                     video_seconds=round(clip.duration_seconds, 2),
@@ -244,19 +258,11 @@ async def render_one(
         ref = await deps.artifacts.put_file(
             artifacts.clip_name(event.job_id, event.scene_number), scene_clip.path
         )
-    await deps.artifacts.put_bytes(
-        artifacts.rendered_name(event.job_id, event.scene_number), encode(event)
-    )
-    for warning in scene_clip.warnings:
-        log.warning("scene %d: %s", event.scene_number, warning)
-    await deps.bus.publish(
-        SceneRendered(
-            job_id=event.job_id,
-            user_id=event.user_id,
-            context=event.context,
-            scene_number=event.scene_number,
-            scene_count=event.scene_count,
-            attempt=event.attempt,
+        await deps.artifacts.put_bytes(
+            artifacts.rendered_name(event.job_id, event.scene_number), encode(event)
+        )
+        result = Outcome(
+            clip=scene_clip.path,
             clip_ref=ref,
             duration_seconds=scene_clip.duration_seconds,
             render_seconds=clip.seconds_rendering,
@@ -264,9 +270,20 @@ async def render_one(
             renderer_reason=clip.renderer_reason,
             warnings=scene_clip.warnings,
             cached=clip.cached,
-            carried_from=event.carried_from,
+            findings=scene_findings(clip.layout, own_code, event),
         )
-    )
+        announcement = await settle(deps, event, result, action=action, code=own_code)
+    for warning in scene_clip.warnings:
+        log.warning("scene %d: %s", event.scene_number, warning)
+    if result.findings:
+        log.info(
+            "scene %d attempt %d: %d layout finding(s)",
+            event.scene_number,
+            event.attempt,
+            len(result.findings),
+            extra={"kinds": sorted({f.kind for f in result.findings}), "layout": action},
+        )
+    await deps.bus.publish(announcement)
     return None
 
 

@@ -43,6 +43,7 @@ from services.renderer.errors import (
     scene_not_found,
 )
 from services.renderer.jail import Jail, collect
+from services.renderer.layout_hook import LAYOUT_FILE
 from services.renderer.outputs import (
     OUTPUT_NAME,
     find_output,
@@ -110,6 +111,7 @@ class RenderRequest:
     renderer: str
     env: Mapping[str, str] | None  # None: the launcher's allow-listed environment
     limits: RenderLimits
+    layout: bool = False  # record boxes for the layout check (services/renderer/layout_hook)
 
     @property
     def scene_path(self) -> Path:
@@ -118,6 +120,10 @@ class RenderRequest:
     @property
     def media_dir(self) -> Path:
         return self.workdir / "media"
+
+    @property
+    def layout_path(self) -> Path:
+        return self.workdir / LAYOUT_FILE
 
     @property
     def stdout_path(self) -> Path:
@@ -154,8 +160,12 @@ class CliLauncher:
     async def launch(self, request: RenderRequest) -> RenderProcess:
         jail = self.jail if isinstance(self.jail, Jail) else None
         folder = str(request.workdir) if jail is None else CELL_DIR
+        command = list(self.command)
+        if request.layout:  # the same Manim CLI, hooked first (one hook for both paths)
+            scene, records = f"{folder}/{SCENE_FILE_NAME}", f"{folder}/{LAYOUT_FILE}"
+            command = [command[0], "-m", "services.renderer.layout_hook", records, scene, "--"]
         args = [
-            *self.command,
+            *command,
             "render",
             QUALITY_FLAGS[request.quality],
             f"--renderer={request.renderer}",
@@ -170,6 +180,8 @@ class CliLauncher:
             request.class_name,
         ]
         env = dict(request.env or render_environment(folder))
+        if request.layout and jail is None:
+            env.setdefault("PYTHONPATH", str(Path(__file__).resolve().parents[2]))
         with request.stdout_path.open("wb") as out, request.stderr_path.open("wb") as err:
             if jail is None:
                 process = await asyncio.create_subprocess_exec(
@@ -246,6 +258,7 @@ class RenderedClip:
     cached: bool = False  # served from the render cache: no Manim process ran
     renderer: str = "cairo"  # which Manim renderer drew it
     renderer_reason: str = ""  # why that one (services/renderer/choice.py)
+    layout: Path | None = None  # the render's layout records (when the hook ran)
 
 
 def kill_process_group(proc: RenderProcess, *, cancelled: bool = True) -> bool:
@@ -281,6 +294,7 @@ async def render_scene(
     limits: RenderLimits | None = None,
     check_policy: bool = True,
     on_start: Callable[[RenderProcess], None] | None = None,
+    layout: bool = False,
 ) -> RenderedClip:
     """Render ``class_name`` from ``code`` into an MP4 under ``workdir``; raise RenderFailure.
 
@@ -291,7 +305,8 @@ async def render_scene(
     :func:`kill_process_group`). A scene that never calls play/wait makes Manim write a PNG;
     that is turned into a ~2 s still clip so it combines like any other clip.
     ``check_policy=False`` skips the static policy lint (a client's own code, and tests of
-    what the jail itself stops).
+    what the jail itself stops). ``layout=True`` runs the layout hook in the render and
+    returns its records file as ``RenderedClip.layout``.
     """
     if quality not in QUALITY_FLAGS:
         raise ValueError(f"unknown quality {quality!r}; expected one of {sorted(QUALITY_FLAGS)}")
@@ -311,9 +326,11 @@ async def render_scene(
         renderer=renderer,
         env=env,
         limits=limits or RenderLimits(),
+        layout=layout,
     )
-    # A retry in the same workdir must never pick up the previous attempt's clip.
+    # A retry in the same workdir must never pick up the previous attempt's clip or boxes.
     shutil.rmtree(request.media_dir, ignore_errors=True)
+    request.layout_path.unlink(missing_ok=True)
     request.scene_path.write_text(code, encoding="utf-8")
 
     started = time.monotonic()
@@ -380,6 +397,7 @@ async def render_scene(
         duration_seconds=duration,
         seconds_rendering=time.monotonic() - started,
         renderer=renderer,
+        layout=request.layout_path if layout and request.layout_path.is_file() else None,
     )
 
 

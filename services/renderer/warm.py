@@ -144,6 +144,7 @@ class WarmPool:
             "renderer": request.renderer,
             "env": dict(request.env or env),
             "limits": asdict(request.limits),
+            "layout": request.layout,
         }
         try:
             self._process.stdin.write(json.dumps(message).encode() + b"\n")

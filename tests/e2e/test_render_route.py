@@ -285,3 +285,33 @@ def _cues(text: str, separator: str) -> list[tuple[int, int]]:
         return ((int(h) * 60 + int(m)) * 60 + int(s)) * 1000 + int(f)
 
     return [(ms(*match[:4]), ms(*match[4:])) for match in found]
+
+
+OVERLAPPING = """from manim import *
+
+
+class Crowded(Scene):
+    def construct(self):
+        title = Text("Title", font_size=48)
+        note = Text("on top of it", font_size=40).move_to(title)
+        self.play(FadeIn(title), FadeIn(note), run_time=0.5)
+"""
+
+
+def test_a_clients_scene_gets_layout_findings_but_no_repair(
+    api: httpx.Client, stack: Stack
+) -> None:
+    job_id = _render(api, OVERLAPPING)
+    status = _wait(api, job_id)
+    assert status["status"] == "completed", status["error"]
+    detail = api.get(f"/api/v1/videos/jobs/{job_id}/scenes", headers=ALICE).json()
+    [attempt] = detail["scenes"][0]["attempts"]
+    assert attempt["status"] == "rendered"
+    [finding] = attempt["findings"]
+    assert (finding["kind"], finding["objects"], finding["line"], finding["source"]) == (
+        "overlap",
+        ["title", "note"],
+        6,
+        "layout",
+    )
+    assert "scene.render_failed" not in {r.event_type for r in _events(stack, job_id)}

@@ -67,11 +67,18 @@ NAME_ERROR = scene_code(
     "        self.play(ShowCreation(circle), run_time=0.5)",
     "    def unused(self):\n        circle = Circle()\n",
 )
+# Scenes end on an empty frame (the code prompt asks for it; LAYOUT_CHECK flags leftovers).
 FIXED = scene_code(
-    "Scene01Intro", "        circle = Circle()\n        self.play(Create(circle), run_time=0.5)"
+    "Scene01Intro",
+    "        circle = Circle()\n        self.play(Create(circle), run_time=0.5)\n"
+    "        self.play(FadeOut(circle), run_time=0.3)",
 )
 ALWAYS_FAILS = scene_code("Scene02Middle", "        raise ValueError('scripted failure')")
-WORKS = scene_code("Scene03End", "        self.play(FadeIn(Square()), run_time=0.5)")
+WORKS = scene_code(
+    "Scene03End",
+    "        self.play(FadeIn(Square()), run_time=0.5)\n"
+    "        self.play(FadeOut(*self.mobjects), run_time=0.3)",
+)
 
 Register = Callable[[StageDeps], Awaitable[None] | None]
 
