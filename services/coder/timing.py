@@ -19,7 +19,8 @@ from shared.plans import PlanBeat, ScenePlan
 HOW_TO_TIME = (
     "The voice is recorded: make the animation fill it. In construct(), call "
     "self.wait_until_beat(i) right before the animations that go with beat i (0-based), "
-    "and self.wait_until_end() last; BEATS (durations), BEAT_STARTS and SPEECH_SECONDS "
+    "and self.wait_until_end() after the last beat's animations (before a closing "
+    "fade-out, which then follows the speech); BEATS (durations), BEAT_STARTS and SPEECH_SECONDS "
     "are defined for you. Do not define them, and do not add up times yourself."
 )
 
@@ -63,15 +64,18 @@ def paced(code: str, narration: Narration, *, class_name: str) -> str:
     construct = _construct(code, class_name)
     if construct is None:
         return code
-    steps = [node for node in construct.body if _plays(node)]
+    body = construct.body
+    # A closing fade-out clears the screen after the speech, not while it is still heard.
+    closing = len(body) > 1 and fades_out(body[-1])
+    steps = [node for node in (body[:-1] if closing else body) if _plays(node)]
     lines = code.splitlines()
     inserts: dict[int, int] = {}  # line index → beat
     for beat in range(1, len(narration.beats)):
         position = beat * len(steps) // len(narration.beats)
         if 0 < position < len(steps):
             inserts[steps[position].lineno - 1] = beat
-    last = construct.body[-1].end_lineno or construct.body[-1].lineno
-    indent = " " * construct.body[0].col_offset
+    last = body[-1].lineno - 1 if closing else body[-1].end_lineno or body[-1].lineno
+    indent = " " * body[0].col_offset
     lines.insert(last, f"{indent}self.wait_until_end()")
     for line_index in sorted(inserts, reverse=True):
         lines.insert(line_index, f"{indent}self.wait_until_beat({inserts[line_index]})")
@@ -89,6 +93,27 @@ def _construct(code: str, class_name: str) -> ast.FunctionDef | None:
                 if isinstance(item, ast.FunctionDef) and item.name == "construct" and item.body:
                     return item
     return None
+
+
+def fades_out(node: ast.stmt) -> bool:
+    """Whether a statement is `self.play(...)` of FadeOut animations only (a scene's end)."""
+    call = node.value if isinstance(node, ast.Expr) else None
+    if not (isinstance(call, ast.Call) and isinstance(call.func, ast.Attribute)):
+        return False
+    return call.func.attr == "play" and bool(call.args) and all(map(_fade_out, call.args))
+
+
+def _fade_out(argument: ast.expr) -> bool:
+    """`FadeOut(x)`, also unpacked from a comprehension: `*[FadeOut(m) for m in ...]`."""
+    if isinstance(argument, ast.Starred):
+        argument = argument.value
+    if isinstance(argument, ast.ListComp):
+        argument = argument.elt
+    return (
+        isinstance(argument, ast.Call)
+        and isinstance(argument.func, ast.Name)
+        and argument.func.id == "FadeOut"
+    )
 
 
 def _plays(node: ast.stmt) -> bool:

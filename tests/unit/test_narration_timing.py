@@ -5,8 +5,11 @@ from __future__ import annotations
 
 import asyncio
 
+import pytest
+
 from services.coder.checks import code_problems, manim_names
 from services.coder.models.builtin import BuiltinCoder
+from services.coder.models.builtin.code import CLOSING_FADE
 from services.coder.narrated import paced_builtin, timed_for
 from services.coder.plan_prompt import beats_section
 from services.coder.timing import paced
@@ -60,13 +63,36 @@ def test_builtin_code_is_spread_over_the_beats_and_holds_to_the_end():
     added = [line.strip() for line in timed.splitlines() if "wait_until" in line]
     assert added[-1] == "self.wait_until_end()"
     assert all(line.startswith("self.wait_until_beat(") for line in added[:-1])
-    assert timed.rstrip().endswith("self.wait_until_end()")
+    last_two = [line.strip() for line in timed.rstrip().splitlines()[-2:]]
+    assert last_two == ["self.wait_until_end()", CLOSING_FADE]  # the screen clears after
     assert (
         code_problems(timed, class_name=scene.class_name, known_names=manim_names() | HELPER_NAMES)
         == []
     )
     assert paced(timed, narration(2.0, 2.0), class_name=scene.class_name) == timed
     assert paced_builtin(code, None, scene) == code
+
+
+@pytest.mark.parametrize(
+    ("ending", "closing"),
+    [
+        ("self.play(*[FadeOut(m) for m in self.mobjects], run_time=0.5)", True),
+        ("self.play(FadeOut(a), FadeOut(b))", True),
+        ("self.play(FadeOut(a), Write(b))", False),
+        ("self.play(*animations)", False),
+        ("self.wait(1)", False),
+    ],
+)
+def test_only_a_closing_fade_out_follows_the_speech(ending: str, closing: bool):
+    code = (
+        "from manim import *\n\n\nclass S(Scene):\n    def construct(self):\n"
+        f"        a, b = Dot(), Dot()\n        self.play(Create(a))\n        {ending}\n"
+    )
+    lines = [line.strip() for line in paced(code, narration(1.0), class_name="S").splitlines()]
+    expected = (
+        [ending, "self.wait_until_end()"] if not closing else ["self.wait_until_end()", ending]
+    )
+    assert lines[-2:] == expected
 
 
 def test_helpers_pass_the_policy_and_are_added_once():

@@ -113,6 +113,11 @@ def class_name(plan: ScenePlan) -> str:
     return f"Scene{plan.number:02d}"
 
 
+# Every scene ends on an empty frame, so the next one starts clean (the layout check's
+# "leftover"); narrated, the fade follows the speech (timing.paced keeps it last).
+CLOSING_FADE = "self.play(*[FadeOut(m) for m in self.mobjects], run_time=0.5)"
+
+
 def _module(plan: ScenePlan, body: list[str], *, uses_math: bool = False) -> str:
     header = ["from manim import *"]
     if uses_math:
@@ -126,6 +131,7 @@ def _module(plan: ScenePlan, body: list[str], *, uses_math: bool = False) -> str
         f"class {class_name(plan)}(Scene):",
         "    def construct(self):",
         *indented,
+        f"        {CLOSING_FADE}",
     ]
     return "\n".join(lines) + "\n"
 
