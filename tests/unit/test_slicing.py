@@ -1,0 +1,57 @@
+"""Slicing decisions and the boundary check, without Manim."""
+
+from __future__ import annotations
+
+from services.renderer.fastforward import SliceReport
+from services.renderer.slicing import balanced_ranges, decide, mismatch, unsafe_constructs
+
+SAFE = "from manim import *\nclass S(Scene):\n    def construct(self):\n        self.wait(1)\n"
+
+
+def test_ranges_have_about_equal_video_time() -> None:
+    durations = [1.0] * 12
+    assert balanced_ranges(durations, 3) == [(0, 4), (4, 8), (8, 12)]
+    assert balanced_ranges([5, 1, 1, 1, 1, 1], 2) == [(0, 1), (1, 6)]
+
+
+def test_one_long_animation_is_never_split() -> None:
+    assert balanced_ranges([30.0], 4) == [(0, 1)]
+    assert len(balanced_ranges([1, 30, 1], 4)) <= 3
+
+
+def test_every_animation_is_in_exactly_one_range() -> None:
+    durations = [0.3, 2.0, 0.5, 0.5, 4.0, 1.0, 1.0, 0.2, 3.0]
+    for slices in range(1, 10):
+        ranges = balanced_ranges(durations, slices)
+        covered = [i for start, end in ranges for i in range(start, end)]
+        assert covered == list(range(len(durations)))
+        assert len(ranges) <= slices
+
+
+def test_short_scene_is_rendered_whole_with_the_reason() -> None:
+    decision = decide(SAFE, [1.0] * 5, min_seconds=20, max_slices=4)
+    assert not decision.sliced and "under 20 s" in decision.reason
+
+
+def test_long_scene_is_sliced() -> None:
+    decision = decide(SAFE, [2.0] * 20, min_seconds=20, max_slices=4)
+    assert decision.sliced and len(decision.ranges) == 4
+
+
+def test_unsafe_code_is_rendered_whole_and_named() -> None:
+    code = SAFE + "        import time\n        x = time.time()\n"
+    decision = decide(code, [2.0] * 20, min_seconds=20, max_slices=4)
+    assert not decision.sliced and "line 6: time() reads the clock" in decision.reason
+    assert unsafe_constructs("open('f').read()") == ["line 1: open() reads files"]
+    assert unsafe_constructs(SAFE) == []
+
+
+def test_boundary_states_must_chain() -> None:
+    ranges = [(0, 2), (2, 4)]
+    first = SliceReport(hashes={0: "a", 2: "b"}, plays=2)
+    second = SliceReport(hashes={2: "b", 4: "c"}, plays=4)
+    assert mismatch(ranges, [first, second], 4) is None
+    drifted = SliceReport(hashes={2: "X", 4: "c"}, plays=4)
+    assert "differs between slices 0 and 1" in (mismatch(ranges, [first, drifted], 4) or "")
+    short = SliceReport(hashes={2: "b"}, plays=3)
+    assert "ended after 3" in (mismatch(ranges, [first, short], 4) or "")
