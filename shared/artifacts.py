@@ -43,6 +43,16 @@ def clip_name(job_id: str, scene: int) -> str:
     return f"{job_id}/scenes/{scene:02d}/clip.mp4"
 
 
+def sliced_code_name(job_id: str, scene: int, key: str) -> str:
+    """A sliced scene's code as its owner renders it, for the replicas rendering slices."""
+    return f"{job_id}/scenes/{scene:02d}/slices/{key[:16]}.py"
+
+
+def slice_name(job_id: str, scene: int, key: str, start: int, end: int) -> str:
+    """One slice's outputs (``.mp4``, ``.json``, ``.failed.json`` are appended)."""
+    return f"{job_id}/scenes/{scene:02d}/slices/{key[:16]}-{start}-{end}"
+
+
 def video_name(job_id: str) -> str:
     return f"{job_id}/combined.mp4"
 

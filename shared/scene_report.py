@@ -39,6 +39,8 @@ class Attempt(msgspec.Struct, kw_only=True):
     rewrites: list[ApiRewrite] = []
     # what the vision model (VISION_MODEL) saw wrong in this attempt's rendered clip
     findings: list[SceneFinding] = []
+    slices: int | None = None  # renderers its clip came from (1: rendered whole)
+    slicing: str | None = None  # why it was sliced, or why not
 
 
 class SceneReport(msgspec.Struct, kw_only=True):
@@ -104,6 +106,7 @@ def scene_reports(events: Iterable[AnyEvent]) -> list[SceneReport]:
                 found = _attempt(scene(event.scene_number), event.attempt)
                 if found is not None:
                     found.status = "rendered"
+                    found.slices, found.slicing = event.slices, event.slicing or None
                 scene(event.scene_number).warnings = list(event.warnings)
             case SceneCritiqued():
                 found = _attempt(scene(event.scene_number), event.attempt)

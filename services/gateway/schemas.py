@@ -254,6 +254,10 @@ class AttemptBody(BaseModel):
     fallback_reason: str | None
     rewrites: list[RewriteBody] = Field(default_factory=list)
     findings: list[FindingBody] = Field(default_factory=list)
+    slices: int | None = Field(
+        default=None, description="renderer replicas its clip was rendered by (1: whole)"
+    )
+    slicing: str | None = Field(default=None, description="why it was sliced, or why not")
 
 
 class BeatBody(BaseModel):

@@ -16,6 +16,7 @@ from pathlib import Path
 
 from services.renderer import scratch
 from services.renderer.cache import RenderCache, cache_key
+from services.renderer.fastforward import SliceSpec
 from services.renderer.outputs import probe_duration
 from services.renderer.render import (
     CliLauncher,
@@ -61,6 +62,7 @@ class RenderEngine:
         on_start: Callable[[RenderProcess], None] | None = None,
         use_cache: bool = True,
         strict: bool = True,
+        slice_spec: SliceSpec | None = None,
     ) -> RenderedClip:
         """A clip for the scene; raise RenderFailure (policy, syntax, timeout, crash, …).
 
@@ -68,20 +70,14 @@ class RenderEngine:
         the cached clip. `strict` lints the code with the static policy first: LLM code,
         whose author (the coder) repairs what the lint names; a client's own code is not
         linted (the jail is the boundary, and real scenes use os.path, sys, pathlib).
+        `slice_spec` counts the scene's animations or renders a range of them
+        (services/renderer/fastforward.py): never cached, a part is not the scene.
         """
-        started = time.monotonic()
         check_code(code, policy=strict)  # refused code is never served, not even cached
-        key = cache_key(code, class_name=class_name, quality=quality, renderer=self.renderer)
-        if self.cache is not None and use_cache:
-            cached = await self.cache.get(key, Path(workdir) / "cached.mp4")
-            if cached is not None:
-                duration = await asyncio.to_thread(probe_duration, cached)
-                return RenderedClip(
-                    path=cached,
-                    duration_seconds=duration,
-                    seconds_rendering=time.monotonic() - started,
-                    cached=True,
-                )
+        if use_cache and slice_spec is None:
+            hit = await self.cached(code, class_name=class_name, quality=quality, workdir=workdir)
+            if hit is not None:
+                return hit
         clip = await render_scene(
             code,
             class_name=class_name,
@@ -93,10 +89,38 @@ class RenderEngine:
             limits=self.limits,
             on_start=on_start,
             check_policy=False,  # done above
+            slice_spec=slice_spec,
         )
-        if self.cache is not None:
-            await self.cache.put(key, clip.path)
+        if slice_spec is None:
+            await self.remember(code, class_name=class_name, quality=quality, clip=clip.path)
         return clip
+
+    def key(self, code: str, *, class_name: str, quality: str) -> str:
+        return cache_key(code, class_name=class_name, quality=quality, renderer=self.renderer)
+
+    async def cached(
+        self, code: str, *, class_name: str, quality: str, workdir: Path
+    ) -> RenderedClip | None:
+        """The cached clip of this scene, or None (no cache, or not rendered before)."""
+        if self.cache is None:
+            return None
+        started = time.monotonic()
+        key = self.key(code, class_name=class_name, quality=quality)
+        cached = await self.cache.get(key, Path(workdir) / "cached.mp4")
+        if cached is None:
+            return None
+        duration = await asyncio.to_thread(probe_duration, cached)
+        return RenderedClip(
+            path=cached,
+            duration_seconds=duration,
+            seconds_rendering=time.monotonic() - started,
+            cached=True,
+        )
+
+    async def remember(self, code: str, *, class_name: str, quality: str, clip: Path) -> None:
+        """Cache a whole scene's clip (rendered whole, or joined from exact slices)."""
+        if self.cache is not None:
+            await self.cache.put(self.key(code, class_name=class_name, quality=quality), clip)
 
     def workdir(self) -> tempfile.TemporaryDirectory[str]:
         """A temporary folder for one render's files, inside this process's own folder

@@ -28,6 +28,7 @@ import contextlib
 import hashlib
 import json
 import random
+import time
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -68,6 +69,7 @@ class SliceReport:
     durations: list[float] = field(default_factory=list)
     hashes: dict[int, str] = field(default_factory=dict)  # animation index → state
     plays: int = 0  # animations the scene asked for before it ended or was stopped
+    fast_forward_seconds: float = 0.0  # from the scene's start to its first rendered frame
 
 
 def read_spec(folder: Path) -> SliceSpec | None:
@@ -85,11 +87,15 @@ def read_report(folder: Path) -> SliceReport | None:
     path = folder / REPORT_FILE
     if not path.exists():
         return None
-    raw = json.loads(path.read_text(encoding="utf-8"))
+    return report_from(json.loads(path.read_text(encoding="utf-8")))
+
+
+def report_from(raw: dict[str, Any]) -> SliceReport:
     return SliceReport(
         durations=[float(d) for d in raw["durations"]],
         hashes={int(k): str(v) for k, v in raw["hashes"].items()},
         plays=int(raw["plays"]),
+        fast_forward_seconds=float(raw.get("fast_forward_seconds", 0.0)),
     )
 
 
@@ -110,6 +116,7 @@ def install(scene: Any, spec: SliceSpec, report: SliceReport) -> None:
 
     renderer = scene.renderer
     play, finished = renderer.play, renderer.scene_finished
+    installed = time.perf_counter()
 
     def sliced_play(scene_: Any, *args: Any, **kwargs: Any) -> None:
         index = renderer.num_plays
@@ -120,6 +127,8 @@ def install(scene: Any, spec: SliceSpec, report: SliceReport) -> None:
             report.plays = index
             raise EndSceneEarlyException()
         before = renderer.time
+        if index == spec.start and spec.mode == "slice":
+            report.fast_forward_seconds = time.perf_counter() - installed
         if not spec.fast_forwarded(index):
             play(scene_, *args, **kwargs)
         elif spec.skip_updaters:
@@ -139,8 +148,11 @@ def install(scene: Any, spec: SliceSpec, report: SliceReport) -> None:
 
 
 def write_report(folder: Path, report: SliceReport) -> None:
-    data = {"durations": report.durations, "hashes": report.hashes, "plays": report.plays}
-    (folder / REPORT_FILE).write_text(json.dumps(data), encoding="utf-8")
+    (folder / REPORT_FILE).write_text(json.dumps(report_json(report)), encoding="utf-8")
+
+
+def report_json(report: SliceReport) -> dict[str, Any]:
+    return asdict(report)
 
 
 @contextlib.contextmanager

@@ -7,12 +7,15 @@ will come.
 
 from __future__ import annotations
 
+import functools
 import logging
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 
 from faststream.nats.annotations import NatsMessage
 
+from services.renderer import slices
 from services.renderer.assembly import combine_job
 from services.renderer.cache import ClipStore, RenderCache
 from services.renderer.clipstore import ObjectStoreClips
@@ -27,9 +30,10 @@ from services.renderer.ledger import (
     record_rendered,
 )
 from services.renderer.narration import narrated_code, with_speech
-from services.renderer.render import CliLauncher
+from services.renderer.render import CliLauncher, RenderedClip, RenderProcess, check_code
 from services.renderer.running import RunningRenders
 from services.renderer.sandbox import RenderLimits
+from services.renderer.slicing import SliceDecision
 from services.renderer.warm import PoolUnavailable, WarmPool
 from shared import artifacts, subjects
 from shared.broker import CONSUMERS
@@ -38,11 +42,11 @@ from shared.diskspace import start_disk_guard
 from shared.errors import JobGone, PermanentError
 from shared.events import (
     JobCancelled,
-    RenderError,
     SceneAbandoned,
     SceneCoded,
     SceneRendered,
     SceneRenderFailed,
+    SliceRequested,
     abandoned,
 )
 from shared.logs import job_scope, timed
@@ -105,11 +109,32 @@ async def register(deps: StageDeps) -> None:
             )
             return
         await disk.check()
-        async with slots.slot(event.user_id):
-            await _still_wanted(deps, event)  # it may have waited a while for its turn
-            failure = await render_one(deps, engine, event, running)
+        failure = await render_one(deps, engine, event, running, slots)
         if failure is not None:
             await handle_failure(deps, event, failure)
+
+    async def on_slice_requested(event: SliceRequested) -> None:
+        await disk.check()
+        async with slots.slot(event.user_id):
+            await _still_wanted(deps, event)
+            with (
+                engine.workdir() as folder,
+                observed_render(
+                    quality=event.context.quality,
+                    scene=event.scene_number,
+                    slice=event.slice_number,
+                    job_id=event.job_id,
+                ),
+                running.tracking(event.job_id) as on_start,
+                timed(log, "render slice", scene=event.scene_number, slice=event.slice_number),
+            ):
+                await slices.render_slice(deps, engine, event, Path(folder), on_start)
+        await deps.bus.progress(
+            event,
+            "rendering",
+            scene=event.scene_number,
+            detail=f"slice {event.slice_number + 1} of {event.slice_count} rendered",
+        )
 
     async def on_scene_rendered(event: SceneRendered) -> None:
         settled = await record_rendered(
@@ -151,6 +176,15 @@ async def register(deps: StageDeps) -> None:
     )
     deps.runner.subscribe(
         deps.broker,
+        CONSUMERS["renderer-slices"],
+        SliceRequested,
+        on_slice_requested,
+        stage="rendering",
+        # No lookahead: a slice this replica cannot start now belongs to another replica.
+        concurrency=settings.max_concurrent_renders,
+    )
+    deps.runner.subscribe(
+        deps.broker,
         CONSUMERS["renderer-combine"],
         SceneRendered,
         on_scene_rendered,
@@ -169,7 +203,7 @@ async def register(deps: StageDeps) -> None:
     deps.broker.subscriber(subjects.events_of_type(JobCancelled.type), no_reply=True)(on_cancelled)
 
 
-async def _still_wanted(deps: StageDeps, event: SceneCoded) -> None:
+async def _still_wanted(deps: StageDeps, event: SceneCoded | SliceRequested) -> None:
     """Raise JobGone when the job was cancelled, failed or deleted while the render waited."""
     view = await deps.jobs.get(event.user_id, event.job_id)
     if view is None or view.is_terminal:
@@ -177,10 +211,13 @@ async def _still_wanted(deps: StageDeps, event: SceneCoded) -> None:
 
 
 async def render_one(
-    deps: StageDeps, engine: RenderEngine, event: SceneCoded, running: RunningRenders
+    deps: StageDeps,
+    engine: RenderEngine,
+    event: SceneCoded,
+    running: RunningRenders,
+    slots: FairSlots,
 ) -> RenderFailure | None:
-    """Render the scene and publish scene.rendered; the failure when it did not render."""
-    await deps.bus.progress(event, "rendering", scene=event.scene_number)
+    """Render the scene (whole, or in slices) and publish scene.rendered; else the failure."""
     code = narrated_code((await deps.artifacts.get_bytes(event.code_ref)).decode(), event)
     quality = event.context.quality
     with engine.workdir() as folder:
@@ -202,16 +239,14 @@ async def render_one(
                     renderer=engine.renderer,
                 ) as outcome,
             ):
-                clip = await engine.render(
-                    code,
-                    class_name=event.class_name,
-                    quality=quality,
-                    workdir=Path(folder),
-                    on_start=on_start,
-                    use_cache=not event.replayed,
-                    strict=event.repairable,  # LLM code is linted; a client's own is not
+                clip, decision = await _clip(
+                    deps, engine, event, code, Path(folder), on_start, slots
                 )
-                outcome.update(video_seconds=round(clip.duration_seconds, 2), cached=clip.cached)
+                outcome.update(
+                    video_seconds=round(clip.duration_seconds, 2),
+                    cached=clip.cached,
+                    slices=len(decision.ranges) if decision.sliced else 1,
+                )
         except RenderFailure as failure:
             if failure.kind == "cancelled":
                 raise JobGone(event.job_id) from failure
@@ -234,9 +269,54 @@ async def render_one(
             duration_seconds=scene_clip.duration_seconds,
             render_seconds=clip.seconds_rendering,
             warnings=scene_clip.warnings,
+            slices=len(decision.ranges) if decision.sliced else 1,
+            slicing=decision.reason,
         )
     )
     return None
+
+
+async def _clip(
+    deps: StageDeps,
+    engine: RenderEngine,
+    event: SceneCoded,
+    code: str,
+    folder: Path,
+    on_start: Callable[[RenderProcess], None],
+    slots: FairSlots,
+) -> tuple[RenderedClip, SliceDecision]:
+    """The scene's clip: cached, rendered whole in a slot, or joined from slices (whose
+    owner waits without a slot, so the slices can have them)."""
+    quality, use_cache = event.context.quality, not event.replayed
+    render = functools.partial(
+        engine.render,
+        code,
+        class_name=event.class_name,
+        quality=quality,
+        workdir=folder,
+        on_start=on_start,
+        strict=False,  # linted first, below
+    )
+    async with slots.slot(event.user_id):
+        await _still_wanted(deps, event)  # it may have waited a while for its turn
+        await deps.bus.progress(event, "rendering", scene=event.scene_number)
+        check_code(code, policy=event.repairable)  # LLM code is linted; a client's own is not
+        hit = None
+        if use_cache:
+            hit = await engine.cached(
+                code, class_name=event.class_name, quality=quality, workdir=folder
+            )
+        if hit is not None:
+            return hit, SliceDecision((), "cached")
+        decision = await slices.plan(deps, engine, event, code, folder, on_start)
+        if not decision.sliced:
+            return await render(use_cache=False), decision
+    joined = await slices.render_in_slices(deps, engine, event, code, decision, folder)
+    if isinstance(joined, RenderedClip):
+        return joined, decision
+    log.warning("scene %d rendered whole: %s", event.scene_number, joined)
+    async with slots.slot(event.user_id):
+        return await render(use_cache=False), SliceDecision((), f"rendered whole: {joined}")
 
 
 async def handle_failure(deps: StageDeps, event: SceneCoded, failure: RenderFailure) -> None:
@@ -254,7 +334,10 @@ async def handle_failure(deps: StageDeps, event: SceneCoded, failure: RenderFail
     elif deps.settings.partial_assembly:
         await deps.bus.publish(
             abandoned(
-                event, attempt=event.attempt, reason=failure.message, error=_render_error(failure)
+                event,
+                attempt=event.attempt,
+                reason=failure.message,
+                error=slices.render_error(failure),
             )
         )
     else:
@@ -278,18 +361,6 @@ async def _combine_if_settled(
     )
 
 
-def _render_error(failure: RenderFailure) -> RenderError:
-    return RenderError(
-        kind=failure.kind,
-        message=failure.message,
-        traceback=failure.traceback,
-        error_type=failure.error_type,
-        line=failure.line,
-        code_excerpt=failure.code_excerpt,
-        recoverable=failure.recoverable,
-    )
-
-
 def _failed_event(event: SceneCoded, failure: RenderFailure) -> SceneRenderFailed:
     return SceneRenderFailed(
         job_id=event.job_id,
@@ -301,7 +372,7 @@ def _failed_event(event: SceneCoded, failure: RenderFailure) -> SceneRenderFaile
         class_name=event.class_name,
         code_ref=event.code_ref,
         plan_ref=event.plan_ref,
-        error=_render_error(failure),
+        error=slices.render_error(failure),
     )
 
 

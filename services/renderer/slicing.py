@@ -67,19 +67,24 @@ def unsafe_constructs(code: str) -> list[str]:
     return found
 
 
-def decide(
-    code: str, durations: Sequence[float], *, min_seconds: float, max_slices: int
-) -> SliceDecision:
+def refusal(code: str, *, min_seconds: float, max_slices: int, renderer: str) -> str | None:
+    """Why the scene is rendered whole whatever its length (no dry run needed), or None."""
+    if max_slices < 2 or min_seconds <= 0:
+        return "slicing is off"
+    if renderer != "cairo":
+        return f"the {renderer} renderer is not sliced"
+    unsafe = unsafe_constructs(code)
+    if unsafe:
+        return f"not reproducible: {unsafe[0]}"
+    return None
+
+
+def decide(durations: Sequence[float], *, min_seconds: float, max_slices: int) -> SliceDecision:
     """Slice ranges of about equal video time, or the whole scene with the reason."""
     total = sum(durations)
     whole = ((0, len(durations)),)
-    if max_slices < 2 or min_seconds <= 0:
-        return SliceDecision(whole, "slicing is off")
     if total < min_seconds:
         return SliceDecision(whole, f"{total:.1f} s of video is under {min_seconds:g} s")
-    unsafe = unsafe_constructs(code)
-    if unsafe:
-        return SliceDecision(whole, f"not reproducible: {unsafe[0]}")
     ranges = balanced_ranges(durations, max_slices)
     if len(ranges) < 2:
         return SliceDecision(whole, "one animation holds most of the video")

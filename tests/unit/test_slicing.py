@@ -3,7 +3,13 @@
 from __future__ import annotations
 
 from services.renderer.fastforward import SliceReport
-from services.renderer.slicing import balanced_ranges, decide, mismatch, unsafe_constructs
+from services.renderer.slicing import (
+    balanced_ranges,
+    decide,
+    mismatch,
+    refusal,
+    unsafe_constructs,
+)
 
 SAFE = "from manim import *\nclass S(Scene):\n    def construct(self):\n        self.wait(1)\n"
 
@@ -29,19 +35,20 @@ def test_every_animation_is_in_exactly_one_range() -> None:
 
 
 def test_short_scene_is_rendered_whole_with_the_reason() -> None:
-    decision = decide(SAFE, [1.0] * 5, min_seconds=20, max_slices=4)
+    decision = decide([1.0] * 5, min_seconds=20, max_slices=4)
     assert not decision.sliced and "under 20 s" in decision.reason
 
 
 def test_long_scene_is_sliced() -> None:
-    decision = decide(SAFE, [2.0] * 20, min_seconds=20, max_slices=4)
+    decision = decide([2.0] * 20, min_seconds=20, max_slices=4)
     assert decision.sliced and len(decision.ranges) == 4
+    assert refusal(SAFE, min_seconds=20, max_slices=4, renderer="cairo") is None
 
 
 def test_unsafe_code_is_rendered_whole_and_named() -> None:
     code = SAFE + "        import time\n        x = time.time()\n"
-    decision = decide(code, [2.0] * 20, min_seconds=20, max_slices=4)
-    assert not decision.sliced and "line 6: time() reads the clock" in decision.reason
+    reason = refusal(code, min_seconds=20, max_slices=4, renderer="cairo")
+    assert reason == "not reproducible: line 6: time() reads the clock"
     assert unsafe_constructs("open('f').read()") == ["line 1: open() reads files"]
     assert unsafe_constructs(SAFE) == []
 
@@ -55,3 +62,9 @@ def test_boundary_states_must_chain() -> None:
     assert "differs between slices 0 and 1" in (mismatch(ranges, [first, drifted], 4) or "")
     short = SliceReport(hashes={2: "b"}, plays=3)
     assert "ended after 3" in (mismatch(ranges, [first, short], 4) or "")
+
+
+def test_slicing_off_or_opengl_is_refused() -> None:
+    assert refusal(SAFE, min_seconds=0, max_slices=4, renderer="cairo") == "slicing is off"
+    assert refusal(SAFE, min_seconds=20, max_slices=1, renderer="cairo") == "slicing is off"
+    assert "opengl" in (refusal(SAFE, min_seconds=20, max_slices=4, renderer="opengl") or "")

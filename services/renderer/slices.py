@@ -1,0 +1,237 @@
+"""A long scene rendered by many renderer replicas at once: slices over the bus.
+
+The replica that took ``scene.coded`` owns the scene. In one of its render slots it runs
+the dry pass (:mod:`services.renderer.fastforward`) and decides (:mod:`.slicing`); a long
+enough scene becomes ``scene.slice_requested`` work items on the ``renderer-slices``
+durable, which any replica (the owner's too) takes like a scene: in a fair slot, in the
+jail, killed on cancellation, redelivered when its replica dies. A slice's clip and report
+are artifacts (``<slice_ref>.mp4`` then ``.json``; ``.failed.json`` when the code failed),
+so the owner needs no reply channel and a restarted owner finds what was already done.
+The owner waits without holding a slot, joins the clips by stream copy, checks that
+every slice started in the state the previous one ended in, and caches the joined clip
+under the scene's own cache key. If the check fails it renders the scene whole.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import msgspec
+
+from services.renderer.combine import join_parts
+from services.renderer.engine import RenderEngine
+from services.renderer.errors import RenderFailure
+from services.renderer.fastforward import SliceReport, SliceSpec, report_from, report_json
+from services.renderer.outputs import probe_duration
+from services.renderer.render import RenderedClip, RenderProcess
+from services.renderer.slicing import SliceDecision, decide, mismatch, refusal
+from shared import artifacts
+from shared.artifacts import ArtifactMissing
+from shared.errors import JobGone
+from shared.events import RenderError, SceneCoded, SliceRequested
+from shared.service import StageDeps
+
+log = logging.getLogger("videogen.renderer")
+
+CLIP, REPORT, FAILED = ".mp4", ".json", ".failed.json"
+_POLL_SECONDS = 0.25
+_STILL_WANTED_EVERY = 2.0
+
+
+async def plan(
+    deps: StageDeps,
+    engine: RenderEngine,
+    event: SceneCoded,
+    code: str,
+    workdir: Path,
+    on_start: Callable[[RenderProcess], None],
+) -> SliceDecision:
+    """Whether and how to slice: a dry pass of the scene (unless refused without one)."""
+    settings = deps.settings
+    refused = refusal(
+        code,
+        min_seconds=settings.slice_min_seconds,
+        max_slices=settings.slice_max,
+        renderer=engine.renderer,
+    )
+    if refused is not None:
+        return SliceDecision((), refused)
+    dry = await engine.render(
+        code,
+        class_name=event.class_name,
+        quality=event.context.quality,
+        workdir=workdir / "dry",
+        on_start=on_start,
+        use_cache=False,
+        strict=False,  # linted by the caller
+        slice_spec=SliceSpec("dry"),
+    )
+    assert dry.report is not None
+    return decide(
+        dry.report.durations, min_seconds=settings.slice_min_seconds, max_slices=settings.slice_max
+    )
+
+
+async def render_in_slices(
+    deps: StageDeps,
+    engine: RenderEngine,
+    event: SceneCoded,
+    code: str,
+    decision: SliceDecision,
+    workdir: Path,
+) -> RenderedClip | str:
+    """Publish the slices, wait for them, join them: the clip, or why it is not exact."""
+    started = time.monotonic()
+    quality = event.context.quality
+    key = engine.key(code, class_name=event.class_name, quality=quality)
+    code_ref = await deps.artifacts.put_bytes(
+        artifacts.sliced_code_name(event.job_id, event.scene_number, key), code.encode()
+    )
+    requests = [
+        _request(event, code_ref, key, number, len(decision.ranges), start, end)
+        for number, (start, end) in enumerate(decision.ranges)
+    ]
+    for request in requests:
+        await deps.bus.publish(request)
+    await deps.bus.progress(
+        event, "rendering", scene=event.scene_number, detail=f"in {len(requests)} slices"
+    )
+    reports = await _wait(deps, event, requests)
+    total = decision.ranges[-1][1]
+    problem = mismatch(decision.ranges, reports, total)
+    if problem is not None:
+        return problem
+    clips = [
+        await deps.artifacts.get_file(r.slice_ref + CLIP, workdir / f"slice-{r.slice_number}.mp4")
+        for r in requests
+    ]
+    joined = await asyncio.to_thread(join_parts, clips, workdir / "joined.mp4")
+    await engine.remember(code, class_name=event.class_name, quality=quality, clip=joined.path)
+    log.info(
+        "scene %d joined from %d slices",
+        event.scene_number,
+        len(requests),
+        extra={"fast_forward_seconds": [round(r.fast_forward_seconds, 2) for r in reports]},
+    )
+    return RenderedClip(
+        path=joined.path,
+        duration_seconds=await asyncio.to_thread(probe_duration, joined.path),
+        seconds_rendering=time.monotonic() - started,
+    )
+
+
+async def render_slice(
+    deps: StageDeps,
+    engine: RenderEngine,
+    event: SliceRequested,
+    workdir: Path,
+    on_start: Callable[[RenderProcess], None],
+) -> None:
+    """Render one slice and store its clip, then its report (or why it failed)."""
+    if await _stored(deps, event.slice_ref + REPORT) is not None:
+        return  # a redelivery of a slice that was done
+    code = (await deps.artifacts.get_bytes(event.code_ref)).decode()
+    try:
+        clip = await engine.render(
+            code,
+            class_name=event.class_name,
+            quality=event.context.quality,
+            workdir=workdir,
+            on_start=on_start,
+            use_cache=False,
+            strict=False,  # the owner linted it
+            slice_spec=SliceSpec("slice", event.start, event.end),
+        )
+    except RenderFailure as failure:
+        if failure.kind == "cancelled":
+            raise JobGone(event.job_id) from failure
+        error = render_error(failure)
+        await deps.artifacts.put_bytes(event.slice_ref + FAILED, msgspec.json.encode(error))
+        return
+    assert clip.report is not None
+    await deps.artifacts.put_file(event.slice_ref + CLIP, clip.path)
+    report = report_json(clip.report) | {"seconds": clip.seconds_rendering}
+    await deps.artifacts.put_bytes(event.slice_ref + REPORT, json.dumps(report).encode())
+
+
+def render_error(failure: RenderFailure) -> RenderError:
+    return RenderError(
+        kind=failure.kind,
+        message=failure.message,
+        traceback=failure.traceback,
+        error_type=failure.error_type,
+        line=failure.line,
+        code_excerpt=failure.code_excerpt,
+        recoverable=failure.recoverable,
+    )
+
+
+def _request(
+    event: SceneCoded, code_ref: str, key: str, number: int, count: int, start: int, end: int
+) -> SliceRequested:
+    return SliceRequested(
+        job_id=event.job_id,
+        user_id=event.user_id,
+        context=event.context,
+        scene_number=event.scene_number,
+        scene_count=event.scene_count,
+        attempt=event.attempt,
+        class_name=event.class_name,
+        code_ref=code_ref,
+        slice_ref=artifacts.slice_name(event.job_id, event.scene_number, key, start, end),
+        slice_number=number,
+        slice_count=count,
+        start=start,
+        end=end,
+    )
+
+
+async def _wait(
+    deps: StageDeps, event: SceneCoded, requests: list[SliceRequested]
+) -> list[SliceReport]:
+    """Every slice's report, in order; a slice's failure is the scene's."""
+    reports: dict[int, SliceReport] = {}
+    deadline = time.monotonic() + deps.settings.render_timeout_seconds * 2
+    checked = time.monotonic()
+    while len(reports) < len(requests):
+        for request in requests:
+            if request.slice_number in reports:
+                continue
+            raw = await _stored(deps, request.slice_ref + REPORT)
+            if raw is not None:
+                reports[request.slice_number] = report_from(json.loads(raw))
+                continue
+            failed = await _stored(deps, request.slice_ref + FAILED)
+            if failed is not None:
+                error = msgspec.json.decode(failed, type=RenderError)
+                raise RenderFailure(
+                    error.kind,
+                    error.message,
+                    traceback=error.traceback,
+                    line=error.line,
+                    error_type=error.error_type,
+                    code_excerpt=error.code_excerpt,
+                )
+        if len(reports) == len(requests):
+            break
+        if time.monotonic() > deadline:
+            raise RenderFailure("timeout", "the scene's slices did not finish in time")
+        if time.monotonic() - checked > _STILL_WANTED_EVERY:
+            checked = time.monotonic()
+            view = await deps.jobs.get(event.user_id, event.job_id)
+            if view is None or view.is_terminal:
+                raise JobGone(event.job_id)
+        await asyncio.sleep(_POLL_SECONDS)
+    return [reports[number] for number in range(len(requests))]
+
+
+async def _stored(deps: StageDeps, name: str) -> bytes | None:
+    try:
+        return await deps.artifacts.get_bytes(name)
+    except ArtifactMissing:
+        return None
