@@ -43,9 +43,10 @@ def clip_name(job_id: str, scene: int) -> str:
     return f"{job_id}/scenes/{scene:02d}/clip.mp4"
 
 
-def sliced_code_name(job_id: str, scene: int, key: str) -> str:
-    """A sliced scene's code as its owner renders it, for the replicas rendering slices."""
-    return f"{job_id}/scenes/{scene:02d}/slices/{key[:16]}.py"
+def sliced_code_name(job_id: str, scene: int, key: str, suffix: str = ".py") -> str:
+    """A sliced scene's code as its owner renders it (``.py``) and its compiled LaTeX
+    (``.tex.zip``), for the replicas rendering slices."""
+    return f"{job_id}/scenes/{scene:02d}/slices/{key[:16]}{suffix}"
 
 
 def slice_name(job_id: str, scene: int, key: str, start: int, end: int) -> str:

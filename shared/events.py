@@ -252,6 +252,7 @@ class SliceRequested(SceneAttemptEvent, tag=subjects.SCENE_SLICE_REQUESTED):
     slice_count: int
     start: int
     end: int
+    tex_ref: str | None = None  # the dry pass's compiled LaTeX (a zip of SVGs), if any
 
     def dedup_key(self) -> str:
         return f"{self.job_id}:{self.type}:{self.slice_ref}"

@@ -63,6 +63,7 @@ class RenderEngine:
         use_cache: bool = True,
         strict: bool = True,
         slice_spec: SliceSpec | None = None,
+        tex_cache: bytes | None = None,
     ) -> RenderedClip:
         """A clip for the scene; raise RenderFailure (policy, syntax, timeout, crash, …).
 
@@ -90,6 +91,7 @@ class RenderEngine:
             on_start=on_start,
             check_policy=False,  # done above
             slice_spec=slice_spec,
+            tex_cache=tex_cache,
         )
         if slice_spec is None:
             await self.remember(code, class_name=class_name, quality=quality, clip=clip.path)

@@ -3,8 +3,10 @@
 Runs in the render's own process (the warm pool's forked child or the CLI cell), wrapped
 around ``scene.render()``. A ``slice.json`` next to the scene selects the mode:
 
-- ``dry``: every animation is *played* but nothing is rasterized or encoded; the report
-  lists each animation's video duration. Used to decide whether and how to slice.
+- ``dry``: every animation is skipped the way Manim's ``-n`` skips (one step each, nothing
+  drawn or encoded); the report lists each animation's video duration. Used only to
+  decide whether and how to slice, so it may be inexact (a ``wait_until`` counts its
+  ``max_time``): a wrong count shows up in the slices' boundary check, never in a clip.
 - ``slice`` (``start``, ``end``): animations before ``start`` are fast-forwarded, those in
   ``[start, end)`` rendered, and the scene stops at ``end``.
 
@@ -26,9 +28,11 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import io
 import json
 import random
 import time
+import zipfile
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -38,6 +42,11 @@ import numpy as np
 
 SPEC_FILE = "slice.json"
 REPORT_FILE = "slice-report.json"
+# The dry pass's compiled LaTeX (SVGs), given to the renders that follow it: LaTeX costs
+# about 0.7 s per distinct string, and every slice would otherwise compile the prefix's.
+TEX_CACHE_FILE = "tex-cache.zip"
+_TEX_DIR = Path("media") / "Tex"
+RUNTIME_FILES = (SPEC_FILE, TEX_CACHE_FILE)  # what only this runtime reads (not Manim's CLI)
 _HASHED_ATTRIBUTES = (
     "points",
     "fill_rgbas",
@@ -56,7 +65,7 @@ class SliceSpec:
     mode: str  # "dry" | "slice"
     start: int = 0
     end: int | None = None  # exclusive; None: to the scene's end
-    skip_updaters: bool = False  # Manim's inexact skip (tests only)
+    skip_updaters: bool = False  # fast-forward a slice with Manim's inexact skip (tests only)
 
     def fast_forwarded(self, index: int) -> bool:
         return self.mode == "dry" or index < self.start
@@ -70,6 +79,7 @@ class SliceReport:
     hashes: dict[int, str] = field(default_factory=dict)  # animation index → state
     plays: int = 0  # animations the scene asked for before it ended or was stopped
     fast_forward_seconds: float = 0.0  # from the scene's start to its first rendered frame
+    seconds: float = 0.0  # the whole render, as its launcher measured it
 
 
 def read_spec(folder: Path) -> SliceSpec | None:
@@ -96,6 +106,7 @@ def report_from(raw: dict[str, Any]) -> SliceReport:
         hashes={int(k): str(v) for k, v in raw["hashes"].items()},
         plays=int(raw["plays"]),
         fast_forward_seconds=float(raw.get("fast_forward_seconds", 0.0)),
+        seconds=float(raw.get("seconds", 0.0)),
     )
 
 
@@ -121,7 +132,7 @@ def install(scene: Any, spec: SliceSpec, report: SliceReport) -> None:
     def sliced_play(scene_: Any, *args: Any, **kwargs: Any) -> None:
         index = renderer.num_plays
         report.plays = index + 1
-        if index in (spec.start, spec.end) or spec.mode == "dry":
+        if spec.mode == "slice" and index in (spec.start, spec.end):
             report.hashes.setdefault(index, state_hash(scene_))
         if spec.end is not None and index >= spec.end:
             report.plays = index
@@ -131,7 +142,7 @@ def install(scene: Any, spec: SliceSpec, report: SliceReport) -> None:
             report.fast_forward_seconds = time.perf_counter() - installed
         if not spec.fast_forwarded(index):
             play(scene_, *args, **kwargs)
-        elif spec.skip_updaters:
+        elif spec.skip_updaters or spec.mode == "dry":
             with _manim_skip(renderer):
                 play(scene_, *args, **kwargs)
         else:
@@ -140,7 +151,8 @@ def install(scene: Any, spec: SliceSpec, report: SliceReport) -> None:
         report.durations.append(renderer.time - before)
 
     def sliced_finish(scene_: Any) -> None:
-        report.hashes.setdefault(renderer.num_plays, state_hash(scene_))
+        if spec.mode == "slice":
+            report.hashes.setdefault(renderer.num_plays, state_hash(scene_))
         finished(scene_)
 
     renderer.play = sliced_play
@@ -248,7 +260,36 @@ def prepare(folder: Path, code: str) -> SliceSpec | None:
     seed = scene_seed(code)
     config.seed = seed
     seed_everything(seed)
+    unpack_tex(folder)
     return read_spec(folder)
+
+
+def pack_tex(media: Path) -> bytes | None:
+    """The SVGs a render compiled (``media/Tex``), zipped; None when there are none."""
+    svgs = sorted((media / _TEX_DIR.name).glob("*.svg"))
+    if not svgs:
+        return None
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for svg in svgs:
+            archive.write(svg, svg.name)
+    return buffer.getvalue()
+
+
+def unpack_tex(folder: Path) -> None:
+    """Put a packed TeX cache where Manim looks first (an SVG there is not compiled again).
+
+    Only flat ``*.svg`` names are taken; the cache came from a render of the same code.
+    """
+    packed = folder / TEX_CACHE_FILE
+    if not packed.exists():
+        return
+    target = folder / _TEX_DIR
+    target.mkdir(parents=True, exist_ok=True)
+    with zipfile.ZipFile(packed) as archive:
+        for name in archive.namelist():
+            if name.endswith(".svg") and name == Path(name).name and not name.startswith("."):
+                (target / name).write_bytes(archive.read(name))
 
 
 def render(scene: Any, spec: SliceSpec | None, folder: Path) -> None:

@@ -308,15 +308,16 @@ async def _clip(
             )
         if hit is not None:
             return hit, SliceDecision((), "cached")
-        decision = await slices.plan(deps, engine, event, code, folder, on_start)
-        if not decision.sliced:
-            return await render(use_cache=False), decision
-    joined = await slices.render_in_slices(deps, engine, event, code, decision, folder)
+        plan = await slices.plan(deps, engine, event, code, folder, on_start)
+        if not plan.decision.sliced:
+            return await render(use_cache=False, tex_cache=plan.tex), plan.decision
+    joined = await slices.render_in_slices(deps, engine, event, code, plan, folder)
     if isinstance(joined, RenderedClip):
-        return joined, decision
+        return joined, plan.decision
     log.warning("scene %d rendered whole: %s", event.scene_number, joined)
     async with slots.slot(event.user_id):
-        return await render(use_cache=False), SliceDecision((), f"rendered whole: {joined}")
+        clip = await render(use_cache=False, tex_cache=plan.tex)
+        return clip, SliceDecision((), f"rendered whole: {joined}")
 
 
 async def handle_failure(deps: StageDeps, event: SceneCoded, failure: RenderFailure) -> None:

@@ -116,8 +116,8 @@ class RenderRequest:
     @property
     def staged_files(self) -> list[Path]:
         """What a launcher copies into the render's folder: the scene, and its slice spec."""
-        spec = self.workdir / fastforward.SPEC_FILE
-        return [self.scene_path, *([spec] if spec.exists() else [])]
+        extras = [self.workdir / name for name in fastforward.RUNTIME_FILES]
+        return [self.scene_path, *[path for path in extras if path.exists()]]
 
     @property
     def scene_path(self) -> Path:
@@ -203,9 +203,10 @@ class CliLauncher:
 
 
 def _cli_args(command: Sequence[str], request: RenderRequest, folder: str) -> list[str]:
-    """``manim render`` with the scene's fixed seed; a sliced or dry render runs the warm
-    pool's render function in-process instead (Manim's CLI cannot fast-forward exactly)."""
-    if (request.workdir / fastforward.SPEC_FILE).exists():
+    """``manim render`` with the scene's fixed seed; a sliced or dry render, or one given a
+    TeX cache, runs the warm pool's render function in-process instead (Manim's CLI cannot
+    fast-forward exactly)."""
+    if any((request.workdir / name).exists() for name in fastforward.RUNTIME_FILES):
         spec = {"class_name": request.class_name, "quality": request.quality}
         spec["renderer"] = request.renderer
         return [command[0], "-m", "services.renderer.forkserver", "--render", json.dumps(spec)]
@@ -304,6 +305,7 @@ async def render_scene(
     check_policy: bool = True,
     on_start: Callable[[RenderProcess], None] | None = None,
     slice_spec: SliceSpec | None = None,
+    tex_cache: bytes | None = None,
 ) -> RenderedClip:
     """Render ``class_name`` from ``code`` into an MP4 under ``workdir``; raise RenderFailure.
 
@@ -317,6 +319,8 @@ async def render_scene(
     what the jail itself stops). ``slice_spec`` renders only a range of the scene's
     animations, or (``mode="dry"``) none: see :mod:`services.renderer.fastforward`; the
     clip then carries the render's ``report`` (a dry run's clip has no path).
+    ``tex_cache``: compiled LaTeX of an earlier render of the same code
+    (:func:`fastforward.pack_tex`), so this one need not compile it again.
     """
     if quality not in QUALITY_FLAGS:
         raise ValueError(f"unknown quality {quality!r}; expected one of {sorted(QUALITY_FLAGS)}")
@@ -339,11 +343,13 @@ async def render_scene(
     )
     # A retry in the same workdir must never pick up the previous attempt's clip.
     shutil.rmtree(request.media_dir, ignore_errors=True)
-    for stale in (fastforward.SPEC_FILE, fastforward.REPORT_FILE):
+    for stale in (fastforward.SPEC_FILE, fastforward.REPORT_FILE, fastforward.TEX_CACHE_FILE):
         (workdir / stale).unlink(missing_ok=True)
     request.scene_path.write_text(code, encoding="utf-8")
     if slice_spec is not None:
         fastforward.write_spec(workdir, slice_spec)
+    if tex_cache is not None:
+        (workdir / fastforward.TEX_CACHE_FILE).write_bytes(tex_cache)
 
     started = time.monotonic()
     check_code(code, policy=check_policy)
@@ -354,7 +360,7 @@ async def render_scene(
     if slice_spec is not None and slice_spec.mode == "dry":
         assert report is not None
         return RenderedClip(
-            path=workdir / "dry-run",
+            path=request.media_dir,  # no clip; its compiled LaTeX is there
             duration_seconds=sum(report.durations),
             seconds_rendering=time.monotonic() - started,
             report=report,

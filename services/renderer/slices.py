@@ -15,10 +15,13 @@ under the scene's own cache key. If the check fails it renders the scene whole.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
+import functools
 import json
 import logging
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 import msgspec
@@ -26,7 +29,13 @@ import msgspec
 from services.renderer.combine import join_parts
 from services.renderer.engine import RenderEngine
 from services.renderer.errors import RenderFailure
-from services.renderer.fastforward import SliceReport, SliceSpec, report_from, report_json
+from services.renderer.fastforward import (
+    SliceReport,
+    SliceSpec,
+    pack_tex,
+    report_from,
+    report_json,
+)
 from services.renderer.outputs import probe_duration
 from services.renderer.render import RenderedClip, RenderProcess
 from services.renderer.slicing import SliceDecision, decide, mismatch, refusal
@@ -43,6 +52,15 @@ _POLL_SECONDS = 0.25
 _STILL_WANTED_EVERY = 2.0
 
 
+@dataclass(frozen=True)
+class Plan:
+    """How the owner renders the scene, and the LaTeX its dry pass compiled (reusable)."""
+
+    decision: SliceDecision
+    tex: bytes | None = None
+    dry_seconds: float = 0.0
+
+
 async def plan(
     deps: StageDeps,
     engine: RenderEngine,
@@ -50,7 +68,7 @@ async def plan(
     code: str,
     workdir: Path,
     on_start: Callable[[RenderProcess], None],
-) -> SliceDecision:
+) -> Plan:
     """Whether and how to slice: a dry pass of the scene (unless refused without one)."""
     settings = deps.settings
     refused = refusal(
@@ -60,7 +78,7 @@ async def plan(
         renderer=engine.renderer,
     )
     if refused is not None:
-        return SliceDecision((), refused)
+        return Plan(SliceDecision((), refused))
     dry = await engine.render(
         code,
         class_name=event.class_name,
@@ -72,9 +90,11 @@ async def plan(
         slice_spec=SliceSpec("dry"),
     )
     assert dry.report is not None
-    return decide(
+    decision = decide(
         dry.report.durations, min_seconds=settings.slice_min_seconds, max_slices=settings.slice_max
     )
+    tex = await asyncio.to_thread(pack_tex, dry.path)
+    return Plan(decision, tex, dry.seconds_rendering)
 
 
 async def render_in_slices(
@@ -82,18 +102,21 @@ async def render_in_slices(
     engine: RenderEngine,
     event: SceneCoded,
     code: str,
-    decision: SliceDecision,
+    plan: Plan,
     workdir: Path,
 ) -> RenderedClip | str:
     """Publish the slices, wait for them, join them: the clip, or why it is not exact."""
     started = time.monotonic()
+    decision = plan.decision
     quality = event.context.quality
     key = engine.key(code, class_name=event.class_name, quality=quality)
-    code_ref = await deps.artifacts.put_bytes(
-        artifacts.sliced_code_name(event.job_id, event.scene_number, key), code.encode()
-    )
+    name = functools.partial(artifacts.sliced_code_name, event.job_id, event.scene_number, key)
+    code_ref = await deps.artifacts.put_bytes(name(), code.encode())
+    tex_ref = None
+    if plan.tex is not None:
+        tex_ref = await deps.artifacts.put_bytes(name(".tex.zip"), plan.tex)
     requests = [
-        _request(event, code_ref, key, number, len(decision.ranges), start, end)
+        _request(event, code_ref, key, number, len(decision.ranges), start, end, tex_ref)
         for number, (start, end) in enumerate(decision.ranges)
     ]
     for request in requests:
@@ -116,7 +139,15 @@ async def render_in_slices(
         "scene %d joined from %d slices",
         event.scene_number,
         len(requests),
-        extra={"fast_forward_seconds": [round(r.fast_forward_seconds, 2) for r in reports]},
+        extra={
+            "fast_forward_seconds": [round(r.fast_forward_seconds, 2) for r in reports],
+            "slice_seconds": [round(r.seconds, 2) for r in reports],
+            "video_seconds": [
+                round(sum(r.durations[start:end]), 2)
+                for r, (start, end) in zip(reports, decision.ranges, strict=True)
+            ],
+            "dry_seconds": round(plan.dry_seconds, 2),
+        },
     )
     return RenderedClip(
         path=joined.path,
@@ -136,6 +167,7 @@ async def render_slice(
     if await _stored(deps, event.slice_ref + REPORT) is not None:
         return  # a redelivery of a slice that was done
     code = (await deps.artifacts.get_bytes(event.code_ref)).decode()
+    tex = await deps.artifacts.get_bytes(event.tex_ref) if event.tex_ref else None
     try:
         clip = await engine.render(
             code,
@@ -146,6 +178,7 @@ async def render_slice(
             use_cache=False,
             strict=False,  # the owner linted it
             slice_spec=SliceSpec("slice", event.start, event.end),
+            tex_cache=tex,
         )
     except RenderFailure as failure:
         if failure.kind == "cancelled":
@@ -155,8 +188,10 @@ async def render_slice(
         return
     assert clip.report is not None
     await deps.artifacts.put_file(event.slice_ref + CLIP, clip.path)
-    report = report_json(clip.report) | {"seconds": clip.seconds_rendering}
-    await deps.artifacts.put_bytes(event.slice_ref + REPORT, json.dumps(report).encode())
+    report = dataclasses.replace(clip.report, seconds=clip.seconds_rendering)
+    await deps.artifacts.put_bytes(
+        event.slice_ref + REPORT, json.dumps(report_json(report)).encode()
+    )
 
 
 def render_error(failure: RenderFailure) -> RenderError:
@@ -172,7 +207,14 @@ def render_error(failure: RenderFailure) -> RenderError:
 
 
 def _request(
-    event: SceneCoded, code_ref: str, key: str, number: int, count: int, start: int, end: int
+    event: SceneCoded,
+    code_ref: str,
+    key: str,
+    number: int,
+    count: int,
+    start: int,
+    end: int,
+    tex_ref: str | None,
 ) -> SliceRequested:
     return SliceRequested(
         job_id=event.job_id,
@@ -188,6 +230,7 @@ def _request(
         slice_count=count,
         start=start,
         end=end,
+        tex_ref=tex_ref,
     )
 
 

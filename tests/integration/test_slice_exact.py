@@ -19,7 +19,7 @@ import av
 import pytest
 
 from services.renderer.combine import join_parts
-from services.renderer.fastforward import SliceReport, SliceSpec
+from services.renderer.fastforward import SliceReport, SliceSpec, pack_tex
 from services.renderer.render import CliLauncher, Launcher, render_scene
 from services.renderer.slicing import balanced_ranges, mismatch
 from services.renderer.warm import WarmPool
@@ -37,7 +37,11 @@ def frame_hashes(clip: Path) -> list[str]:
 
 
 async def _render(
-    name: str, folder: Path, launcher: Launcher, spec: SliceSpec | None = None
+    name: str,
+    folder: Path,
+    launcher: Launcher,
+    spec: SliceSpec | None = None,
+    tex: bytes | None = None,
 ) -> tuple[Path, SliceReport | None]:
     clip = await render_scene(
         scene_code(name),
@@ -47,6 +51,7 @@ async def _render(
         timeout_seconds=300,
         launcher=launcher,
         slice_spec=spec,
+        tex_cache=tex,
     )
     return clip.path, clip.report
 
@@ -55,14 +60,15 @@ async def _sliced(
     name: str, folder: Path, launcher: Launcher, *, skip_updaters: bool = False
 ) -> tuple[Path, str | None]:
     """The scene rendered in slices and joined; and what the boundary check says."""
-    _, dry = await _render(name, folder / "dry", launcher, SliceSpec("dry"))
+    media, dry = await _render(name, folder / "dry", launcher, SliceSpec("dry"))
     assert dry is not None
+    tex = pack_tex(media)  # the slices reuse the dry pass's LaTeX, as the service's do
     ranges = balanced_ranges(dry.durations, SLICES)
     assert len(ranges) == SLICES, ranges
     clips, reports = [], []
     for number, (start, end) in enumerate(ranges):
         spec = SliceSpec("slice", start, end, skip_updaters=skip_updaters)
-        clip, report = await _render(name, folder / f"slice{number}", launcher, spec)
+        clip, report = await _render(name, folder / f"slice{number}", launcher, spec, tex)
         assert report is not None
         clips.append(clip)
         reports.append(report)

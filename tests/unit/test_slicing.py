@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
-from services.renderer.fastforward import SliceReport
+import io
+import zipfile
+from pathlib import Path
+
+from services.renderer.fastforward import TEX_CACHE_FILE, SliceReport, pack_tex, unpack_tex
 from services.renderer.slicing import (
     balanced_ranges,
     decide,
@@ -68,3 +72,24 @@ def test_slicing_off_or_opengl_is_refused() -> None:
     assert refusal(SAFE, min_seconds=0, max_slices=4, renderer="cairo") == "slicing is off"
     assert refusal(SAFE, min_seconds=20, max_slices=1, renderer="cairo") == "slicing is off"
     assert "opengl" in (refusal(SAFE, min_seconds=20, max_slices=4, renderer="opengl") or "")
+
+
+def test_tex_cache_round_trip_takes_only_flat_svg_names(tmp_path: Path) -> None:
+    media = tmp_path / "dry" / "media"
+    (media / "Tex").mkdir(parents=True)
+    (media / "Tex" / "ab12.svg").write_text("<svg/>")
+    (media / "Tex" / "ab12.tex").write_text("not shipped")
+    packed = pack_tex(media)
+    assert packed is not None and pack_tex(tmp_path / "nothing") is None
+    evil = io.BytesIO()
+    with zipfile.ZipFile(evil, "w") as archive:
+        archive.writestr("ab12.svg", "<svg/>")
+        archive.writestr("../escape.svg", "x")
+        archive.writestr("sub/inner.svg", "x")
+    for payload in (packed, evil.getvalue()):
+        render = tmp_path / f"render-{len(payload)}"
+        render.mkdir()
+        (render / TEX_CACHE_FILE).write_bytes(payload)
+        unpack_tex(render)
+        assert sorted(p.name for p in (render / "media" / "Tex").iterdir()) == ["ab12.svg"]
+    assert not (tmp_path / "escape.svg").exists()
