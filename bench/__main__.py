@@ -27,6 +27,7 @@ BENCHMARKS = (
     "telemetry",
     "narration",
     "rewrites",
+    "slicing",
 )
 RESULTS = Path(__file__).parent / "results"
 

@@ -18,6 +18,7 @@ from shared.events import (
     ScenePlanned,
     SceneRendered,
     SceneRenderFailed,
+    SliceRequested,
     UsageRecorded,
     VideoCombined,
     VideoStored,
@@ -116,8 +117,19 @@ def _describe(event: AnyEvent) -> tuple[str, str, str]:
                 "rendering",
                 (
                     f"Scene {event.scene_number} rendered ({event.duration_seconds:.1f} s of video "
-                    f"in {event.render_seconds:.1f} s)"
+                    f"in {event.render_seconds:.1f} s"
+                    + (f", {event.slices} slices" if event.slices > 1 else "")
+                    + ")"
                     + "".join(f"; {warning}" for warning in event.warnings)
+                ),
+            )
+        case SliceRequested():
+            return (
+                "debug",
+                "rendering",
+                (
+                    f"Scene {event.scene_number}: slice {event.slice_number + 1} of "
+                    f"{event.slice_count} (animations {event.start}-{event.end - 1}) requested"
                 ),
             )
         case SceneRenderFailed():

@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import functools
+import hashlib
 import json
 import logging
 import time
@@ -109,7 +110,7 @@ async def render_in_slices(
     started = time.monotonic()
     decision = plan.decision
     quality = event.context.quality
-    key = engine.key(code, class_name=event.class_name, quality=quality)
+    key = _names_key(engine.key(code, class_name=event.class_name, quality=quality), event)
     name = functools.partial(artifacts.sliced_code_name, event.job_id, event.scene_number, key)
     code_ref = await deps.artifacts.put_bytes(name(), code.encode())
     tex_ref = None
@@ -204,6 +205,13 @@ def render_error(failure: RenderFailure) -> RenderError:
         code_excerpt=failure.code_excerpt,
         recoverable=failure.recoverable,
     )
+
+
+def _names_key(cache_key: str, event: SceneCoded) -> str:
+    """What names this scene.coded's slices: the same across its redeliveries (a new owner
+    finds the slices already done), new for a replay or another attempt."""
+    identity = f"{cache_key}:{event.attempt}:{event.occurred_at.isoformat()}"
+    return hashlib.sha256(identity.encode()).hexdigest()
 
 
 def _request(

@@ -6,6 +6,7 @@ import io
 import zipfile
 from pathlib import Path
 
+from services.gateway.eventlog import log_lines
 from services.renderer.fastforward import TEX_CACHE_FILE, SliceReport, pack_tex, unpack_tex
 from services.renderer.slicing import (
     balanced_ranges,
@@ -14,6 +15,8 @@ from services.renderer.slicing import (
     refusal,
     unsafe_constructs,
 )
+from shared.events import JobContext, SceneCoded, SceneRendered, SliceRequested
+from shared.scene_report import scene_reports
 
 SAFE = "from manim import *\nclass S(Scene):\n    def construct(self):\n        self.wait(1)\n"
 
@@ -93,3 +96,54 @@ def test_tex_cache_round_trip_takes_only_flat_svg_names(tmp_path: Path) -> None:
         unpack_tex(render)
         assert sorted(p.name for p in (render / "media" / "Tex").iterdir()) == ["ab12.svg"]
     assert not (tmp_path / "escape.svg").exists()
+
+
+def test_slices_show_in_the_job_log_and_the_scene_report() -> None:
+    context = JobContext(quality="low", scene_model="builtin")
+    request = SliceRequested(
+        job_id="j",
+        user_id="u",
+        context=context,
+        scene_number=1,
+        scene_count=1,
+        attempt=1,
+        class_name="S",
+        code_ref="c",
+        slice_ref="r",
+        slice_number=1,
+        slice_count=2,
+        start=5,
+        end=9,
+    )
+    coded = SceneCoded(
+        job_id="j",
+        user_id="u",
+        context=context,
+        scene_number=1,
+        scene_count=1,
+        attempt=1,
+        class_name="S",
+        code_ref="c",
+        plan_ref="p",
+        model="m",
+    )
+    rendered = SceneRendered(
+        job_id="j",
+        user_id="u",
+        context=context,
+        scene_number=1,
+        scene_count=1,
+        attempt=1,
+        clip_ref="x",
+        duration_seconds=30,
+        render_seconds=9,
+        slices=2,
+        slicing="2 slices of about 15.0 s",
+    )
+    lines = [line.message for line in log_lines([request, rendered])]
+    assert lines == [
+        "Scene 1: slice 2 of 2 (animations 5-8) requested",
+        "Scene 1 rendered (30.0 s of video in 9.0 s, 2 slices)",
+    ]
+    attempt = scene_reports([coded, request, rendered])[0].attempts[0]
+    assert (attempt.slices, attempt.slicing) == (2, "2 slices of about 15.0 s")
