@@ -5,8 +5,8 @@ A 60 s 2D scene and a 22.5 s 3D scene (video time, low quality) go through a rea
 (`SLICE_MIN_SECONDS=0`) and in slices (`SLICE_MAX=2`), with 1 and then 2 renderer
 replicas. `MAX_CONCURRENT_RENDERS=1`, so a replica stands for one render's worth of CPU
 (a pod), not for this machine's two cores. The owner's log gives each slice's cost: its
-fast-forward (scene start to first rendered frame) and its whole render; from those a
-model predicts the speed-up with N replicas, each on its own cores.
+fast-forward (scene start to first rendered frame) and its whole render; from those (of
+the one-replica run) a model predicts the speed-up with N replicas, each on its own cores.
 
 Timings are wall clock on whatever else the machine is doing: rerun on a quiet one.
 """
@@ -117,39 +117,42 @@ def _summary(result: dict[str, Any]) -> dict[str, Any]:
         "speedup_2_replicas": round(whole / result["sliced_2_replicas"]["seconds"], 2),
         "overhead_1_replica": round(result["sliced_1_replicas"]["seconds"] / whole, 2),
     }
-    costs = result["sliced_2_replicas"].get("slices", {})
+    # Per-slice costs from the one-replica run: its slices ran one after the other, so
+    # neither slowed the other down (with two replicas on two shared cores, they do).
+    costs = result["sliced_1_replicas"].get("slices", {})
     if "slice_seconds" in costs:
-        summary["model"] = model(whole, result["video_seconds"], costs)
+        summary["model"] = model(result["video_seconds"], costs)
     return summary
 
 
-def model(whole: float, video: float, costs: dict[str, Any]) -> dict[str, Any]:
+def model(video: float, costs: dict[str, Any]) -> dict[str, Any]:
     """Predicted wall time and speed-up with N replicas (N slices, one each, own cores).
 
-    Slice i of N starts at video time i·T/N: its cost is a fixed part c, the fast-forward
-    of its prefix at f s per video second, and its range at r s per video second (the
-    whole render's rate); the scene takes the dry pass plus its slowest (last) slice.
-    Joining (a stream copy, well under a second) and the bus are left out.
+    From the measured slices: slice 0 (no prefix) gives the set-up before the first
+    animation (``c``, its fast-forward time) and the render rate ``r`` (s per video
+    second, everything else it did included); slice 1's longer fast-forward gives the
+    fast-forward rate ``f`` per second of prefix. Slice i of N then costs
+    ``c + f·(i·T/N) + r·T/N``; the scene takes the dry pass plus its last slice, the
+    whole render ``c + r·T``. Joining (a stream copy, well under a second) and the bus
+    are left out.
     """
     ff, seconds = costs["fast_forward_seconds"], costs["slice_seconds"]
     spans = costs["video_seconds"]
-    starts = [sum(spans[:i]) for i in range(len(spans))]
-    rate = whole / video  # s of wall time per s of video, rendered whole
-    prefix = sum(starts[1:])
-    per_prefix = (sum(ff[1:]) - ff[0] * (len(ff) - 1)) / prefix if prefix else 0.0
-    per_prefix = max(per_prefix, 0.0)
-    fixed = max(seconds[0] - rate * spans[0], 0.0)
+    setup = ff[0]
+    rate = (seconds[0] - setup) / spans[0]
+    per_prefix = max((ff[1] - setup) / spans[0], 0.0) if len(ff) > 1 else 0.0
     dry = costs["dry_seconds"]
+    whole = setup + rate * video
     predicted: dict[str, Any] = {
-        "fast_forward_seconds_per_video_second": round(per_prefix, 3),
+        "setup_seconds": round(setup, 2),
         "render_seconds_per_video_second": round(rate, 3),
-        "fixed_seconds_per_slice": round(fixed, 2),
+        "fast_forward_seconds_per_video_second": round(per_prefix, 3),
         "dry_seconds": dry,
+        "whole_seconds": round(whole, 1),
     }
     for n in MODEL_REPLICAS:
         span = video / n
-        last = fixed + per_prefix * (video - span) + rate * span
-        wall = dry + last if n > 1 else whole
+        wall = whole if n == 1 else dry + setup + per_prefix * (video - span) + rate * span
         predicted[f"n{n}"] = {"seconds": round(wall, 1), "speedup": round(whole / wall, 2)}
     return predicted
 

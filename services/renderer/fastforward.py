@@ -142,7 +142,10 @@ def install(scene: Any, spec: SliceSpec, report: SliceReport) -> None:
             report.fast_forward_seconds = time.perf_counter() - installed
         if not spec.fast_forwarded(index):
             play(scene_, *args, **kwargs)
-        elif spec.skip_updaters or spec.mode == "dry":
+        elif spec.mode == "dry":  # one step per animation, and no pixels even for that
+            with _manim_skip(renderer), muted(renderer):
+                play(scene_, *args, **kwargs)
+        elif spec.skip_updaters:
             with _manim_skip(renderer):
                 play(scene_, *args, **kwargs)
         else:

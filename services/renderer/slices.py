@@ -112,10 +112,8 @@ async def render_in_slices(
     quality = event.context.quality
     key = _names_key(engine.key(code, class_name=event.class_name, quality=quality), event)
     name = functools.partial(artifacts.sliced_code_name, event.job_id, event.scene_number, key)
-    code_ref = await deps.artifacts.put_bytes(name(), code.encode())
-    tex_ref = None
-    if plan.tex is not None:
-        tex_ref = await deps.artifacts.put_bytes(name(".tex.zip"), plan.tex)
+    code_ref = await _put_once(deps, name(), code.encode())
+    tex_ref = None if plan.tex is None else await _put_once(deps, name(".tex.zip"), plan.tex)
     requests = [
         _request(event, code_ref, key, number, len(decision.ranges), start, end, tex_ref)
         for number, (start, end) in enumerate(decision.ranges)
@@ -279,6 +277,15 @@ async def _wait(
                 raise JobGone(event.job_id)
         await asyncio.sleep(_POLL_SECONDS)
     return [reports[number] for number in range(len(requests))]
+
+
+async def _put_once(deps: StageDeps, name: str, data: bytes) -> str:
+    """Store ``data`` unless an earlier owner of this scene.coded did. Never replace it: a
+    replica may be reading it right now, and replacing an object drops the chunks that
+    reader waits for (it would wait forever)."""
+    if await _stored(deps, name) is None:
+        await deps.artifacts.put_bytes(name, data)
+    return name
 
 
 async def _stored(deps: StageDeps, name: str) -> bytes | None:
