@@ -31,6 +31,7 @@ BENCHMARKS = (
     "plans",
     "opengl",
     "layout",
+    "slicing",
 )
 RESULTS = Path(__file__).parent / "results"
 

@@ -66,6 +66,17 @@ def kept_layout_name(job_id: str, scene: int) -> str:
     return f"{job_id}/scenes/{scene:02d}/layout-kept.json"
 
 
+def sliced_code_name(job_id: str, scene: int, key: str, suffix: str = ".py") -> str:
+    """A sliced scene's code as its owner renders it (``.py``) and its compiled LaTeX
+    (``.tex.zip``), for the replicas rendering slices."""
+    return f"{job_id}/scenes/{scene:02d}/slices/{key[:16]}{suffix}"
+
+
+def slice_name(job_id: str, scene: int, key: str, start: int, end: int) -> str:
+    """One slice's outputs (``.mp4``, ``.json``, ``.failed.json`` are appended)."""
+    return f"{job_id}/scenes/{scene:02d}/slices/{key[:16]}-{start}-{end}"
+
+
 def video_name(job_id: str) -> str:
     return f"{job_id}/combined.mp4"
 

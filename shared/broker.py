@@ -71,6 +71,7 @@ CONSUMERS: dict[str, ConsumerSpec] = {
         ConsumerSpec("coder-repair", "scene.render_failed"),
         ConsumerSpec("coder-critique", "scene.rendered"),
         ConsumerSpec("renderer", "scene.coded"),
+        ConsumerSpec("renderer-slices", subjects.SCENE_SLICE_REQUESTED),
         ConsumerSpec("renderer-combine", "scene.rendered"),
         ConsumerSpec("renderer-abandoned", subjects.SCENE_ABANDONED),
         ConsumerSpec("planner-revision", subjects.JOB_REVISION_REQUESTED, lane=None),

@@ -272,6 +272,28 @@ class SceneFinding(msgspec.Struct, kw_only=True, frozen=True):
     animation: int | None = None  # index of the play/wait after which it shows (layout)
 
 
+class SliceRequested(SceneAttemptEvent, tag=subjects.SCENE_SLICE_REQUESTED):
+    """A renderer owns a long scene and asks any replica to render animations [start, end).
+
+    The slice's clip and its report (durations, boundary states) are stored as artifacts
+    named by ``slice_ref`` (``.mp4``, ``.json``; ``.failed.json`` when it failed to
+    render); the owner joins the clips (services/renderer/slices.py).
+    """
+
+    type: ClassVar[str] = subjects.SCENE_SLICE_REQUESTED
+    class_name: str
+    code_ref: str  # the code exactly as the owner renders it (narration helpers included)
+    slice_ref: str  # artifact name of this slice's outputs, without the extension
+    slice_number: int
+    slice_count: int
+    start: int
+    end: int
+    tex_ref: str | None = None  # the dry pass's compiled LaTeX (a zip of SVGs), if any
+
+    def dedup_key(self) -> str:
+        return f"{self.job_id}:{self.type}:{self.slice_ref}"
+
+
 class SceneRendered(SceneAttemptEvent, tag=subjects.SCENE_RENDERED):
     """One scene rendered to a clip (artifact `clip_ref`)."""
 
@@ -282,6 +304,8 @@ class SceneRendered(SceneAttemptEvent, tag=subjects.SCENE_RENDERED):
     # Which Manim renderer drew the clip and why (RENDERER; services/renderer/choice.py).
     renderer: str = "cairo"
     renderer_reason: str = ""
+    slices: int = 1  # renderers the scene was rendered by (1: whole)
+    slicing: str = ""  # why it was sliced, or why not
     # Things worth knowing that did not fail the scene (e.g. video far longer than speech).
     warnings: list[str] = []
     # The clip came from the render cache (no Manim process ran), e.g. a scene a revision
@@ -499,6 +523,7 @@ AnyEvent = (
     | ScenePlanned
     | SceneNarrated
     | SceneCoded
+    | SliceRequested
     | SceneRendered
     | SceneRenderFailed
     | SceneAbandoned

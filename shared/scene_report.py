@@ -46,6 +46,8 @@ class Attempt(msgspec.Struct, kw_only=True):
     # which Manim renderer drew this attempt's clip, and why (RENDERER=auto decides per scene)
     renderer: str | None = None
     renderer_reason: str | None = None
+    slices: int | None = None  # renderers its clip came from (1: rendered whole)
+    slicing: str | None = None  # why it was sliced, or why not
 
 
 class SceneReport(msgspec.Struct, kw_only=True):
@@ -118,6 +120,7 @@ def scene_reports(events: Iterable[AnyEvent]) -> list[SceneReport]:
                     found.status, found.cached = "rendered", event.cached
                     found.renderer, found.renderer_reason = event.renderer, event.renderer_reason
                     found.findings = [*found.findings, *event.findings]
+                    found.slices, found.slicing = event.slices, event.slicing or None
                 scene(event.scene_number).warnings = list(event.warnings)
             case SceneCritiqued():
                 found = _attempt(scene(event.scene_number), event.attempt)

@@ -86,6 +86,13 @@ def _positive_float(raw: str) -> float:
     return value
 
 
+def _non_negative_float(raw: str) -> float:
+    value = float(raw)
+    if value < 0:
+        raise ValueError("expected a number >= 0")
+    return value
+
+
 def _seconds_list(raw: str) -> tuple[float, ...]:
     """`5,300,1800` → (5.0, 300.0, 1800.0): waits between retries."""
     values = tuple(float(part) for part in raw.split(",") if part.strip())
@@ -246,6 +253,12 @@ class Settings:
     # and scene events a replica takes beyond its slots to wait for their user's turn.
     max_renders_per_user: int = _env("MAX_RENDERS_PER_USER", _positive_int, default=1)
     render_lookahead: int = _env("RENDER_LOOKAHEAD", _non_negative_int, default=8)
+    # Slicing (services/renderer/slices.py): a scene with at least this much video is
+    # rendered in up to SLICE_MAX slices by any replicas, joined exactly; 0 / 1: off.
+    # Off by default: it pays only with idle replicas (a user's slices share that user's
+    # MAX_RENDERS_PER_USER per replica) and costs every scene a dry pass (bench slicing).
+    slice_min_seconds: float = _env("SLICE_MIN_SECONDS", _non_negative_float, default=0.0)
+    slice_max: int = _env("SLICE_MAX", _positive_int, default=4)
     default_quality: str = _env("DEFAULT_QUALITY", _choice(*QUALITIES), default="medium")
     use_gpu_acceleration: bool = _env("USE_GPU_ACCELERATION", _bool, default=False)
     # Which renderer draws each scene; USE_GPU_ACCELERATION=true is RENDERER=opengl.

@@ -26,6 +26,7 @@ PROGRESS = "progress"
 SCENE_PLANNED = "scene.planned"
 SCENE_NARRATED = "scene.narrated"
 SCENE_CODED = "scene.coded"
+SCENE_SLICE_REQUESTED = "scene.slice_requested"  # one range of a long scene, for any renderer
 SCENE_RENDERED = "scene.rendered"
 SCENE_RENDER_FAILED = "scene.render_failed"
 SCENE_ABANDONED = "scene.abandoned"
@@ -43,6 +44,7 @@ EVENT_TYPES = (
     SCENE_PLANNED,
     SCENE_NARRATED,
     SCENE_CODED,
+    SCENE_SLICE_REQUESTED,
     SCENE_RENDERED,
     SCENE_RENDER_FAILED,
     SCENE_ABANDONED,

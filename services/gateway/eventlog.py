@@ -20,6 +20,7 @@ from shared.events import (
     ScenePlanned,
     SceneRendered,
     SceneRenderFailed,
+    SliceRequested,
     UsageRecorded,
     VideoCombined,
     VideoStored,
@@ -132,7 +133,9 @@ def _describe(event: AnyEvent) -> tuple[str, str, str]:
                 "rendering",
                 (
                     f"Scene {event.scene_number} rendered ({event.duration_seconds:.1f} s of video "
-                    f"in {event.render_seconds:.1f} s, {event.renderer})"
+                    f"in {event.render_seconds:.1f} s, {event.renderer}"
+                    + (f", {event.slices} slices" if event.slices > 1 else "")
+                    + ")"
                     + "".join(f"; {warning}" for warning in event.warnings)
                     + "".join(f"; layout: {finding.message}" for finding in event.findings)
                 ),
@@ -144,6 +147,15 @@ def _describe(event: AnyEvent) -> tuple[str, str, str]:
                 (
                     f"Scene {event.scene_number} rendered with layout problems (attempt "
                     f"{event.attempt}), sent back for one repair: {event.error.message}"
+                ),
+            )
+        case SliceRequested():
+            return (
+                "debug",
+                "rendering",
+                (
+                    f"Scene {event.scene_number}: slice {event.slice_number + 1} of "
+                    f"{event.slice_count} (animations {event.start}-{event.end - 1}) requested"
                 ),
             )
         case SceneRenderFailed():

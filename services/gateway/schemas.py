@@ -331,6 +331,10 @@ class AttemptBody(BaseModel):
     renderer_reason: str | None = Field(
         default=None, description="Why that renderer (the RENDERER setting, or what auto saw)"
     )
+    slices: int | None = Field(
+        default=None, description="renderer replicas its clip was rendered by (1: whole)"
+    )
+    slicing: str | None = Field(default=None, description="why it was sliced, or why not")
 
 
 class BeatBody(BaseModel):

@@ -9,6 +9,7 @@ common format. Audio streams are not carried over (Manim clips here are silent).
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import os
 import uuid
 from collections.abc import Iterator, Sequence
@@ -20,7 +21,14 @@ import av
 
 from shared.mediaprobe import first_video_stream, stream_seconds, video_duration
 
-__all__ = ["ClipFormat", "CombinedVideo", "clip_format", "combine_clips", "reencode_clips"]
+__all__ = [
+    "ClipFormat",
+    "CombinedVideo",
+    "clip_format",
+    "combine_clips",
+    "join_parts",
+    "reencode_clips",
+]
 
 _CONTAINER_OPTIONS = {"movflags": "+faststart"}  # index up front: playable while downloading
 
@@ -75,6 +83,20 @@ def combine_clips(clips: Sequence[Path], output: Path) -> CombinedVideo:
     if any(f != formats[0] for f in formats[1:]):
         return reencode_clips(clips, output)
     return _stream_copy(clips, Path(output))
+
+
+def join_parts(parts: Sequence[Path], output: Path) -> CombinedVideo:
+    """Stream-copy parts of one render (a scene's slices) into one clip.
+
+    Parts come from one encoder with one set of settings; only their *measured* average
+    frame rates may differ in the last digits (a short part's timestamps), which would
+    make :func:`combine_clips` re-encode. Anything else differing is an error.
+    """
+    parts = [Path(p) for p in parts]
+    formats = [dataclasses.replace(clip_format(p), fps=None) for p in parts]
+    if any(f != formats[0] for f in formats[1:]):
+        raise ValueError("the parts of one render differ in codec parameters")
+    return _stream_copy(parts, Path(output))
 
 
 def reencode_clips(

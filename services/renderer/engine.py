@@ -17,7 +17,8 @@ from pathlib import Path
 
 from services.renderer import scratch
 from services.renderer.cache import RenderCache, cache_key
-from services.renderer.choice import choose_renderer
+from services.renderer.choice import RendererChoice, choose_renderer
+from services.renderer.fastforward import SliceSpec
 from services.renderer.layout_hook import LAYOUT_FILE
 from services.renderer.outputs import probe_duration
 from services.renderer.render import (
@@ -66,6 +67,8 @@ class RenderEngine:
         use_cache: bool = True,
         strict: bool = True,
         layout: bool = False,
+        slice_spec: SliceSpec | None = None,
+        tex_cache: bytes | None = None,
     ) -> RenderedClip:
         """A clip for the scene; raise RenderFailure (policy, syntax, timeout, crash, …).
 
@@ -75,27 +78,17 @@ class RenderEngine:
         linted (the jail is the boundary, and real scenes use os.path, sys, pathlib).
         `layout` records the layout (the hook in the render); a cached clip comes with the
         records cached beside it (``<key>-layout``), when there are any.
+        `slice_spec` counts the scene's animations or renders a range of them
+        (services/renderer/fastforward.py): never cached, a part is not the scene.
         """
-        started = time.monotonic()
         check_code(code, policy=strict)  # refused code is never served, not even cached
-        choice = choose_renderer(self.renderer, code, class_name)
-        key = cache_key(code, class_name=class_name, quality=quality, renderer=choice.renderer)
-        if self.cache is not None and use_cache:
-            cached = await self.cache.get(key, Path(workdir) / "cached.mp4")
-            if cached is not None:
-                duration = await asyncio.to_thread(probe_duration, cached)
-                target = Path(workdir) / LAYOUT_FILE
-                found = layout and await self.cache.store.fetch(f"{key}-layout", target)
-                records = target if found else None
-                return RenderedClip(
-                    path=cached,
-                    duration_seconds=duration,
-                    seconds_rendering=time.monotonic() - started,
-                    cached=True,
-                    renderer=choice.renderer,
-                    renderer_reason=choice.reason,
-                    layout=records,
-                )
+        if use_cache and slice_spec is None:
+            hit = await self.cached(
+                code, class_name=class_name, quality=quality, workdir=workdir, layout=layout
+            )
+            if hit is not None:
+                return hit
+        choice = self.choice(code, class_name)
         clip = await render_scene(
             code,
             class_name=class_name,
@@ -108,12 +101,57 @@ class RenderEngine:
             on_start=on_start,
             check_policy=False,  # done above
             layout=layout,
+            slice_spec=slice_spec,
+            tex_cache=tex_cache,
         )
-        if self.cache is not None:
-            await self.cache.put(key, clip.path)
-            if clip.layout is not None:
-                await self.cache.put(f"{key}-layout", clip.layout)
+        if slice_spec is None:
+            await self.remember(
+                code, class_name=class_name, quality=quality, clip=clip.path, layout=clip.layout
+            )
         return dataclasses.replace(clip, renderer_reason=choice.reason)
+
+    def choice(self, code: str, class_name: str) -> RendererChoice:
+        """The Manim renderer this scene gets under the RENDERER mode, and why."""
+        return choose_renderer(self.renderer, code, class_name)
+
+    def key(self, code: str, *, class_name: str, quality: str) -> str:
+        renderer = self.choice(code, class_name).renderer
+        return cache_key(code, class_name=class_name, quality=quality, renderer=renderer)
+
+    async def cached(
+        self, code: str, *, class_name: str, quality: str, workdir: Path, layout: bool = False
+    ) -> RenderedClip | None:
+        """The cached clip of this scene (with its layout records when `layout`), or None."""
+        if self.cache is None:
+            return None
+        started = time.monotonic()
+        key = self.key(code, class_name=class_name, quality=quality)
+        cached = await self.cache.get(key, Path(workdir) / "cached.mp4")
+        if cached is None:
+            return None
+        duration = await asyncio.to_thread(probe_duration, cached)
+        target = Path(workdir) / LAYOUT_FILE
+        found = layout and await self.cache.store.fetch(f"{key}-layout", target)
+        choice = self.choice(code, class_name)
+        return RenderedClip(
+            path=cached,
+            duration_seconds=duration,
+            seconds_rendering=time.monotonic() - started,
+            cached=True,
+            renderer=choice.renderer,
+            renderer_reason=choice.reason,
+            layout=target if found else None,
+        )
+
+    async def remember(
+        self, code: str, *, class_name: str, quality: str, clip: Path, layout: Path | None = None
+    ) -> None:
+        """Cache a whole scene's clip (rendered whole, or joined from exact slices)."""
+        if self.cache is not None:
+            key = self.key(code, class_name=class_name, quality=quality)
+            await self.cache.put(key, clip)
+            if layout is not None:
+                await self.cache.put(f"{key}-layout", layout)
 
     def workdir(self) -> tempfile.TemporaryDirectory[str]:
         """A temporary folder for one render's files, inside this process's own folder

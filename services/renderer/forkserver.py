@@ -33,6 +33,7 @@ import traceback
 from pathlib import Path
 from typing import Any, TextIO
 
+from services.renderer import fastforward
 from services.renderer.cell import CELL_DIR, RENDERS_DIR, exit_like, run_in_cell
 from services.renderer.errors import SCENE_FILE_NAME
 from services.renderer.outputs import OUTPUT_NAME
@@ -165,6 +166,7 @@ def _render_in_child(request: dict[str, Any], workdir: Path) -> int:  # pragma: 
 
         install(str(scene_path), workdir / LAYOUT_FILE)
     try:
+        spec = fastforward.prepare(workdir, scene_path.read_text(encoding="utf-8"))
         module = get_module(scene_path)
         scenes = [
             cls for cls in get_scene_classes_from_module(module) if cls.__name__ == class_name
@@ -179,7 +181,7 @@ def _render_in_child(request: dict[str, Any], workdir: Path) -> int:  # pragma: 
                 scene = scenes[0](renderer=OpenGLRenderer())
             else:
                 scene = scenes[0]()
-            scene.render()
+            fastforward.render(scene, spec, workdir)
     except Exception:
         error_console.print_exception()
         return 1
@@ -200,5 +202,13 @@ def _redirect(workdir: Path) -> None:  # pragma: no cover - runs forked
     os.close(devnull)
 
 
+def render_here(argv: list[str]) -> None:  # pragma: no cover - the CLI path of a slice
+    """``--render REQUEST``: one render in this process, in the current folder (the cell)."""
+    request = json.loads(argv[1]) | {"env": dict(os.environ)}
+    sys.exit(_render_in_child(request, Path.cwd()))
+
+
 if __name__ == "__main__":
+    if sys.argv[1:2] == ["--render"]:
+        render_here(sys.argv[1:])
     main()

@@ -7,12 +7,15 @@ will come.
 
 from __future__ import annotations
 
+import functools
 import logging
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 
 from faststream.nats.annotations import NatsMessage
 
+from services.renderer import slices
 from services.renderer.assembly import combine_job
 from services.renderer.cache import ClipStore, RenderCache
 from services.renderer.clipstore import ObjectStoreClips
@@ -35,10 +38,11 @@ from services.renderer.ledger import (
     record_rendered,
 )
 from services.renderer.narration import narrated_code, with_speech
-from services.renderer.render import CliLauncher
+from services.renderer.render import CliLauncher, RenderedClip, RenderProcess, check_code
 from services.renderer.revision import unchanged_scenes
 from services.renderer.running import RunningRenders
 from services.renderer.sandbox import RenderLimits
+from services.renderer.slicing import SliceDecision
 from services.renderer.warm import PoolUnavailable, WarmPool
 from shared import artifacts, subjects
 from shared.broker import CONSUMERS
@@ -47,12 +51,12 @@ from shared.diskspace import start_disk_guard
 from shared.errors import JobGone, PermanentError
 from shared.events import (
     JobCancelled,
-    RenderError,
     RevisionPlanned,
     SceneAbandoned,
     SceneCoded,
     SceneRendered,
     SceneRenderFailed,
+    SliceRequested,
     abandoned,
     encode,
 )
@@ -117,15 +121,36 @@ async def register(deps: StageDeps) -> None:
             )
             return
         await disk.check()
-        async with slots.slot(event.user_id):
-            await _still_wanted(deps, event)  # it may have waited a while for its turn
-            failure = await render_one(deps, engine, event, running)
+        failure = await render_one(deps, engine, event, running, slots)
         if failure is not None:
             kept = await kept_instead(deps, event)  # a layout repair that broke the scene
             if kept is not None:
                 await deps.bus.publish(kept)
             else:
                 await handle_failure(deps, event, failure)
+
+    async def on_slice_requested(event: SliceRequested) -> None:
+        await disk.check()
+        async with slots.slot(event.user_id):
+            await _still_wanted(deps, event)
+            with (
+                engine.workdir() as folder,
+                observed_render(
+                    quality=event.context.quality,
+                    scene=event.scene_number,
+                    slice=event.slice_number,
+                    job_id=event.job_id,
+                ),
+                running.tracking(event.job_id) as on_start,
+                timed(log, "render slice", scene=event.scene_number, slice=event.slice_number),
+            ):
+                await slices.render_slice(deps, engine, event, Path(folder), on_start)
+        await deps.bus.progress(
+            event,
+            "rendering",
+            scene=event.scene_number,
+            detail=f"slice {event.slice_number + 1} of {event.slice_count} rendered",
+        )
 
     async def on_scene_rendered(event: SceneRendered) -> None:
         settled = await record_rendered(
@@ -174,6 +199,15 @@ async def register(deps: StageDeps) -> None:
     )
     deps.runner.subscribe(
         deps.broker,
+        CONSUMERS["renderer-slices"],
+        SliceRequested,
+        on_slice_requested,
+        stage="rendering",
+        # No lookahead: a slice this replica cannot start now belongs to another replica.
+        concurrency=settings.max_concurrent_renders,
+    )
+    deps.runner.subscribe(
+        deps.broker,
         CONSUMERS["renderer-combine"],
         SceneRendered,
         on_scene_rendered,
@@ -200,7 +234,7 @@ async def register(deps: StageDeps) -> None:
     deps.broker.subscriber(subjects.events_of_type(JobCancelled.type), no_reply=True)(on_cancelled)
 
 
-async def _still_wanted(deps: StageDeps, event: SceneCoded) -> None:
+async def _still_wanted(deps: StageDeps, event: SceneCoded | SliceRequested) -> None:
     """Raise JobGone when the job was cancelled, failed or deleted while the render waited."""
     view = await deps.jobs.get(event.user_id, event.job_id)
     if view is None or view.is_terminal:
@@ -208,10 +242,14 @@ async def _still_wanted(deps: StageDeps, event: SceneCoded) -> None:
 
 
 async def render_one(
-    deps: StageDeps, engine: RenderEngine, event: SceneCoded, running: RunningRenders
+    deps: StageDeps,
+    engine: RenderEngine,
+    event: SceneCoded,
+    running: RunningRenders,
+    slots: FairSlots,
 ) -> RenderFailure | None:
-    """Render the scene and publish scene.rendered; the failure when it did not render."""
-    await deps.bus.progress(event, "rendering", scene=event.scene_number)
+    """Render the scene (whole, or in slices) and publish scene.rendered (or send it back
+    for a layout repair); else the failure."""
     own_code = (await deps.artifacts.get_bytes(event.code_ref)).decode()
     code = narrated_code(own_code, event)
     quality = event.context.quality
@@ -235,20 +273,14 @@ async def render_one(
                     renderer=engine.renderer,
                 ) as outcome,
             ):
-                clip = await engine.render(
-                    code,
-                    class_name=event.class_name,
-                    quality=quality,
-                    workdir=Path(folder),
-                    on_start=on_start,
-                    use_cache=not event.replayed,
-                    strict=event.repairable,  # LLM code is linted; a client's own is not
-                    layout=action != "off",
+                clip, decision = await _clip(
+                    deps, engine, event, code, Path(folder), on_start, slots, layout=action != "off"
                 )
                 outcome.update(
                     video_seconds=round(clip.duration_seconds, 2),
                     cached=clip.cached,
                     renderer=clip.renderer,  # the mode (auto) resolved for this scene
+                    slices=len(decision.ranges) if decision.sliced else 1,
                 )
         except RenderFailure as failure:
             if failure.kind == "cancelled":
@@ -271,6 +303,8 @@ async def render_one(
             warnings=scene_clip.warnings,
             cached=clip.cached,
             findings=scene_findings(clip.layout, own_code, event),
+            slices=len(decision.ranges) if decision.sliced else 1,
+            slicing=decision.reason,
         )
         announcement = await settle(deps, event, result, action=action, code=own_code)
     for warning in scene_clip.warnings:
@@ -285,6 +319,53 @@ async def render_one(
         )
     await deps.bus.publish(announcement)
     return None
+
+
+async def _clip(
+    deps: StageDeps,
+    engine: RenderEngine,
+    event: SceneCoded,
+    code: str,
+    folder: Path,
+    on_start: Callable[[RenderProcess], None],
+    slots: FairSlots,
+    *,
+    layout: bool,
+) -> tuple[RenderedClip, SliceDecision]:
+    """The scene's clip: cached, rendered whole in a slot, or joined from slices (whose
+    owner waits without a slot, so the slices can have them)."""
+    quality, use_cache = event.context.quality, not event.replayed
+    render = functools.partial(
+        engine.render,
+        code,
+        class_name=event.class_name,
+        quality=quality,
+        workdir=folder,
+        on_start=on_start,
+        strict=False,  # linted first, below
+        layout=layout,
+    )
+    async with slots.slot(event.user_id):
+        await _still_wanted(deps, event)  # it may have waited a while for its turn
+        await deps.bus.progress(event, "rendering", scene=event.scene_number)
+        check_code(code, policy=event.repairable)  # LLM code is linted; a client's own is not
+        hit = None
+        if use_cache:
+            hit = await engine.cached(
+                code, class_name=event.class_name, quality=quality, workdir=folder, layout=layout
+            )
+        if hit is not None:
+            return hit, SliceDecision((), "cached")
+        plan = await slices.plan(deps, engine, event, code, folder, on_start, layout=layout)
+        if not plan.decision.sliced:
+            return await render(use_cache=False, tex_cache=plan.tex), plan.decision
+    joined = await slices.render_in_slices(deps, engine, event, code, plan, folder)
+    if isinstance(joined, RenderedClip):
+        return joined, plan.decision
+    log.warning("scene %d rendered whole: %s", event.scene_number, joined)
+    async with slots.slot(event.user_id):
+        clip = await render(use_cache=False, tex_cache=plan.tex)
+        return clip, SliceDecision((), f"rendered whole: {joined}")
 
 
 async def handle_failure(deps: StageDeps, event: SceneCoded, failure: RenderFailure) -> None:
@@ -302,7 +383,10 @@ async def handle_failure(deps: StageDeps, event: SceneCoded, failure: RenderFail
     elif deps.settings.partial_assembly:
         await deps.bus.publish(
             abandoned(
-                event, attempt=event.attempt, reason=failure.message, error=_render_error(failure)
+                event,
+                attempt=event.attempt,
+                reason=failure.message,
+                error=slices.render_error(failure),
             )
         )
     else:
@@ -326,18 +410,6 @@ async def _combine_if_settled(
     )
 
 
-def _render_error(failure: RenderFailure) -> RenderError:
-    return RenderError(
-        kind=failure.kind,
-        message=failure.message,
-        traceback=failure.traceback,
-        error_type=failure.error_type,
-        line=failure.line,
-        code_excerpt=failure.code_excerpt,
-        recoverable=failure.recoverable,
-    )
-
-
 def _failed_event(event: SceneCoded, failure: RenderFailure) -> SceneRenderFailed:
     return SceneRenderFailed(
         job_id=event.job_id,
@@ -349,7 +421,7 @@ def _failed_event(event: SceneCoded, failure: RenderFailure) -> SceneRenderFaile
         class_name=event.class_name,
         code_ref=event.code_ref,
         plan_ref=event.plan_ref,
-        error=_render_error(failure),
+        error=slices.render_error(failure),
     )
 
 

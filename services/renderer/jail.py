@@ -37,6 +37,7 @@ from pathlib import Path
 
 from services.renderer import scratch
 from services.renderer.cell import RENDERS_DIR
+from services.renderer.sandbox import HASH_SEED
 
 __all__ = ["JAIL_UID", "Jail", "JailUnavailable", "collect", "jail_for", "probe"]
 
@@ -166,6 +167,7 @@ class Jail:
             "TMPDIR": "/tmp",
             "LANG": os.environ.get("LANG", "C.UTF-8"),
             "PYTHONDONTWRITEBYTECODE": "1",
+            "PYTHONHASHSEED": HASH_SEED,  # the warm pool's forks inherit it
         }
         return env | (extra or {})
 

@@ -55,6 +55,8 @@ class Outcome:
     renderer: str = "cairo"  # which Manim renderer drew it, and why
     renderer_reason: str = ""
     cached: bool = False  # served from the render cache
+    slices: int = 1  # renderers the clip came from (1: whole)
+    slicing: str = ""  # why it was sliced, or why not
 
 
 def layout_action(setting: str, event: SceneCoded) -> str:
@@ -119,6 +121,8 @@ def rendered(event: SceneCoded, outcome: Outcome) -> SceneRendered:
         renderer_reason=outcome.renderer_reason,
         cached=outcome.cached,
         carried_from=event.carried_from,
+        slices=outcome.slices,
+        slicing=outcome.slicing,
     )
 
 

@@ -32,6 +32,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
+from services.renderer import fastforward
 from services.renderer.cell import CELL_DIR
 from services.renderer.errors import (
     SCENE_FILE_NAME,
@@ -42,6 +43,7 @@ from services.renderer.errors import (
     parse_manim_error,
     scene_not_found,
 )
+from services.renderer.fastforward import SliceReport, SliceSpec
 from services.renderer.jail import Jail, collect
 from services.renderer.layout_hook import LAYOUT_FILE
 from services.renderer.outputs import (
@@ -114,6 +116,12 @@ class RenderRequest:
     layout: bool = False  # record boxes for the layout check (services/renderer/layout_hook)
 
     @property
+    def staged_files(self) -> list[Path]:
+        """What a launcher copies into the render's folder: the scene, and its slice spec."""
+        extras = [self.workdir / name for name in fastforward.RUNTIME_FILES]
+        return [self.scene_path, *[path for path in extras if path.exists()]]
+
+    @property
     def scene_path(self) -> Path:
         return self.workdir / SCENE_FILE_NAME
 
@@ -160,27 +168,9 @@ class CliLauncher:
     async def launch(self, request: RenderRequest) -> RenderProcess:
         jail = self.jail if isinstance(self.jail, Jail) else None
         folder = str(request.workdir) if jail is None else CELL_DIR
-        command = list(self.command)
-        if request.layout:  # the same Manim CLI, hooked first (one hook for both paths)
-            scene, records = f"{folder}/{SCENE_FILE_NAME}", f"{folder}/{LAYOUT_FILE}"
-            command = [command[0], "-m", "services.renderer.layout_hook", records, scene, "--"]
-        args = [
-            *command,
-            "render",
-            QUALITY_FLAGS[request.quality],
-            f"--renderer={request.renderer}",
-            "--disable_caching",
-            "--progress_bar",
-            "none",
-            "--media_dir",
-            f"{folder}/media",
-            "-o",
-            OUTPUT_NAME,
-            f"{folder}/{SCENE_FILE_NAME}",
-            request.class_name,
-        ]
+        args = _cli_args(self.command, request, folder)
         env = dict(request.env or render_environment(folder))
-        if request.layout and jail is None:
+        if jail is None:  # a sliced render imports services.renderer (the jail has /app)
             env.setdefault("PYTHONPATH", str(Path(__file__).resolve().parents[2]))
         with request.stdout_path.open("wb") as out, request.stderr_path.open("wb") as err:
             if jail is None:
@@ -197,7 +187,8 @@ class CliLauncher:
                 self.launches += 1
                 return process
             cell = jail.folder(f"cli-{uuid.uuid4().hex[:16]}")
-            shutil.copyfile(request.scene_path, cell / SCENE_FILE_NAME)
+            for staged in request.staged_files:
+                shutil.copyfile(staged, cell / staged.name)
             limits = json.dumps(dataclasses.asdict(request.limits))
             argv = [jail.python, "-m", "services.renderer.cell", cell.name, limits, "--", *args]
             try:
@@ -215,6 +206,40 @@ class CliLauncher:
                 raise
         self.launches += 1
         return JailedProcess(process, cell, request.workdir)
+
+
+def _cli_args(command: Sequence[str], request: RenderRequest, folder: str) -> list[str]:
+    """``manim render`` with the scene's fixed seed; a sliced or dry render, or one given a
+    TeX cache, runs the warm pool's render function in-process instead (Manim's CLI cannot
+    fast-forward exactly)."""
+    if any((request.workdir / name).exists() for name in fastforward.RUNTIME_FILES):
+        spec = {
+            "class_name": request.class_name,
+            "quality": request.quality,
+            "renderer": request.renderer,
+            "layout": request.layout,
+        }
+        return [command[0], "-m", "services.renderer.forkserver", "--render", json.dumps(spec)]
+    seed = fastforward.scene_seed(request.scene_path.read_text(encoding="utf-8"))
+    if request.layout:  # the same Manim CLI, hooked first (one hook for both paths)
+        scene, records = f"{folder}/{SCENE_FILE_NAME}", f"{folder}/{LAYOUT_FILE}"
+        command = [command[0], "-m", "services.renderer.layout_hook", records, scene, "--"]
+    return [
+        *command,
+        "render",
+        QUALITY_FLAGS[request.quality],
+        f"--renderer={request.renderer}",
+        "--disable_caching",
+        "--progress_bar",
+        "none",
+        f"--seed={seed}",
+        "--media_dir",
+        f"{folder}/media",
+        "-o",
+        OUTPUT_NAME,
+        f"{folder}/{SCENE_FILE_NAME}",
+        request.class_name,
+    ]
 
 
 class JailedProcess:
@@ -259,6 +284,7 @@ class RenderedClip:
     renderer: str = "cairo"  # which Manim renderer drew it
     renderer_reason: str = ""  # why that one (services/renderer/choice.py)
     layout: Path | None = None  # the render's layout records (when the hook ran)
+    report: SliceReport | None = None  # a sliced or dry render's durations and states
 
 
 def kill_process_group(proc: RenderProcess, *, cancelled: bool = True) -> bool:
@@ -295,6 +321,8 @@ async def render_scene(
     check_policy: bool = True,
     on_start: Callable[[RenderProcess], None] | None = None,
     layout: bool = False,
+    slice_spec: SliceSpec | None = None,
+    tex_cache: bytes | None = None,
 ) -> RenderedClip:
     """Render ``class_name`` from ``code`` into an MP4 under ``workdir``; raise RenderFailure.
 
@@ -307,6 +335,11 @@ async def render_scene(
     ``check_policy=False`` skips the static policy lint (a client's own code, and tests of
     what the jail itself stops). ``layout=True`` runs the layout hook in the render and
     returns its records file as ``RenderedClip.layout``.
+    ``slice_spec`` renders only a range of the scene's
+    animations, or (``mode="dry"``) none: see :mod:`services.renderer.fastforward`; the
+    clip then carries the render's ``report`` (a dry run's clip has no path).
+    ``tex_cache``: compiled LaTeX of an earlier render of the same code
+    (:func:`fastforward.pack_tex`), so this one need not compile it again.
     """
     if quality not in QUALITY_FLAGS:
         raise ValueError(f"unknown quality {quality!r}; expected one of {sorted(QUALITY_FLAGS)}")
@@ -331,10 +364,62 @@ async def render_scene(
     # A retry in the same workdir must never pick up the previous attempt's clip or boxes.
     shutil.rmtree(request.media_dir, ignore_errors=True)
     request.layout_path.unlink(missing_ok=True)
+    for stale in (fastforward.SPEC_FILE, fastforward.REPORT_FILE, fastforward.TEX_CACHE_FILE):
+        (workdir / stale).unlink(missing_ok=True)
     request.scene_path.write_text(code, encoding="utf-8")
+    if slice_spec is not None:
+        fastforward.write_spec(workdir, slice_spec)
+    if tex_cache is not None:
+        (workdir / fastforward.TEX_CACHE_FILE).write_bytes(tex_cache)
 
     started = time.monotonic()
     check_code(code, policy=check_policy)
+    await _run(request, code, launcher, timeout_seconds, on_start)
+    report = fastforward.read_report(workdir) if slice_spec is not None else None
+    if slice_spec is not None and report is None:
+        raise RenderFailure("no_output", "the sliced render wrote no report")
+    if slice_spec is not None and slice_spec.mode == "dry":
+        assert report is not None
+        return RenderedClip(
+            path=request.media_dir,  # no clip; its compiled LaTeX is there
+            duration_seconds=sum(report.durations),
+            seconds_rendering=time.monotonic() - started,
+            report=report,
+        )
+    stdout, stderr = _read_tail(request.stdout_path), _read_tail(request.stderr_path)
+    clip = find_output(request.media_dir, "videos", ".mp4")
+    if clip is None:
+        png = find_output(request.media_dir, "images", ".png")
+        if png is None:
+            raise RenderFailure(
+                "no_output",
+                "manim exited successfully but wrote no video or image",
+                traceback=clean(stderr or stdout),
+            )
+        width, height, fps = QUALITY_SPECS[quality]
+        clip = await asyncio.to_thread(
+            still_to_clip, png, png.with_suffix(".mp4"), width=width, height=height, fps=fps
+        )
+    duration = await asyncio.to_thread(probe_duration, clip)
+    return RenderedClip(
+        path=clip,
+        duration_seconds=duration,
+        seconds_rendering=time.monotonic() - started,
+        renderer=renderer,
+        layout=request.layout_path if layout and request.layout_path.is_file() else None,
+        report=report,
+    )
+
+
+async def _run(
+    request: RenderRequest,
+    code: str,
+    launcher: Launcher | None,
+    timeout_seconds: float,
+    on_start: Callable[[RenderProcess], None] | None,
+) -> None:
+    """Launch the render, wait for it within the timeout; raise RenderFailure if it failed."""
+    class_name = request.class_name
 
     proc = await (launcher or CliLauncher()).launch(request)
     timed_out = False
@@ -378,27 +463,6 @@ async def render_scene(
         )
     if proc.returncode != 0:
         raise failure_from_exit(proc.returncode, stdout=stdout, stderr=stderr, code=code)
-    clip = find_output(request.media_dir, "videos", ".mp4")
-    if clip is None:
-        png = find_output(request.media_dir, "images", ".png")
-        if png is None:
-            raise RenderFailure(
-                "no_output",
-                "manim exited successfully but wrote no video or image",
-                traceback=clean(stderr or stdout),
-            )
-        width, height, fps = QUALITY_SPECS[quality]
-        clip = await asyncio.to_thread(
-            still_to_clip, png, png.with_suffix(".mp4"), width=width, height=height, fps=fps
-        )
-    duration = await asyncio.to_thread(probe_duration, clip)
-    return RenderedClip(
-        path=clip,
-        duration_seconds=duration,
-        seconds_rendering=time.monotonic() - started,
-        renderer=renderer,
-        layout=request.layout_path if layout and request.layout_path.is_file() else None,
-    )
 
 
 # --- internals -------------------------------------------------------------------------------

@@ -21,6 +21,9 @@ from dataclasses import dataclass
 INHERITED = ("PATH", "LANG", "LC_ALL", "TZ")
 _MB = 1024 * 1024
 _CPU_GRACE_SECONDS = 5
+# Pinned so set and dict orders are the same in every render: a slice and the whole
+# render of a scene must make the same choices (services/renderer/fastforward.py).
+HASH_SEED = "0"
 
 
 @dataclass(frozen=True)
@@ -41,6 +44,7 @@ def render_environment(folder: str) -> dict[str, str]:
         TMPDIR="/tmp",
         PYTHONDONTWRITEBYTECODE="1",
         PYTHONUNBUFFERED="1",
+        PYTHONHASHSEED=HASH_SEED,
         # Plain, wide, uncoloured output keeps Rich's tracebacks parseable.
         TERM="dumb",
         COLUMNS="200",

@@ -128,7 +128,8 @@ class WarmPool:
         folder: Path | None = None
         if self.jail is not None:
             folder = self.jail.folder(f"warm-{uuid.uuid4().hex[:16]}")
-            shutil.copyfile(request.scene_path, folder / request.scene_path.name)
+            for staged in request.staged_files:
+                shutil.copyfile(staged, folder / staged.name)
             where, env = folder.name, render_environment(CELL_DIR)
         else:
             where, env = str(request.workdir), render_environment(str(request.workdir))

@@ -56,6 +56,9 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         MAX_CONCURRENT_RENDERS="2",
         RENDER_CACHE_MB="0",
         ENABLE_THUMBNAILS="false",
+        # The slow scenes sleep in construct(); slicing's dry pass would run (and sleep)
+        # each of them once more before its render and change the timing this test sets up.
+        SLICE_MIN_SECONDS="0",
     ) as running:
         yield running
 
