@@ -143,7 +143,7 @@ def test_slices_show_in_the_job_log_and_the_scene_report() -> None:
     lines = [line.message for line in log_lines([request, rendered])]
     assert lines == [
         "Scene 1: slice 2 of 2 (animations 5-8) requested",
-        "Scene 1 rendered (30.0 s of video in 9.0 s, 2 slices)",
+        "Scene 1 rendered (30.0 s of video in 9.0 s, cairo, 2 slices)",
     ]
     attempt = scene_reports([coded, request, rendered])[0].attempts[0]
     assert (attempt.slices, attempt.slicing) == (2, "2 slices of about 15.0 s")
