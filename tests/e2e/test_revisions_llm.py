@@ -29,7 +29,9 @@ CHOICE = json.dumps({"scenes": [2], "reason": "only the middle scene shows that 
 
 
 def _works(cls: str, shape: str) -> str:
-    return scene_code(cls, f"        self.play(FadeIn({shape}), run_time=0.5)")
+    """A scene that renders cleanly: it ends on an empty frame (no layout finding)."""
+    shown = f"        shape = {shape}\n        self.play(FadeIn(shape), run_time=0.5)\n"
+    return scene_code(cls, shown + "        self.play(FadeOut(shape), run_time=0.3)")
 
 
 @pytest.fixture(scope="module")
