@@ -25,6 +25,7 @@ from services.renderer.fairness import FairSlots
 from services.renderer.jail import jail_for
 from services.renderer.layout_round import (
     Outcome,
+    failed_render,
     kept_instead,
     layout_action,
     scene_findings,
@@ -411,18 +412,7 @@ async def _combine_if_settled(
 
 
 def _failed_event(event: SceneCoded, failure: RenderFailure) -> SceneRenderFailed:
-    return SceneRenderFailed(
-        job_id=event.job_id,
-        user_id=event.user_id,
-        context=event.context,
-        scene_number=event.scene_number,
-        scene_count=event.scene_count,
-        attempt=event.attempt,
-        class_name=event.class_name,
-        code_ref=event.code_ref,
-        plan_ref=event.plan_ref,
-        error=slices.render_error(failure),
-    )
+    return failed_render(event, slices.render_error(failure))
 
 
 def _render_failed(event: SceneCoded, failure: RenderFailure) -> PermanentError:

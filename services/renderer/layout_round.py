@@ -191,6 +191,22 @@ async def _restore(
 def _send_back(event: SceneCoded, findings: list[SceneFinding], code: str) -> SceneRenderFailed:
     first = findings[0]
     line = first.line
+    return failed_render(
+        event,
+        RenderError(
+            kind="layout",
+            message=f"LayoutCheck: {len(findings)} layout problem(s); first: {first.message}",
+            error_type="LayoutCheck",
+            line=line,
+            code_excerpt=code_excerpt(code, line) if line is not None else "",
+            recoverable=True,
+            findings=findings,
+        ),
+    )
+
+
+def failed_render(event: SceneCoded, error: RenderError) -> SceneRenderFailed:
+    """The announcement that `event`'s attempt did not give a usable clip (the coder repairs)."""
     return SceneRenderFailed(
         job_id=event.job_id,
         user_id=event.user_id,
@@ -201,13 +217,5 @@ def _send_back(event: SceneCoded, findings: list[SceneFinding], code: str) -> Sc
         class_name=event.class_name,
         code_ref=event.code_ref,
         plan_ref=event.plan_ref,
-        error=RenderError(
-            kind="layout",
-            message=f"LayoutCheck: {len(findings)} layout problem(s); first: {first.message}",
-            error_type="LayoutCheck",
-            line=line,
-            code_excerpt=code_excerpt(code, line) if line is not None else "",
-            recoverable=True,
-            findings=findings,
-        ),
+        error=error,
     )
