@@ -72,9 +72,10 @@ def sliced_code_name(job_id: str, scene: int, key: str, suffix: str = ".py") -> 
     return f"{job_id}/scenes/{scene:02d}/slices/{key[:16]}{suffix}"
 
 
-def slice_name(job_id: str, scene: int, key: str, start: int, end: int) -> str:
-    """One slice's outputs (``.mp4``, ``.json``, ``.failed.json`` are appended)."""
-    return f"{job_id}/scenes/{scene:02d}/slices/{key[:16]}-{start}-{end}"
+def slice_name(job_id: str, scene: int, key: str, start: int, end: int | None) -> str:
+    """One slice's outputs (``.mp4``, ``.json``, ``.failed.json`` are appended); ``end``
+    None is the slice that runs to the scene's end."""
+    return f"{job_id}/scenes/{scene:02d}/slices/{key[:16]}-{start}-{'end' if end is None else end}"
 
 
 def video_name(job_id: str) -> str:

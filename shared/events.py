@@ -287,8 +287,9 @@ class SliceRequested(SceneAttemptEvent, tag=subjects.SCENE_SLICE_REQUESTED):
     slice_number: int
     slice_count: int
     start: int
-    end: int
+    end: int | None  # exclusive; None: to the scene's end (the last slice)
     tex_ref: str | None = None  # the dry pass's compiled LaTeX (a zip of SVGs), if any
+    layout: bool = False  # record the layout (the last slice: it replays the whole history)
 
     def dedup_key(self) -> str:
         return f"{self.job_id}:{self.type}:{self.slice_ref}"

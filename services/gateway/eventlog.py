@@ -155,7 +155,8 @@ def _describe(event: AnyEvent) -> tuple[str, str, str]:
                 "rendering",
                 (
                     f"Scene {event.scene_number}: slice {event.slice_number + 1} of "
-                    f"{event.slice_count} (animations {event.start}-{event.end - 1}) requested"
+                    f"{event.slice_count} (animations {event.start}-"
+                    f"{'end' if event.end is None else event.end - 1}) requested"
                 ),
             )
         case SceneRenderFailed():

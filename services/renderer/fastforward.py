@@ -4,7 +4,8 @@ Runs in the render's own process (the warm pool's forked child or the CLI cell),
 around ``scene.render()``. A ``slice.json`` next to the scene selects the mode:
 
 - ``dry``: every animation is skipped the way Manim's ``-n`` skips (one step each, nothing
-  drawn or encoded); the report lists each animation's video duration. Used only to
+  drawn or encoded), and formulas are placeholders while their LaTeX compiles on other
+  cores (:mod:`.dry_tex`); the report lists each animation's video duration. Used only to
   decide whether and how to slice, so it may be inexact (a ``wait_until`` counts its
   ``max_time``): a wrong count shows up in the slices' boundary check, never in a clip.
 - ``slice`` (``start``, ``end``): animations before ``start`` are fast-forwarded, those in
@@ -39,6 +40,8 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+from services.renderer import dry_tex
 
 SPEC_FILE = "slice.json"
 REPORT_FILE = "slice-report.json"
@@ -302,5 +305,6 @@ def render(scene: Any, spec: SliceSpec | None, folder: Path) -> None:
         return
     report = SliceReport()
     install(scene, spec, report)
-    scene.render()
+    with dry_tex.prefetching() if spec.mode == "dry" else contextlib.nullcontext():
+        scene.render()
     write_report(folder, report)

@@ -357,10 +357,10 @@ async def _clip(
             )
         if hit is not None:
             return hit, SliceDecision((), "cached")
-        plan = await slices.plan(deps, engine, event, code, folder, on_start, layout=layout)
+        plan = await slices.plan(deps, engine, event, code, folder, on_start)
         if not plan.decision.sliced:
             return await render(use_cache=False, tex_cache=plan.tex), plan.decision
-    joined = await slices.render_in_slices(deps, engine, event, code, plan, folder)
+    joined = await slices.render_in_slices(deps, engine, event, code, plan, folder, layout=layout)
     if isinstance(joined, RenderedClip):
         return joined, plan.decision
     log.warning("scene %d rendered whole: %s", event.scene_number, joined)

@@ -39,7 +39,14 @@ from services.renderer.fastforward import (
 )
 from services.renderer.outputs import probe_duration
 from services.renderer.render import RenderedClip, RenderProcess
-from services.renderer.slicing import SliceDecision, decide, mismatch, refusal
+from services.renderer.slicing import (
+    Range,
+    SliceDecision,
+    decide,
+    mismatch,
+    open_ended,
+    refusal,
+)
 from shared import artifacts
 from shared.artifacts import ArtifactMissing
 from shared.errors import JobGone
@@ -48,7 +55,11 @@ from shared.service import StageDeps
 
 log = logging.getLogger("videogen.renderer")
 
-CLIP, REPORT, FAILED = ".mp4", ".json", ".failed.json"
+CLIP, REPORT, FAILED, LAYOUT = ".mp4", ".json", ".failed.json", ".layout.json"
+# A dry pass that fails this way may have failed on a placeholder formula (dry_tex.py):
+# the whole render tells whether the scene itself fails. Other kinds (policy, timeout,
+# resource, cancelled) would fail the whole render the same way, so they fail the attempt.
+_RENDER_WHOLE_AFTER = frozenset({"crash", "no_output"})
 _POLL_SECONDS = 0.25
 _STILL_WANTED_EVERY = 2.0
 
@@ -60,9 +71,6 @@ class Plan:
     decision: SliceDecision
     tex: bytes | None = None
     dry_seconds: float = 0.0
-    # The dry pass's layout records: each animation ends in its final state there too, so
-    # a sliced scene is checked from them (its slices record none).
-    layout: Path | None = None
 
 
 async def plan(
@@ -72,8 +80,6 @@ async def plan(
     code: str,
     workdir: Path,
     on_start: Callable[[RenderProcess], None],
-    *,
-    layout: bool = False,
 ) -> Plan:
     """Whether and how to slice: a dry pass of the scene (unless refused without one)."""
     settings = deps.settings
@@ -85,23 +91,27 @@ async def plan(
     )
     if refused is not None:
         return Plan(SliceDecision((), refused))
-    dry = await engine.render(
-        code,
-        class_name=event.class_name,
-        quality=event.context.quality,
-        workdir=workdir / "dry",
-        on_start=on_start,
-        use_cache=False,
-        strict=False,  # linted by the caller
-        layout=layout,
-        slice_spec=SliceSpec("dry"),
-    )
+    try:
+        dry = await engine.render(
+            code,
+            class_name=event.class_name,
+            quality=event.context.quality,
+            workdir=workdir / "dry",
+            on_start=on_start,
+            use_cache=False,
+            strict=False,  # linted by the caller
+            slice_spec=SliceSpec("dry"),
+        )
+    except RenderFailure as failure:
+        if failure.kind not in _RENDER_WHOLE_AFTER:
+            raise
+        return Plan(SliceDecision((), f"the dry pass failed: {failure.message}"))
     assert dry.report is not None
     decision = decide(
         dry.report.durations, min_seconds=settings.slice_min_seconds, max_slices=settings.slice_max
     )
     tex = await asyncio.to_thread(pack_tex, dry.path)
-    return Plan(decision, tex, dry.seconds_rendering, dry.layout)
+    return Plan(decision, tex, dry.seconds_rendering)
 
 
 async def render_in_slices(
@@ -111,8 +121,14 @@ async def render_in_slices(
     code: str,
     plan: Plan,
     workdir: Path,
+    *,
+    layout: bool = False,
 ) -> RenderedClip | str:
-    """Publish the slices, wait for them, join them: the clip, or why it is not exact."""
+    """Publish the slices, wait for them, join them: the clip, or why it is not exact.
+
+    With ``layout``, the last slice records the layout: its fast-forward replays every
+    earlier animation to its exact final state, so its records are the whole scene's.
+    """
     started = time.monotonic()
     decision = plan.decision
     quality = event.context.quality
@@ -120,27 +136,31 @@ async def render_in_slices(
     name = functools.partial(artifacts.sliced_code_name, event.job_id, event.scene_number, key)
     code_ref = await _put_once(deps, name(), code.encode())
     tex_ref = None if plan.tex is None else await _put_once(deps, name(".tex.zip"), plan.tex)
+    ranges = open_ended(decision.ranges)
+    last = len(ranges) - 1
     requests = [
-        _request(event, code_ref, key, number, len(decision.ranges), start, end, tex_ref)
-        for number, (start, end) in enumerate(decision.ranges)
+        _request(event, code_ref, key, (number, len(ranges)), (start, end), tex_ref)
+        for number, (start, end) in enumerate(ranges)
     ]
+    if layout:
+        requests[last] = msgspec.structs.replace(requests[last], layout=True)
     for request in requests:
         await deps.bus.publish(request)
     await deps.bus.progress(
         event, "rendering", scene=event.scene_number, detail=f"in {len(requests)} slices"
     )
     reports = await _wait(deps, event, requests)
-    total = decision.ranges[-1][1]
-    problem = mismatch(decision.ranges, reports, total)
+    problem = mismatch(ranges, reports)
     if problem is not None:
         return problem
+    records = await _layout_records(deps, requests[-1], workdir) if layout else None
     clips = [
         await deps.artifacts.get_file(r.slice_ref + CLIP, workdir / f"slice-{r.slice_number}.mp4")
         for r in requests
     ]
     joined = await asyncio.to_thread(join_parts, clips, workdir / "joined.mp4")
     await engine.remember(
-        code, class_name=event.class_name, quality=quality, clip=joined.path, layout=plan.layout
+        code, class_name=event.class_name, quality=quality, clip=joined.path, layout=records
     )
     log.info(
         "scene %d joined from %d slices",
@@ -151,7 +171,7 @@ async def render_in_slices(
             "slice_seconds": [round(r.seconds, 2) for r in reports],
             "video_seconds": [
                 round(sum(r.durations[start:end]), 2)
-                for r, (start, end) in zip(reports, decision.ranges, strict=True)
+                for r, (start, end) in zip(reports, ranges, strict=True)
             ],
             "dry_seconds": round(plan.dry_seconds, 2),
         },
@@ -163,7 +183,7 @@ async def render_in_slices(
         seconds_rendering=time.monotonic() - started,
         renderer=choice.renderer,
         renderer_reason=choice.reason,
-        layout=plan.layout,
+        layout=records,
     )
 
 
@@ -190,6 +210,7 @@ async def render_slice(
             strict=False,  # the owner linted it
             slice_spec=SliceSpec("slice", event.start, event.end),
             tex_cache=tex,
+            layout=event.layout,
         )
     except RenderFailure as failure:
         if failure.kind == "cancelled":
@@ -199,6 +220,8 @@ async def render_slice(
         return
     assert clip.report is not None
     await deps.artifacts.put_file(event.slice_ref + CLIP, clip.path)
+    if clip.layout is not None:
+        await deps.artifacts.put_file(event.slice_ref + LAYOUT, clip.layout)
     report = dataclasses.replace(clip.report, seconds=clip.seconds_rendering)
     await deps.artifacts.put_bytes(
         event.slice_ref + REPORT, json.dumps(report_json(report)).encode()
@@ -228,12 +251,11 @@ def _request(
     event: SceneCoded,
     code_ref: str,
     key: str,
-    number: int,
-    count: int,
-    start: int,
-    end: int,
+    position: tuple[int, int],
+    animations: Range,
     tex_ref: str | None,
 ) -> SliceRequested:
+    (number, count), (start, end) = position, animations
     return SliceRequested(
         job_id=event.job_id,
         user_id=event.user_id,
@@ -289,6 +311,14 @@ async def _wait(
                 raise JobGone(event.job_id)
         await asyncio.sleep(_POLL_SECONDS)
     return [reports[number] for number in range(len(requests))]
+
+
+async def _layout_records(deps: StageDeps, last: SliceRequested, workdir: Path) -> Path | None:
+    """The last slice's layout records, fetched beside the joined clip (None if it had none)."""
+    try:
+        return await deps.artifacts.get_file(last.slice_ref + LAYOUT, workdir / "layout.json")
+    except ArtifactMissing:
+        return None
 
 
 async def _put_once(deps: StageDeps, name: str, data: bytes) -> str:

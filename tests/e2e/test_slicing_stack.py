@@ -29,14 +29,19 @@ pytestmark = pytest.mark.e2e
 ALICE = {"Authorization": "Bearer key-alice"}
 
 
-def long_scene(salt: str) -> str:
-    """About 9 s of video in 12 animations; a traced path and a dt-driven counter."""
+def long_scene(salt: str, check: str = "") -> str:
+    """About 9 s of video in 12 animations; a traced path and a dt-driven counter, and a
+    formula half off the frame in the first slice's range only (a layout finding)."""
     return f"""\
 from manim import *
 
 
 class Long(Scene):
     def construct(self):
+        {check}
+        stray = MathTex("abc").move_to(LEFT * 7.4)
+        stray[0][2].set_color(RED)
+        self.add(stray)
         dot = Dot(RIGHT * 2, color=YELLOW)
         path = TracedPath(dot.get_center, stroke_color=BLUE)
         total = ValueTracker(0)
@@ -47,6 +52,8 @@ class Long(Scene):
         self.add(dot, path, total, counter, Text("{salt}", font_size=18).to_edge(DOWN))
         for step in range(6):
             self.wait(0.8)
+            if step == 1:
+                self.remove(stray)
             self.play(dot.animate.shift(UP * 0.2), run_time=0.7)
 """
 
@@ -148,6 +155,9 @@ async def test_a_long_scene_is_sliced_and_equals_the_whole_render(
     attempt = _attempt(api, job_id)
     assert attempt["slices"] == 2, attempt
     assert "2 slices" in attempt["slicing"]
+    # The last slice replays the whole history, so its layout records see the first's.
+    off_frame = [f for f in attempt["findings"] if f["kind"] == "off_frame"]
+    assert any("stray" in f["objects"] for f in off_frame), attempt["findings"]
     video = _download(api, job_id, tmp_path / "sliced.mp4")
     whole = await _whole(code, tmp_path / "whole")
     expected = _frames(whole)
@@ -157,6 +167,17 @@ async def test_a_long_scene_is_sliced_and_equals_the_whole_render(
     again = _render(api, code)  # the same code: the joined clip was cached under its key
     _finished(api, again)
     assert _attempt(api, again)["slicing"] == "cached"
+
+
+def test_a_scene_that_needs_the_real_glyphs_is_rendered_whole(api: httpx.Client) -> None:
+    """The dry pass's formulas are placeholders; code that depends on their real glyphs
+    fails there, and the scene is rendered whole instead of failing."""
+    check = 'assert len(MathTex(r"\\alpha\\beta")[0]) == 2, "needs the real glyphs"'
+    job_id = _render(api, long_scene(uuid.uuid4().hex[:8], check))
+    _finished(api, job_id)
+    attempt = _attempt(api, job_id)
+    assert "the dry pass failed" in attempt["slicing"], attempt
+    assert "needs the real glyphs" in attempt["slicing"]
 
 
 def _descendants(pid: int) -> set[int]:

@@ -19,9 +19,10 @@ import av
 import pytest
 
 from services.renderer.combine import join_parts
+from services.renderer.errors import RenderFailure
 from services.renderer.fastforward import SliceReport, SliceSpec, pack_tex
 from services.renderer.render import CliLauncher, Launcher, render_scene
-from services.renderer.slicing import balanced_ranges, mismatch
+from services.renderer.slicing import balanced_ranges, mismatch, open_ended
 from services.renderer.warm import WarmPool
 from tests.slice_scenes import SCENES, class_name, scene_code
 
@@ -63,7 +64,7 @@ async def _sliced(
     media, dry = await _render(name, folder / "dry", launcher, SliceSpec("dry"))
     assert dry is not None
     tex = pack_tex(media)  # the slices reuse the dry pass's LaTeX, as the service's do
-    ranges = balanced_ranges(dry.durations, SLICES)
+    ranges = open_ended(balanced_ranges(dry.durations, SLICES))
     assert len(ranges) == SLICES, ranges
     clips, reports = [], []
     for number, (start, end) in enumerate(ranges):
@@ -73,7 +74,8 @@ async def _sliced(
         clips.append(clip)
         reports.append(report)
     joined = join_parts(clips, folder / "joined.mp4")
-    return joined.path, mismatch(ranges, reports, len(dry.durations))
+    assert reports[-1].plays == dry.plays  # placeholder formulas (dry_tex.py) count the same
+    return joined.path, mismatch(ranges, reports)
 
 
 @pytest.mark.parametrize("name", sorted(SCENES))
@@ -103,3 +105,37 @@ async def test_manim_skip_is_not_exact(name: str, pool: WarmPool, tmp_path: Path
     joined, problem = await _sliced(name, tmp_path, pool, skip_updaters=True)
     assert problem is not None and "differs" in problem
     assert frame_hashes(joined) != frame_hashes(whole)
+
+
+async def test_dry_pass_compiles_every_formula_as_the_whole_render_does(
+    pool: WarmPool, tmp_path: Path
+) -> None:
+    """Placeholders stand in while the LaTeX compiles on other cores (dry_tex.py); by the
+    dry pass's end every real SVG is there, byte for byte what the whole render made."""
+    await _render("mathtex", tmp_path / "whole", pool)
+    media, dry = await _render("mathtex", tmp_path / "dry", pool, SliceSpec("dry"))
+    assert dry is not None and dry.plays >= 4
+    whole_svgs = {p.name: p.read_bytes() for p in (tmp_path / "whole/media/Tex").glob("*.svg")}
+    dry_svgs = {p.name: p.read_bytes() for p in (media / "Tex").glob("*.svg")}
+    assert len(whole_svgs) >= 3
+    assert dry_svgs == whole_svgs
+
+
+async def test_a_formula_that_does_not_compile_fails_the_dry_pass(
+    pool: WarmPool, tmp_path: Path
+) -> None:
+    """The placeholder hid it while the scene ran; the compile's error still ends the pass
+    (the service then renders the scene whole, which reports it at the formula's line)."""
+    code = scene_code("mathtex").replace('MathTex("c^2")', r'MathTex(r"\frac{c^2")')
+    with pytest.raises(RenderFailure) as failed:
+        await render_scene(
+            code,
+            class_name=class_name("mathtex"),
+            quality="low",
+            workdir=tmp_path / "dry",
+            timeout_seconds=300,
+            launcher=pool,
+            slice_spec=SliceSpec("dry"),
+        )
+    assert failed.value.kind == "crash"
+    assert "latex error" in failed.value.message

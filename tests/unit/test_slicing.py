@@ -12,6 +12,7 @@ from services.renderer.slicing import (
     balanced_ranges,
     decide,
     mismatch,
+    open_ended,
     refusal,
     unsafe_constructs,
 )
@@ -61,14 +62,23 @@ def test_unsafe_code_is_rendered_whole_and_named() -> None:
 
 
 def test_boundary_states_must_chain() -> None:
-    ranges = [(0, 2), (2, 4)]
+    ranges = open_ended([(0, 2), (2, 4)])
+    assert ranges == ((0, 2), (2, None))
     first = SliceReport(hashes={0: "a", 2: "b"}, plays=2)
-    second = SliceReport(hashes={2: "b", 4: "c"}, plays=4)
-    assert mismatch(ranges, [first, second], 4) is None
+    second = SliceReport(hashes={2: "b", 5: "c"}, plays=5)  # the scene had one more
+    assert mismatch(ranges, [first, second]) is None
     drifted = SliceReport(hashes={2: "X", 4: "c"}, plays=4)
-    assert "differs between slices 0 and 1" in (mismatch(ranges, [first, drifted], 4) or "")
-    short = SliceReport(hashes={2: "b"}, plays=3)
-    assert "ended after 3" in (mismatch(ranges, [first, short], 4) or "")
+    assert "differs between slices 0 and 1" in (mismatch(ranges, [first, drifted]) or "")
+    short = SliceReport(hashes={0: "a", 1: "z"}, plays=1)
+    assert "ended after 1" in (mismatch(ranges, [short, second]) or "")
+
+
+def test_a_last_slice_that_never_reached_its_start_fails() -> None:
+    """The dry pass counted more animations than the scene has: no silent short clip."""
+    ranges = open_ended([(0, 3), (3, 6)])
+    first = SliceReport(hashes={0: "a", 3: "b"}, plays=3)
+    never = SliceReport(hashes={2: "end"}, plays=2)
+    assert "differs between slices 0 and 1" in (mismatch(ranges, [first, never]) or "")
 
 
 def test_slicing_off_or_opengl_is_refused() -> None:
@@ -113,7 +123,7 @@ def test_slices_show_in_the_job_log_and_the_scene_report() -> None:
         slice_number=1,
         slice_count=2,
         start=5,
-        end=9,
+        end=None,
     )
     coded = SceneCoded(
         job_id="j",
@@ -142,7 +152,7 @@ def test_slices_show_in_the_job_log_and_the_scene_report() -> None:
     )
     lines = [line.message for line in log_lines([request, rendered])]
     assert lines == [
-        "Scene 1: slice 2 of 2 (animations 5-8) requested",
+        "Scene 1: slice 2 of 2 (animations 5-end) requested",
         "Scene 1 rendered (30.0 s of video in 9.0 s, cairo, 2 slices)",
     ]
     attempt = scene_reports([coded, request, rendered])[0].attempts[0]
