@@ -51,7 +51,8 @@ def run() -> dict[str, Any]:
                 extra = _second_replica(stack) if replicas == 2 else None
                 try:
                     for kind in SCENES:
-                        job, entry = _job(api, code(kind, uuid.uuid4().hex))
+                        job, timing = _job(api, code(kind, uuid.uuid4().hex))
+                        entry: dict[str, Any] = dict(timing)
                         results[kind][f"{mode}_{replicas}_replicas"] = entry
                         if mode == "sliced":
                             entry["slices"] = _slice_costs(stack, job)
