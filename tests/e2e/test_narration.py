@@ -263,7 +263,7 @@ def test_openai_voice_speaks_through_the_sdk(openai_api, openai_stack, speech, t
 
 def test_openai_outage_falls_back_to_the_offline_voice(openai_api, speech, tmp_path):
     speech.failing, speech.delay = True, 0.0
-    job_id = submit(openai_api, "Hooke's Law", {})
+    job_id = submit(openai_api, "Permutation", {}, target_minutes=0.5)  # short: 3 scenes
     status, _ = wait_for(openai_api, job_id, {}, terminal, timeout=400)
     speech.failing = False
     assert status["status"] == "completed", status.get("error")
