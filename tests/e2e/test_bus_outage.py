@@ -52,7 +52,7 @@ async def _every_route_is_503(base_url: str, generated: str, rendered: str) -> l
 def test_frozen_bus_answers_503_and_jobs_in_flight_complete(stack: Stack) -> None:
     assert stack.nats is not None
     with httpx.Client(base_url=stack.base_url, timeout=60) as api:
-        generated = submit(api, "Ohm's Law", {})
+        generated = submit(api, "Permutation", {}, target_minutes=0.5)  # a short job: 3 scenes
         response = api.post(
             "/api/v1/videos/render", json={"code": scene_file(LEGIT["Shapes"]), "quality": "low"}
         )

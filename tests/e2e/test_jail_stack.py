@@ -132,7 +132,7 @@ def test_kill_9_of_the_renderer_leaves_no_render_process_nor_folder(
         f"        subprocess.Popen(['setsid', 'sleep', '{marker}'], start_new_session=True)\n"
         "        self.add(Dot())\n        time.sleep(300)\n"
     )
-    _submit(api, code)
+    hanging = _submit(api, code)
     deadline = time.monotonic() + 120
     while not _processes_with(marker):
         assert time.monotonic() < deadline, "the render never started"
@@ -154,3 +154,6 @@ def test_kill_9_of_the_renderer_leaves_no_render_process_nor_folder(
     while any(folder.exists() for folder in folders):
         assert time.monotonic() < deadline, f"left behind: {folders}"
         time.sleep(0.5)
+    # Clean-up, not a check: the restarted renderer takes the hanging scene up again, and
+    # cancelled it no longer holds the stack's shutdown for its 15 s grace period.
+    api.post(f"/api/v1/jobs/{hanging}/cancel", headers=ALICE)

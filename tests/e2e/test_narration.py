@@ -43,7 +43,7 @@ def api(stack: Stack) -> Iterator[httpx.Client]:
 
 @pytest.fixture(scope="module")
 def job(api: httpx.Client, stack: Stack, tmp_path_factory: pytest.TempPathFactory) -> dict:
-    job_id = submit(api, "The Pythagorean Theorem", {})
+    job_id = submit(api, "The Pythagorean Theorem", {}, target_minutes=0.5)  # 4 short scenes
     status, _ = wait_for(api, job_id, {}, terminal, timeout=400)
     assert status["status"] == "completed", status.get("error")
     folder = tmp_path_factory.mktemp("download")
@@ -237,7 +237,7 @@ def openai_api(openai_stack: Stack) -> Iterator[httpx.Client]:
 def test_openai_voice_speaks_through_the_sdk(openai_api, openai_stack, speech, tmp_path):
     speech.failing, speech.delay = False, 0.0
     before = len(speech.requests())
-    job_id = submit(openai_api, "Ohm's Law", {})
+    job_id = submit(openai_api, "Ohm's Law", {}, target_minutes=0.5)
     status, _ = wait_for(openai_api, job_id, {}, terminal, timeout=400)
     assert status["status"] == "completed", status.get("error")
     assert status["voice"] == "openai/tts-test:alloy"
@@ -263,7 +263,7 @@ def test_openai_voice_speaks_through_the_sdk(openai_api, openai_stack, speech, t
 
 def test_openai_outage_falls_back_to_the_offline_voice(openai_api, speech, tmp_path):
     speech.failing, speech.delay = True, 0.0
-    job_id = submit(openai_api, "Hooke's Law", {})
+    job_id = submit(openai_api, "Permutation", {}, target_minutes=0.5)  # short: 3 scenes
     status, _ = wait_for(openai_api, job_id, {}, terminal, timeout=400)
     speech.failing = False
     assert status["status"] == "completed", status.get("error")
@@ -290,7 +290,7 @@ def _stored_videos(stack: Stack, job_id: str) -> list[str]:
 def test_killed_narrator_mid_job_still_makes_exactly_one_video(openai_api, openai_stack, speech):
     speech.failing, speech.delay = False, 1.0
     before = len(speech.requests())
-    job_id = submit(openai_api, "Newton's Second Law", {})
+    job_id = submit(openai_api, "Newton's Second Law", {}, target_minutes=0.5)
     deadline = time.monotonic() + 120
     while len(speech.requests()) <= before and time.monotonic() < deadline:
         time.sleep(0.1)

@@ -162,7 +162,7 @@ def test_malformed_event_is_terminated_not_retried(stack: Stack):
 
 
 def test_job_survives_a_killed_renderer(stack: Stack, api: httpx.Client, tmp_path: Path):
-    job_id = submit(api, "Newton's Second Law", ALICE)
+    job_id = submit(api, "Cramer's Rule", ALICE, target_minutes=0.5)  # a short job: 3 scenes
     wait_for(
         api,
         job_id,

@@ -135,7 +135,7 @@ def _api(up: Up) -> httpx.Client:
 
 def test_events_and_replay_work_with_no_flags_after_videogen_up(up: Up):
     with _api(up) as api:
-        job_id = submit(api, "The Pythagorean Theorem", {})
+        job_id = submit(api, "Permutation", {}, target_minutes=0.5)  # a short job: 3 scenes
         status, _ = wait_for(api, job_id, {}, timeout=300)
         assert status["status"] == "completed", status.get("error")
 
@@ -203,7 +203,7 @@ def test_the_launcher_restarts_a_killed_nats_server(up: Up):
         while api.get("/ready").status_code != 200:  # the gateway reconnects
             assert time.monotonic() < deadline
             time.sleep(0.5)
-        job_id = submit(api, "Ohm's Law", {})
+        job_id = submit(api, "Cramer's Rule", {}, target_minutes=0.5)
         status, _ = wait_for(api, job_id, {}, timeout=300)
     assert status["status"] == "completed", status.get("error")
 

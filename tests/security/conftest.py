@@ -40,7 +40,10 @@ def arena(request: pytest.FixtureRequest, llm: ScriptedLLM) -> Iterator[Arena]:
         ACK_WAIT_SECONDS="10",
         MAX_DELIVER="2",
         MAX_CONCURRENT_RENDERS="2",
-        RENDER_TIMEOUT_SECONDS="20",
+        # Legitimate renders here take about 3 s (the victim's paused one about 6 s), and the
+        # CPU limit (8 s) must bite before the wall clock: payloads that only wait are killed
+        # at this limit, so every second of it is paid by each of them.
+        RENDER_TIMEOUT_SECONDS="12",
         RENDER_CPU_SECONDS="8",
         RENDER_MEMORY_MB="1536",
         RENDER_MAX_FILE_MB="64",
