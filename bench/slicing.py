@@ -18,6 +18,7 @@ import os
 import subprocess
 import sys
 import time
+import urllib.request
 import uuid
 from pathlib import Path
 from typing import Any
@@ -75,9 +76,33 @@ def _second_replica(stack: Stack) -> subprocess.Popen[bytes]:
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,
         )
-    stack.wait_ready()
-    time.sleep(5)  # its warm pool imports Manim
+    _wait_listening(stack, stack.data_dir / "logs" / "renderer-2.log")
     return process
+
+
+def _wait_listening(stack: Stack, log: Path, timeout: float = 120) -> None:
+    """Until the second replica's warm pool is up and both replicas pull slices: a replica
+    still starting takes no slice, and its imports would slow the other one down."""
+    assert stack.nats is not None
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        ready = "warm pool ready" in log.read_text(errors="replace")
+        if ready and _waiting_pulls(stack.nats.monitor_url, "renderer-slices") >= 2:
+            return
+        time.sleep(0.5)
+    raise TimeoutError(f"the second renderer replica did not start; see {log}")
+
+
+def _waiting_pulls(monitor_url: str, durable: str) -> int:
+    with urllib.request.urlopen(f"{monitor_url}/jsz?consumers=true", timeout=5) as reply:
+        data = json.load(reply)
+    return sum(
+        consumer.get("num_waiting", 0)
+        for account in data.get("account_details", [])
+        for stream in account.get("stream_detail", [])
+        for consumer in stream.get("consumer_detail", [])
+        if consumer["name"] == durable
+    )
 
 
 def _job(api: httpx.Client, scene: str) -> tuple[str, dict[str, float]]:
