@@ -113,11 +113,14 @@ def test_a_second_user_is_not_queued_behind_the_first(stack: Stack) -> None:
         # They waited longer than ACK_WAIT_SECONDS, kept alive: nothing was redelivered.
         assert _redelivered(stack) == 0
 
-        for job in alice:  # the first may have finished meanwhile (409: nothing to cancel)
-            cancelled = api.post(f"/api/v1/jobs/{job}/cancel", headers=ALICE)
-            assert cancelled.status_code in (200, 409), cancelled.text
+        # Renders of Alice's that finished meanwhile have nothing to cancel (409): how many
+        # depends on how slowly this machine started. Every other one ends cancelled.
+        answers = [api.post(f"/api/v1/jobs/{job}/cancel", headers=ALICE) for job in alice]
+        assert {a.status_code for a in answers} <= {200, 409}, [a.text for a in answers]
         ended = [
             api.get(f"/api/v1/videos/jobs/{job}/status", headers=ALICE).json()["status"]
             for job in alice
         ]
-        assert ended.count("cancelled") >= 3, ended
+        expected = ["cancelled" if a.status_code == 200 else "completed" for a in answers]
+        assert ended == expected
+        assert ended.count("cancelled") >= 1, ended  # one was rendering while Bob's ran
