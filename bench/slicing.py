@@ -17,9 +17,7 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
 import time
-import urllib.request
 import uuid
 from pathlib import Path
 from typing import Any
@@ -28,7 +26,7 @@ import httpx
 
 from bench.slice_scenes import SCENES, code
 from bench.stacks import bench_stack
-from videogen.stack import Stack
+from videogen.stack import Stack, waiting_pulls
 
 MODES = {"whole": "0", "sliced": "10"}  # SLICE_MIN_SECONDS
 MODEL_REPLICAS = (1, 2, 4, 8)
@@ -79,16 +77,8 @@ def _median_of(api: httpx.Client, kind: str, repeats: int) -> dict[str, Any]:
 
 
 def _second_replica(stack: Stack) -> subprocess.Popen[bytes]:
-    env = stack.service_env("renderer") | {"METRICS_PORT": "0"}
-    with (stack.data_dir / "logs" / "renderer-2.log").open("ab") as log:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "videogen", "worker", "renderer"],
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL,
-        )
-    _wait_listening(stack, stack.data_dir / "logs" / "renderer-2.log")
+    process = stack.start_replica("renderer", 2)
+    _wait_listening(stack, stack.log_path("renderer-2"))
     return process
 
 
@@ -99,22 +89,10 @@ def _wait_listening(stack: Stack, log: Path, timeout: float = 120) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         ready = "warm pool ready" in log.read_text(errors="replace")
-        if ready and _waiting_pulls(stack.nats.monitor_url, "renderer-slices") >= 2:
+        if ready and waiting_pulls(stack.nats.monitor_url).get("renderer-slices", 0) >= 2:
             return
         time.sleep(0.5)
     raise TimeoutError(f"the second renderer replica did not start; see {log}")
-
-
-def _waiting_pulls(monitor_url: str, durable: str) -> int:
-    with urllib.request.urlopen(f"{monitor_url}/jsz?consumers=true", timeout=5) as reply:
-        data = json.load(reply)
-    return sum(
-        consumer.get("num_waiting", 0)
-        for account in data.get("account_details", [])
-        for stream in account.get("stream_detail", [])
-        for consumer in stream.get("consumer_detail", [])
-        if consumer["name"] == durable
-    )
 
 
 def _job(api: httpx.Client, scene: str) -> tuple[str, dict[str, float]]:

@@ -50,19 +50,30 @@ class Stack:
 
     def start_service(self, name: str) -> subprocess.Popen[bytes]:
         """Start (or restart) one service process; its logs go to DATA_DIR/logs/<name>.log."""
-        logs = self.data_dir / "logs"
-        logs.mkdir(parents=True, exist_ok=True)
-        with (logs / f"{name}.log").open("ab") as log_file:
-            process = subprocess.Popen(
+        process = self._spawn(name, self.service_env(name), self.log_path(name))
+        self.processes[name] = process
+        return process
+
+    def start_replica(self, name: str, number: int) -> subprocess.Popen[bytes]:
+        """Another replica of a running service (logs: DATA_DIR/logs/<name>-<number>.log,
+        no metrics port); the caller stops it, the stack does not know it."""
+        env = self.service_env(name) | {"METRICS_PORT": "0"}
+        return self._spawn(name, env, self.log_path(f"{name}-{number}"))
+
+    def log_path(self, name: str) -> Path:
+        return self.data_dir / "logs" / f"{name}.log"
+
+    def _spawn(self, name: str, env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
+        log.parent.mkdir(parents=True, exist_ok=True)
+        with log.open("ab") as log_file:
+            return subprocess.Popen(
                 [sys.executable, "-m", "videogen", "worker", name],
-                env=self.service_env(name),
+                env=env,
                 stdout=log_file,
                 stderr=subprocess.STDOUT,
                 stdin=subprocess.DEVNULL,
                 start_new_session=True,  # Ctrl-C reaches the launcher, which stops us in order
             )
-        self.processes[name] = process
-        return process
 
     def service_env(self, name: str) -> dict[str, str]:
         """The environment of one service: its own variables and NATS user, nothing else."""
@@ -125,7 +136,7 @@ class Stack:
                         f"see {self.data_dir / 'logs' / (name + '.log')}"
                     )
             if self.nats is not None:  # our own server: its monitor shows who is pulling
-                listening |= _pulling_durables(self.nats.monitor_url)
+                listening |= {d for d, n in waiting_pulls(self.nats.monitor_url).items() if n}
             else:
                 listening = expected
             if expected <= listening and self._gateway_ready():
@@ -224,17 +235,17 @@ def isolated_stack(
         stack.stop()
 
 
-def _pulling_durables(monitor_url: str) -> set[str]:
-    """Durable consumers with a pull request waiting: a stage replica is listening."""
+def waiting_pulls(monitor_url: str) -> dict[str, int]:
+    """Pull requests waiting on each durable consumer: how many stage replicas listen."""
     try:
         with urllib.request.urlopen(f"{monitor_url}/jsz?consumers=true", timeout=2) as reply:
             data = json.load(reply)
     except OSError:
-        return set()
-    return {
-        consumer["name"]
-        for account in data.get("account_details", [])
-        for stream in account.get("stream_detail", [])
-        for consumer in stream.get("consumer_detail", [])
-        if consumer.get("num_waiting", 0) > 0
-    }
+        return {}
+    waiting: dict[str, int] = {}
+    for account in data.get("account_details", []):
+        for stream in account.get("stream_detail", []):
+            for consumer in stream.get("consumer_detail", []):
+                name = consumer["name"]
+                waiting[name] = waiting.get(name, 0) + consumer.get("num_waiting", 0)
+    return waiting

@@ -10,7 +10,6 @@ from __future__ import annotations
 import hashlib
 import os
 import subprocess
-import sys
 import time
 import uuid
 from collections.abc import Iterator
@@ -72,15 +71,7 @@ def stack(
         SLICE_MIN_SECONDS="4",
         SLICE_MAX="2",
     ) as running:
-        env = running.service_env("renderer") | {"METRICS_PORT": "0"}
-        with (running.data_dir / "logs" / "renderer-2.log").open("ab") as log:
-            second = subprocess.Popen(
-                [sys.executable, "-m", "videogen", "worker", "renderer"],
-                env=env,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                stdin=subprocess.DEVNULL,
-            )
+        second = running.start_replica("renderer", 2)
         try:
             running.wait_ready()
             time.sleep(3)  # the second replica's warm pool imports Manim
